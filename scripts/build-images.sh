@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Makes the images the constructs default to exist in the local engine, offline.
+# An image that is already present (pulled by a user with internet, or built before) is left alone.
+# Otherwise a Debian bookworm rootfs is made with mmdebstrap from Debian's packages, cached by recipe,
+# and imported with `docker import`.
+#   scripts/build-images.sh            # both images
+#   scripts/build-images.sh mariadb    # one of: mariadb haproxy
+source "$(dirname "$0")/lib.sh"
+
+SUITE=bookworm
+MARIADB_IMAGE="${MARIADB_HA_MARIADB_IMAGE:-cdktf-mariadb-ha/mariadb:10.11-bookworm}"
+HAPROXY_IMAGE="${MARIADB_HA_HAPROXY_IMAGE:-cdktf-mariadb-ha/haproxy:2.6-bookworm}"
+# socat and rsync serve Galera state transfers; iproute2 and procps serve operators and keepalived.
+MARIADB_PACKAGES="mariadb-server,mariadb-client,mariadb-backup,galera-4,rsync,socat,procps,iproute2"
+HAPROXY_PACKAGES="haproxy,keepalived,mariadb-client,iproute2,procps,socat"
+
+build() {
+  local image="$1" packages="$2" cleanup="$3"
+  if docker image inspect "$image" >/dev/null 2>&1; then log "$image present"; return 0; fi
+  if docker pull "$image" >/dev/null 2>&1; then log "$image pulled"; return 0; fi
+  local key tarball partial
+  key=$(printf '%s|%s|%s' "$SUITE" "$packages" "$cleanup" | sha256sum | cut -c1-16)
+  tarball="$CACHE_DIR/images/${image//[\/:]/_}-$key.tar"
+  partial="${tarball%.tar}.partial.tar" # mmdebstrap picks its output format from the extension
+  mkdir -p "$CACHE_DIR/images"
+  if [ ! -s "$tarball" ]; then
+    ensure_debian_packages mmdebstrap
+    log "building $image rootfs with mmdebstrap (about a minute; log: $STATE_DIR/mmdebstrap.log)"
+    mmdebstrap --variant=apt --include="$packages" \
+      --customize-hook="chroot \"\$1\" sh -c '$cleanup'" \
+      --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/usr/share/doc/* "$1"/usr/share/man/*' \
+      "$SUITE" "$partial" >"$STATE_DIR/mmdebstrap.log" 2>&1 \
+      || { rm -rf "$partial"; die "mmdebstrap failed; see $STATE_DIR/mmdebstrap.log"; }
+    mv "$partial" "$tarball"
+  fi
+  log "importing $image"
+  docker import --change 'ENV LANG=C.UTF-8' "$tarball" "$image" >/dev/null
+}
+
+# Debian's postinst initialises a datadir; the constructs bootstrap their own, so the image ships none.
+MARIADB_CLEANUP='rm -rf /var/lib/mysql/* && mkdir -p /run/mysqld && chown mysql:mysql /var/lib/mysql /run/mysqld'
+HAPROXY_CLEANUP='true'
+
+case "${1:-all}" in
+  mariadb) build "$MARIADB_IMAGE" "$MARIADB_PACKAGES" "$MARIADB_CLEANUP" ;;
+  haproxy) build "$HAPROXY_IMAGE" "$HAPROXY_PACKAGES" "$HAPROXY_CLEANUP" ;;
+  all)
+    build "$MARIADB_IMAGE" "$MARIADB_PACKAGES" "$MARIADB_CLEANUP"
+    build "$HAPROXY_IMAGE" "$HAPROXY_PACKAGES" "$HAPROXY_CLEANUP"
+    ;;
+  *) die "usage: $0 [mariadb|haproxy|all]" ;;
+esac

@@ -1,0 +1,143 @@
+// Places a cluster on a Docker engine: one network, one volume and one container per host.
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { Construct } from '../../cdktf';
+import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
+import { Problem } from '../../model/problems';
+import { TopologyPlan } from '../../model/plan';
+import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
+import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
+import { MariaDbImage } from './image';
+import { accountHostFor, Ipv4Subnet, parseSubnet } from './subnet';
+import { requireDockerProvider } from './provider';
+
+export const DEFAULT_SUBNET = '10.213.0.0/24';
+export const DEFAULT_HOST_PORT_BASE = 23306;
+export const LOOPBACK = '127.0.0.1';
+
+export interface DockerBackendProps {
+  /**
+   * Prefix of every Docker object's name (network, volumes, containers).
+   * @default - the cluster construct's id
+   */
+  readonly namePrefix?: string;
+  /**
+   * IPv4 subnet of the cluster's own bridge network; accounts accept clients from it only.
+   * @default '10.213.0.0/24'
+   */
+  readonly subnet?: string;
+  /**
+   * MariaDB server image.
+   * @default MariaDbImage.PROJECT_DEBIAN_10_11
+   */
+  readonly image?: MariaDbImage;
+  /**
+   * Host port of the first host; the others follow in plan order (masters, then replicas).
+   * @default 23306
+   */
+  readonly hostPortBase?: number;
+  /**
+   * Host address ports are published on. Anything but loopback exposes the databases.
+   * @default '127.0.0.1'
+   */
+  readonly publishAddress?: string;
+  /**
+   * Seconds `terraform apply` waits for a container to report healthy.
+   * @default 180
+   */
+  readonly healthyTimeoutSeconds?: number;
+}
+
+/** Local Docker: the default place to run and prove a topology. */
+export class DockerBackend implements IReplicationBackend {
+  private readonly subnet?: Ipv4Subnet;
+
+  constructor(private readonly props: DockerBackendProps = {}) {
+    this.subnet = parseSubnet(props.subnet ?? DEFAULT_SUBNET);
+  }
+
+  public validate(plan: TopologyPlan | undefined): Problem[] {
+    const problems: Problem[] = [];
+    if (!this.subnet) {
+      problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
+    }
+    const base = this.hostPortBase;
+    const last = base + (plan?.hosts.length ?? 1) - 1;
+    if (!Number.isInteger(base) || base < 1024 || last > 65535) {
+      problems.push({ property: 'backend.hostPortBase', message: `${base} leaves host ports ${base}..${last}; they must lie in 1024..65535` });
+    }
+    if (this.props.namePrefix !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(this.props.namePrefix)) {
+      problems.push({ property: 'backend.namePrefix', message: `'${this.props.namePrefix}' is not a valid Docker name prefix (a-z, 0-9, '_', '.', '-')` });
+    }
+    return problems;
+  }
+
+  public network(plan: TopologyPlan): ClusterNetwork {
+    // Hosts reach each other by name through the network's DNS (each container has its host name as alias).
+    return {
+      clientNetworkHost: accountHostFor(this.subnet!),
+      hostAddresses: Object.fromEntries(plan.hosts.map((h) => [h.name, h.name])),
+    };
+  }
+
+  public place(scope: Construct, placement: ClusterPlacement): HostConnection[] {
+    requireDockerProvider(scope);
+    const prefix = this.props.namePrefix ?? scope.node.id;
+    const image = (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope);
+    const publishAddress = this.props.publishAddress ?? LOOPBACK;
+    const network = new Network(scope, 'network', {
+      name: `${prefix}-net`,
+      driver: 'bridge',
+      ipamConfig: [{ subnet: `${this.subnet!.network}/${this.subnet!.prefixLength}`, gateway: this.subnet!.gateway }],
+    });
+    return placement.plan.hosts.map((host, index) => {
+      const files = placement.files.find((f) => f.hostName === host.name)!;
+      const port = this.hostPortBase + index;
+      const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
+      const container = new Container(scope, host.name, {
+        name: `${prefix}-${host.name}`,
+        image,
+        hostname: host.name,
+        entrypoint: ['/bin/bash', ENTRYPOINT_PATH],
+        networksAdvanced: [{ name: network.name, aliases: [host.name] }],
+        ports: [{ internal: MARIADB_PORT, external: port, ip: publishAddress, protocol: 'tcp' }],
+        volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
+        upload: this.uploads(files, placement),
+        healthcheck: {
+          test: ['CMD', 'mariadb-admin', `--socket=${SERVER_SOCKET}`, '--silent', 'ping'],
+          interval: '2s',
+          timeout: '5s',
+          retries: 3,
+          startPeriod: '120s',
+        },
+        wait: true,
+        waitTimeout: this.props.healthyTimeoutSeconds ?? 180,
+        restart: 'unless-stopped',
+        mustRun: true,
+        // InnoDB gets time for a clean shutdown before Docker kills the server.
+        stopTimeout: 60,
+        destroyGraceSeconds: 60,
+      });
+      return { hostName: host.name, address: publishAddress, port, backendName: container.name };
+    });
+  }
+
+  private get hostPortBase(): number {
+    return this.props.hostPortBase ?? DEFAULT_HOST_PORT_BASE;
+  }
+
+  private uploads(files: HostFiles, placement: ClusterPlacement) {
+    const secrets = Object.entries(placement.secrets).map(([name, value]) => ({
+      file: `${SECRETS_DIR}/${name}`,
+      content: value,
+      permissions: '0400',
+    }));
+    return [
+      { file: SERVER_CONFIG_PATH, content: files.serverConfig, permissions: '0644' },
+      { file: BOOTSTRAP_SQL_PATH, content: files.bootstrapSql, permissions: '0600' },
+      { file: ENTRYPOINT_PATH, content: files.entrypoint, executable: true },
+      ...secrets,
+    ];
+  }
+}

@@ -1,0 +1,41 @@
+// IPv4 subnet arithmetic for the project's Docker network (pure).
+
+export interface Ipv4Subnet {
+  readonly network: string;
+  readonly prefixLength: number;
+  readonly netmask: string;
+  readonly gateway: string;
+}
+
+function toNumber(ip: string): number | undefined {
+  const parts = ip.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
+  return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+function toIp(n: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+}
+
+/** Parses `a.b.c.d/len`; undefined when it is not a usable IPv4 network with room for hosts. */
+export function parseSubnet(cidr: string): Ipv4Subnet | undefined {
+  const match = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
+  if (!match) return undefined;
+  const address = toNumber(match[1]);
+  const prefixLength = Number(match[2]);
+  if (address === undefined || prefixLength < 8 || prefixLength > 29) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  const network = address - (address % size);
+  if (network !== address) return undefined;
+  return {
+    network: toIp(network),
+    prefixLength,
+    netmask: toIp(2 ** 32 - size),
+    gateway: toIp(network + 1),
+  };
+}
+
+/** MariaDB account host for everything in the subnet, e.g. `10.213.0.0/255.255.255.0`. */
+export function accountHostFor(subnet: Ipv4Subnet): string {
+  return `${subnet.network}/${subnet.netmask}`;
+}

@@ -1,0 +1,15 @@
+// The one place this library imports cdktf and constructs (cdktf 0.21 is its last release; a move to
+// the community fork then touches this file only).
+export { Construct, IConstruct } from 'constructs';
+export {
+  Annotations,
+  Fn,
+  ITerraformDependable,
+  Lazy,
+  TerraformElement,
+  TerraformOutput,
+  TerraformResource,
+  TerraformStack,
+  TerraformVariable,
+  Token,
+} from 'cdktf';

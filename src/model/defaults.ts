@@ -1,0 +1,77 @@
+// Defaults are applied here and only here, so docs, validation and rendering agree.
+import { KeyRange, MasterSpec, MultiMasterLayout, ReplicaRole, ReplicaSpec, TopologySpec } from './topology';
+
+export const DEFAULT_DATABASE_NAME = 'app';
+/** Replica server ids start above this, leaving the low ids to masters. */
+export const REPLICA_SERVER_ID_BASE = 100;
+
+export interface ResolvedMaster {
+  readonly index: number;
+  readonly name: string;
+  readonly serverId: number;
+  readonly autoIncrementOffset: number;
+  readonly gtidDomainId: number;
+  readonly keyRange?: KeyRange;
+}
+
+export interface ResolvedReplica {
+  readonly index: number;
+  readonly name: string;
+  readonly source: string;
+  readonly role: ReplicaRole;
+  readonly serverId: number;
+  readonly delaySeconds: number;
+}
+
+export interface ResolvedTopology {
+  readonly masters: ResolvedMaster[];
+  readonly replicas: ResolvedReplica[];
+  readonly activeMaster: string;
+  readonly autoIncrementIncrement: number;
+  readonly layout: MultiMasterLayout;
+  readonly databaseName: string;
+}
+
+/** `auto_increment_offset` slots 1..n for n writers, with increment n unless a larger one is asked for. */
+export function planAutoIncrement(writerCount: number, increment?: number): { increment: number; offsets: number[] } {
+  const offsets = Array.from({ length: writerCount }, (_, i) => i + 1);
+  return { increment: increment ?? Math.max(writerCount, 1), offsets };
+}
+
+/** Equal, adjacent, inclusive key ranges in writer order. */
+export function planKeyRanges(writerCount: number, keysPerWriter: number, firstKey = 1): KeyRange[] {
+  return Array.from({ length: writerCount }, (_, i) => {
+    const start = firstKey + i * keysPerWriter;
+    return { start, end: start + keysPerWriter - 1 };
+  });
+}
+
+export function resolveTopology(spec: TopologySpec): ResolvedTopology {
+  const masters = spec.masters ?? [];
+  const autoIncrement = planAutoIncrement(masters.length, spec.autoIncrementIncrement);
+  const plannedRanges = spec.keyRangePlan
+    ? planKeyRanges(masters.length, spec.keyRangePlan.keysPerWriter, spec.keyRangePlan.firstKey ?? 1)
+    : undefined;
+  return {
+    masters: masters.map((m: MasterSpec, index) => ({
+      index,
+      name: m.name,
+      serverId: m.serverId ?? index + 1,
+      autoIncrementOffset: m.autoIncrementOffset ?? autoIncrement.offsets[index],
+      gtidDomainId: m.gtidDomainId ?? index + 1,
+      keyRange: m.keyRange ?? plannedRanges?.[index],
+    })),
+    replicas: (spec.replicas ?? []).map((r: ReplicaSpec, index) => ({
+      index,
+      name: r.name,
+      source: r.source,
+      role: r.role ?? ReplicaRole.ANALYTICS,
+      serverId: r.serverId ?? REPLICA_SERVER_ID_BASE + index + 1,
+      delaySeconds: r.delaySeconds ?? 0,
+    })),
+    activeMaster: spec.activeMaster ?? masters[0]?.name ?? '',
+    autoIncrementIncrement: autoIncrement.increment,
+    layout: spec.layout ?? MultiMasterLayout.MESH,
+    databaseName: spec.databaseName ?? DEFAULT_DATABASE_NAME,
+  };
+}

@@ -1,0 +1,5 @@
+export * from './topology';
+export * from './plan';
+export * from './problems';
+export * from './planner';
+export { planAutoIncrement, planKeyRanges, DEFAULT_DATABASE_NAME } from './defaults';

@@ -1,0 +1,55 @@
+// The planned topology: every id, offset, domain and replication edge, derived from a TopologySpec.
+import { KeyRange, MultiMasterLayout, ReplicaRole } from './topology';
+
+/** Whether a host accepts application writes. */
+export enum HostKind {
+  MASTER = 'master',
+  REPLICA = 'replica',
+}
+
+/** One replication connection: `replica` runs `CHANGE MASTER '<connectionName>'` to `source`. */
+export interface ReplicationEdge {
+  readonly source: string;
+  readonly replica: string;
+  /** Multi-source connection name on the replica (the source's host name). */
+  readonly connectionName: string;
+  readonly delaySeconds: number;
+}
+
+/** Everything the renderers need about one host. */
+export interface PlannedHost {
+  readonly name: string;
+  readonly kind: HostKind;
+  /** Replica role; undefined for masters. */
+  readonly replicaRole?: ReplicaRole;
+  readonly serverId: number;
+  readonly gtidDomainId: number;
+  readonly readOnly: boolean;
+  readonly autoIncrementIncrement: number;
+  /** Set for writers; replicas keep MariaDB's default because they never write. */
+  readonly autoIncrementOffset?: number;
+  readonly keyRange?: KeyRange;
+  /** Connections this host replicates through, in a stable order. */
+  readonly sources: ReplicationEdge[];
+}
+
+/** The validated, fully planned topology. */
+export interface TopologyPlan {
+  /** Masters first (declaration order), then replicas. */
+  readonly hosts: PlannedHost[];
+  readonly writers: string[];
+  readonly activeMaster: string;
+  readonly autoIncrementIncrement: number;
+  readonly layout: MultiMasterLayout;
+  readonly edges: ReplicationEdge[];
+  readonly databaseName: string;
+  /** Legal but risky choices, for synth-time warnings. */
+  readonly warnings: string[];
+}
+
+/** Looks a host up by name; the plan guarantees names are unique. */
+export function hostNamed(plan: TopologyPlan, name: string): PlannedHost {
+  const host = plan.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`no host named '${name}' in the plan`);
+  return host;
+}

@@ -1,0 +1,89 @@
+// Turns a TopologySpec into a TopologyPlan: defaults, validation, then derived replication edges.
+import { ResolvedTopology, resolveTopology } from './defaults';
+import { HostKind, PlannedHost, ReplicationEdge, TopologyPlan } from './plan';
+import { Problem, throwIfProblems } from './problems';
+import { MultiMasterLayout, TopologySpec } from './topology';
+import { validateTopology } from './validation';
+
+export interface PlanResult {
+  /** Present only when there are no problems. */
+  readonly plan?: TopologyPlan;
+  readonly problems: Problem[];
+}
+
+function edge(source: string, replica: string, delaySeconds = 0): ReplicationEdge {
+  return { source, replica, connectionName: source, delaySeconds };
+}
+
+/** Writer-to-writer edges: a mesh by default, a ring when asked (identical for two writers). */
+export function writerEdges(writers: string[], layout: MultiMasterLayout): ReplicationEdge[] {
+  if (layout === MultiMasterLayout.RING) {
+    return writers.length < 2 ? [] : writers.map((w, i) => edge(writers[(i + writers.length - 1) % writers.length], w));
+  }
+  return writers.flatMap((w) => writers.filter((s) => s !== w).map((s) => edge(s, w)));
+}
+
+function warningsFor(t: ResolvedTopology): string[] {
+  const warnings: string[] = [];
+  if (t.layout === MultiMasterLayout.RING && t.masters.length > 2) {
+    warnings.push(`masters replicate in a ring of ${t.masters.length}: losing one writer stops replication to every writer after it; MultiMasterLayout.MESH survives any single loss`);
+  }
+  return warnings;
+}
+
+function buildPlan(t: ResolvedTopology): TopologyPlan {
+  const writers = t.masters.map((m) => m.name);
+  const writerLinks = writerEdges(writers, t.layout);
+  const replicaLinks = t.replicas.map((r) => edge(r.source, r.name, r.delaySeconds));
+  const edges = [...writerLinks, ...replicaLinks];
+  const sourcesOf = (name: string) => edges.filter((e) => e.replica === name);
+  const hosts: PlannedHost[] = [
+    ...t.masters.map((m) => ({
+      name: m.name,
+      kind: HostKind.MASTER,
+      serverId: m.serverId,
+      gtidDomainId: m.gtidDomainId,
+      // Standbys stay writable: the endpoint routes writes, offsets keep keys apart, and failover
+      // then needs no read_only flip on a host that may be unreachable.
+      readOnly: false,
+      autoIncrementIncrement: t.autoIncrementIncrement,
+      autoIncrementOffset: m.autoIncrementOffset,
+      keyRange: m.keyRange,
+      sources: sourcesOf(m.name),
+    })),
+    ...t.replicas.map((r) => ({
+      name: r.name,
+      kind: HostKind.REPLICA,
+      replicaRole: r.role,
+      serverId: r.serverId,
+      gtidDomainId: 0,
+      readOnly: true,
+      autoIncrementIncrement: t.autoIncrementIncrement,
+      sources: sourcesOf(r.name),
+    })),
+  ];
+  return {
+    hosts,
+    writers,
+    activeMaster: t.activeMaster,
+    autoIncrementIncrement: t.autoIncrementIncrement,
+    layout: t.layout,
+    edges,
+    databaseName: t.databaseName,
+    warnings: warningsFor(t),
+  };
+}
+
+/** Plans a topology, or reports every problem that prevents it. */
+export function planTopology(spec: TopologySpec): PlanResult {
+  const resolved = resolveTopology(spec);
+  const problems = validateTopology(resolved, spec);
+  return problems.length > 0 ? { problems } : { plan: buildPlan(resolved), problems };
+}
+
+/** Plans a topology or throws one TopologyError listing every problem under `scopePath`. */
+export function planTopologyOrThrow(spec: TopologySpec, scopePath: string): TopologyPlan {
+  const result = planTopology(spec);
+  throwIfProblems(scopePath, result.problems);
+  return result.plan!;
+}

@@ -1,0 +1,67 @@
+// The SQL a host runs once, on first start, before it accepts connections.
+import { AccountPlan, AccountReach, planAccounts, REPLICATION_USER, SecretName } from '../model/accounts';
+import { hostNamed, ReplicationEdge, TopologyPlan } from '../model/plan';
+import { MARIADB_PORT } from './server-config';
+import { sqlIdentifier, sqlString, withSecret } from './sql';
+
+/** Where the rendered SQL finds other hosts and lets clients in; supplied by the backend. */
+export interface BootstrapContext {
+  /** MariaDB account host for the client network, e.g. `10.213.0.0/255.255.255.0`. */
+  readonly clientNetworkHost: string;
+  /** Address a replica uses to reach a source host (a DNS name or an IP). */
+  readonly addressOf: (hostName: string) => string;
+  /**
+   * Seconds between reconnection attempts of a replica to its source.
+   * @default 2
+   */
+  readonly connectRetrySeconds?: number;
+}
+
+function account(user: string, reach: AccountReach, ctx: BootstrapContext): string {
+  return `${sqlString(user)}@${sqlString(reach === AccountReach.LOCAL ? 'localhost' : ctx.clientNetworkHost)}`;
+}
+
+function createAccount(a: AccountPlan, ctx: BootstrapContext): string[] {
+  const who = account(a.user, a.reach, ctx);
+  return [
+    `-- ${a.user}: ${a.purpose}`,
+    withSecret(`CREATE OR REPLACE USER ${who} IDENTIFIED BY `, a.secret),
+    ...a.grants.map((g) => `GRANT ${g} TO ${who};`),
+  ];
+}
+
+function changeMaster(e: ReplicationEdge, ctx: BootstrapContext): string {
+  const options = [
+    `MASTER_HOST=${sqlString(ctx.addressOf(e.source))}`,
+    `MASTER_PORT=${MARIADB_PORT}`,
+    `MASTER_USER=${sqlString(REPLICATION_USER)}`,
+  ].join(', ');
+  const after = [
+    '',
+    'MASTER_USE_GTID=slave_pos',
+    `MASTER_CONNECT_RETRY=${ctx.connectRetrySeconds ?? 2}`,
+    `MASTER_DELAY=${e.delaySeconds}`,
+  ].join(', ');
+  return withSecret(`CHANGE MASTER ${sqlString(e.connectionName)} TO ${options}, MASTER_PASSWORD=`, SecretName.REPLICATION, after);
+}
+
+export function renderBootstrapSql(plan: TopologyPlan, hostName: string, ctx: BootstrapContext): string {
+  const host = hostNamed(plan, hostName);
+  return [
+    `-- Rendered by cdktf-mariadb-ha for ${host.name}; runs once, before the server accepts connections.`,
+    '-- Per-host setup is kept out of the binary log: it must not replicate into a peer, which runs',
+    '-- the same setup itself and whose SQL thread would stop on the duplicate account.',
+    'SET SESSION sql_log_bin = 0;',
+    '',
+    '-- root: local administration only, by socket or password',
+    withSecret(`ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(`, SecretName.ROOT, ')'),
+    "DROP USER IF EXISTS ''@'localhost';",
+    ...planAccounts(plan).flatMap((a) => createAccount(a, ctx)),
+    '',
+    `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(plan.databaseName)};`,
+    '',
+    host.sources.length > 0 ? '-- replication connections, started when the server starts' : '-- no replication sources',
+    ...host.sources.map((e) => changeMaster(e, ctx)),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,52 @@
+// my.cnf fragment for one host, read after the image's own files so its settings win.
+import { HostKind, hostNamed, TopologyPlan } from '../model/plan';
+
+export const MARIADB_PORT = 3306;
+export const SERVER_SOCKET = '/run/mysqld/mysqld.sock';
+
+/** Settings shared by every host that are not about topology. */
+export interface ServerTuning {
+  /**
+   * Seconds without data before a replica reconnects; heartbeats run at half of it.
+   * @default 10
+   */
+  readonly replicaNetTimeoutSeconds?: number;
+  /**
+   * Days of binary logs kept for replicas and point-in-time recovery.
+   * @default 7
+   */
+  readonly binlogRetentionDays?: number;
+}
+
+export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
+  const host = hostNamed(plan, hostName);
+  const isMaster = host.kind === HostKind.MASTER;
+  const lines: Array<[string, string | number, string?]> = [
+    ['bind_address', '0.0.0.0', 'the image default listens on loopback only'],
+    ['port', MARIADB_PORT],
+    ['socket', SERVER_SOCKET],
+    ['skip_name_resolve', 'ON', 'no reverse DNS per connection; accounts match by address'],
+    ['max_connect_errors', 1000000, 'TCP health checks open and drop connections'],
+    ['server_id', host.serverId, 'unique per host: replication drops events carrying its own id'],
+    ['gtid_domain_id', host.gtidDomainId, isMaster ? 'one GTID domain per writer' : 'never writes'],
+    ['log_bin', 'mariadb-bin'],
+    ['log_bin_index', 'mariadb-bin.index'],
+    ['relay_log', 'relay-bin'],
+    ['binlog_format', 'ROW'],
+    ['log_slave_updates', 'ON', 'a host passes on what it replicates, so any master can feed a replica'],
+    ['gtid_ignore_duplicates', 'ON', 'in a mesh the same event arrives by several paths; apply it once'],
+    ['sync_binlog', 1, 'acknowledged commits survive a crash'],
+    ['innodb_flush_log_at_trx_commit', 1],
+    ['binlog_expire_logs_seconds', (tuning.binlogRetentionDays ?? 7) * 86400],
+    ['slave_net_timeout', tuning.replicaNetTimeoutSeconds ?? 10],
+    ['auto_increment_increment', host.autoIncrementIncrement, 'in the server config: every session, old or new, uses it'],
+    ...(host.autoIncrementOffset !== undefined
+      ? [['auto_increment_offset', host.autoIncrementOffset, 'this writer\'s slot; no two writers share one'] as [string, number, string]]
+      : []),
+    ['read_only', host.readOnly ? 'ON' : 'OFF', host.readOnly ? 'replicas refuse application writes' : undefined],
+    ['report_host', host.name],
+  ];
+  const body = lines.map(([key, value, why]) => (why ? `# ${why}\n${key} = ${value}` : `${key} = ${value}`));
+  const role = isMaster ? 'master' : `${host.replicaRole} replica`;
+  return [`# Rendered by cdktf-mariadb-ha for ${host.name} (${role}); do not edit.`, '[mysqld]', ...body, ''].join('\n');
+}
