@@ -1,10 +1,10 @@
 // The one place this library imports cdktf and constructs (cdktf 0.21 is its last release; a move to
 // the community fork then touches this file only).
-export { Construct, IConstruct } from 'constructs';
+export { Construct } from 'constructs';
+export type { IConstruct } from 'constructs';
 export {
   Annotations,
   Fn,
-  ITerraformDependable,
   Lazy,
   TerraformElement,
   TerraformOutput,
@@ -13,3 +13,4 @@ export {
   TerraformVariable,
   Token,
 } from 'cdktf';
+export type { ITerraformDependable } from 'cdktf';

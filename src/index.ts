@@ -1,6 +1,6 @@
 export * from './model';
 export { SecretName, REPLICATION_USER, MONITOR_USER, APPLICATION_USER } from './model/accounts';
-export { ServerTuning } from './render/server-config';
+export type { ServerTuning } from './render/server-config';
 export * from './constructs/backend';
 export * from './constructs/credentials';
 export * from './constructs/replication-cluster';

@@ -1,0 +1,25 @@
+// Two projects: unit (pure and synth, milliseconds to seconds) and live (real Docker, Terraform,
+// MariaDB). The live project's global setup installs and starts what it needs, or fails saying why.
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+
+module.exports = {
+  testTimeout: 30_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['<rootDir>/test/live/'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/setup-cdktf-jest.ts'],
+    },
+    {
+      displayName: 'live',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/live/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,31 @@
+// MariaDB GTID positions: `domain-server-seqno` per domain, comma separated (pure).
+
+export interface GtidEntry {
+  readonly domain: number;
+  readonly serverId: number;
+  readonly seqNo: bigint;
+}
+
+/** Parses `1-1-100,2-2-50` into entries keyed by domain. */
+export function parseGtidPosition(position: string | null | undefined): Map<number, GtidEntry> {
+  const entries = new Map<number, GtidEntry>();
+  for (const part of (position ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const match = /^(\d+)-(\d+)-(\d+)$/.exec(part);
+    if (!match) throw new Error(`not a GTID: '${part}'`);
+    entries.set(Number(match[1]), { domain: Number(match[1]), serverId: Number(match[2]), seqNo: BigInt(match[3]) });
+  }
+  return entries;
+}
+
+export function formatGtidPosition(entries: Map<number, GtidEntry>): string {
+  return [...entries.values()]
+    .sort((a, b) => a.domain - b.domain)
+    .map((e) => `${e.domain}-${e.serverId}-${e.seqNo}`)
+    .join(',');
+}
+
+/** True when `position` has reached `target` in every domain of `target`. */
+export function hasReached(position: string, target: string): boolean {
+  const have = parseGtidPosition(position);
+  return [...parseGtidPosition(target).values()].every((t) => (have.get(t.domain)?.seqNo ?? -1n) >= t.seqNo);
+}

@@ -1,0 +1,83 @@
+// Reads the replication health of every host: threads, lag, errors and GTID positions.
+import { Connection } from 'mysql2/promise';
+import { Endpoint, Login, queryRows, withConnection } from './mariadb-client';
+
+export interface ChannelStatus {
+  readonly connectionName: string;
+  readonly sourceHost: string;
+  /** `Yes`, `No` or `Connecting`. */
+  readonly ioRunning: string;
+  readonly sqlRunning: string;
+  /** Seconds behind the source; null while the SQL thread is stopped. */
+  readonly secondsBehind: number | null;
+  readonly lastIoErrno: number;
+  readonly lastIoError: string;
+  readonly lastSqlErrno: number;
+  readonly lastSqlError: string;
+  readonly gtidIoPos: string;
+}
+
+export interface HostStatus {
+  readonly name: string;
+  readonly endpoint: Endpoint;
+  readonly reachable: boolean;
+  readonly error?: string;
+  readonly serverId?: number;
+  readonly readOnly?: boolean;
+  readonly gtidBinlogPos?: string;
+  readonly gtidCurrentPos?: string;
+  readonly gtidSlavePos?: string;
+  readonly channels: ChannelStatus[];
+}
+
+export interface NamedEndpoint extends Endpoint {
+  readonly name: string;
+}
+
+/** A channel is healthy when both threads run and neither reports an error. */
+export function channelHealthy(c: ChannelStatus): boolean {
+  return c.ioRunning === 'Yes' && c.sqlRunning === 'Yes' && c.lastIoErrno === 0 && c.lastSqlErrno === 0;
+}
+
+export async function readChannels(c: Connection): Promise<ChannelStatus[]> {
+  const rows = await queryRows<any>(c, 'SHOW ALL SLAVES STATUS');
+  return rows.map((r) => ({
+    connectionName: r.Connection_name,
+    sourceHost: r.Master_Host,
+    ioRunning: r.Slave_IO_Running,
+    sqlRunning: r.Slave_SQL_Running,
+    secondsBehind: r.Seconds_Behind_Master === null ? null : Number(r.Seconds_Behind_Master),
+    lastIoErrno: Number(r.Last_IO_Errno),
+    lastIoError: r.Last_IO_Error,
+    lastSqlErrno: Number(r.Last_SQL_Errno),
+    lastSqlError: r.Last_SQL_Error,
+    gtidIoPos: r.Gtid_IO_Pos,
+  }));
+}
+
+export async function readHostStatus(host: NamedEndpoint, login: Login): Promise<HostStatus> {
+  const endpoint = { host: host.host, port: host.port };
+  try {
+    return await withConnection(endpoint, login, async (c) => {
+      const [vars] = await queryRows<any>(c,
+        'SELECT @@server_id AS serverId, @@read_only AS readOnly, @@gtid_binlog_pos AS binlogPos, @@gtid_current_pos AS currentPos, @@gtid_slave_pos AS slavePos');
+      return {
+        name: host.name,
+        endpoint,
+        reachable: true,
+        serverId: Number(vars.serverId),
+        readOnly: Number(vars.readOnly) === 1,
+        gtidBinlogPos: vars.binlogPos,
+        gtidCurrentPos: vars.currentPos,
+        gtidSlavePos: vars.slavePos,
+        channels: await readChannels(c),
+      };
+    });
+  } catch (error) {
+    return { name: host.name, endpoint, reachable: false, error: (error as Error).message, channels: [] };
+  }
+}
+
+export function readClusterStatus(hosts: NamedEndpoint[], login: Login): Promise<HostStatus[]> {
+  return Promise.all(hosts.map((h) => readHostStatus(h, login)));
+}

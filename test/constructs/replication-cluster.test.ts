@@ -1,0 +1,159 @@
+import 'cdktf/lib/testing/adapters/jest';
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import { DockerBackend, MariaDbImage, MariaDbReplicationCluster, MultiMasterLayout, ReplicaRole } from '../../src';
+import { clusterProps, dockerStack, synthCluster } from '../support/stacks';
+
+function upload(json: any, container: string, file: string): string {
+  const resource = Object.values(json.resource.docker_container).find((c: any) => c.name === container) as any;
+  return resource.upload.find((u: any) => u.file === file).content;
+}
+
+describe('MariaDbReplicationCluster on Docker', () => {
+  describe('GIVEN the active/passive topology with an analytics replica', () => {
+    const { json, text } = synthCluster();
+
+    test('THEN one network, one volume per host and one container per host are synthesized', () => {
+      expect(text).toHaveResourceWithProperties(Network, { name: 'shop-net', ipam_config: [{ subnet: '10.213.0.0/24', gateway: '10.213.0.1' }] });
+      for (const host of ['db-a', 'db-b', 'analytics']) {
+        expect(text).toHaveResourceWithProperties(Volume, { name: `shop-${host}-data` });
+        expect(text).toHaveResourceWithProperties(Container, { name: `shop-${host}`, hostname: host, restart: 'unless-stopped', wait: true });
+      }
+    });
+
+    test('THEN ports are published on 127.0.0.1 only, on consecutive host ports', () => {
+      expect(text).toHaveResourceWithProperties(Container, { name: 'shop-db-a', ports: [{ internal: 3306, external: 23306, ip: '127.0.0.1', protocol: 'tcp' }] });
+      expect(text).toHaveResourceWithProperties(Container, { name: 'shop-analytics', ports: [{ internal: 3306, external: 23308, ip: '127.0.0.1', protocol: 'tcp' }] });
+    });
+
+    test('THEN every container has a health check the apply waits for', () => {
+      for (const container of Object.values(json.resource.docker_container) as any[]) {
+        expect(container.healthcheck.test).toEqual(['CMD', 'mariadb-admin', '--socket=/run/mysqld/mysqld.sock', '--silent', 'ping']);
+        expect(container).toMatchObject({ wait: true, wait_timeout: 180 });
+      }
+    });
+
+    test('THEN each host gets its own server config with its id and offset', () => {
+      expect(upload(json, 'shop-db-a', '/etc/mysql/ha/server.cnf')).toMatch(/server_id = 1\n[\s\S]*auto_increment_increment = 2\n[\s\S]*auto_increment_offset = 1\n/);
+      expect(upload(json, 'shop-db-b', '/etc/mysql/ha/server.cnf')).toMatch(/server_id = 2\n[\s\S]*auto_increment_offset = 2\n/);
+      expect(upload(json, 'shop-analytics', '/etc/mysql/ha/server.cnf')).toMatch(/read_only = ON/);
+    });
+
+    test('THEN every password is a sensitive variable and no secret value is in the JSON', () => {
+      for (const account of ['root', 'replication', 'monitor', 'application']) {
+        const variable = json.variable[`shop_${account}_password`];
+        expect(variable).toMatchObject({ sensitive: true, type: 'string', nullable: false });
+        expect(variable.validation[0].condition).toContain(`length(trimspace(var.shop_${account}_password)) > 0`);
+        expect(upload(json, 'shop-db-a', `/etc/mysql/ha/secrets/${account}`)).toBe(`\${var.shop_${account}_password}`);
+      }
+      const sql = upload(json, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
+      const secretSlots = [...sql.matchAll(/(IDENTIFIED BY |MASTER_PASSWORD=|USING PASSWORD\()(.{0,30})/g)].map((m) => m[2]);
+      expect(secretSlots).toHaveLength(5);
+      secretSlots.forEach((slot) => expect(slot).toMatch(/^', QUOTE\(@secret_\w+\)/));
+      expect(JSON.stringify(json.variable)).not.toMatch(/"default"/);
+    });
+
+    test('THEN the tools get a description output without secrets', () => {
+      const output = json.output.shop_cluster.value;
+      expect(output.activeMaster).toBe('db-a');
+      expect(output.hosts.map((h: any) => [h.name, h.port, h.role])).toEqual([
+        ['db-a', 23306, 'master'], ['db-b', 23307, 'master'], ['analytics', 23308, 'analytics'],
+      ]);
+    });
+
+    test('THEN the Docker provider accepts the 3.6.2 bindings and the 4.x line', () => {
+      expect(json.terraform.required_providers.docker).toEqual({ source: 'kreuzwerker/docker', version: '>= 3.6.2, < 5.0.0' });
+    });
+  });
+
+  test('WHEN only the active master changes THEN no Docker resource changes', () => {
+    const a = synthCluster({ activeMaster: 'db-a' }).json.resource;
+    const b = synthCluster({ activeMaster: 'db-b' }).json.resource;
+    expect(b).toEqual(a);
+  });
+
+  test('WHEN passwords are given as sensitive variables THEN the JSON refers to them', () => {
+    const stack = dockerStack();
+    const mine = new TerraformVariable(stack, 'my_root', { type: 'string', sensitive: true });
+    new MariaDbReplicationCluster(stack, 'shop', clusterProps({ credentials: { rootPassword: mine.stringValue } }));
+    const json = JSON.parse(Testing.synth(stack, true));
+    expect(json.variable.shop_root_password).toBeUndefined();
+    expect(upload(json, 'shop-db-a', '/etc/mysql/ha/secrets/root')).toBe('${var.my_root}');
+  });
+
+  test('WHEN an image is to be pulled THEN a docker_image resource feeds the containers', () => {
+    const { json } = synthCluster({ backend: new DockerBackend({ image: MariaDbImage.pull('mariadb:10.11') }) });
+    const image = Object.values(json.resource.docker_image)[0] as any;
+    expect(image).toMatchObject({ name: 'mariadb:10.11', keep_locally: true });
+    const container = Object.values(json.resource.docker_container)[0] as any;
+    expect(container.image).toMatch(/^\$\{docker_image\.\w+\.image_id\}$/);
+  });
+
+  test('WHEN three masters form a ring THEN synth warns', () => {
+    const stack = dockerStack();
+    new MariaDbReplicationCluster(stack, 'ring', clusterProps({
+      masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }],
+      layout: MultiMasterLayout.RING,
+      replicas: [],
+    }));
+    const manifest = Testing.fullSynth(stack);
+    const stackManifest = JSON.parse(require('fs').readFileSync(`${manifest}/manifest.json`, 'utf8')).stacks.test;
+    expect(JSON.stringify(stackManifest.annotations)).toMatch(/ring of 3/);
+  });
+
+  test('WHEN the stack has no Docker provider THEN synth says what to add', () => {
+    const stack = new TerraformStack(Testing.app(), 'bare');
+    expect(() => new MariaDbReplicationCluster(stack, 'shop', clusterProps())).toThrow(/no Docker provider; add `new DockerProvider/);
+  });
+});
+
+describe('bad input fails at synth naming the construct path and the property', () => {
+  const cases: Array<[string, Parameters<typeof clusterProps>[0], RegExp]> = [
+    ['duplicate server ids', { masters: [{ name: 'db-a', serverId: 7 }, { name: 'db-b', serverId: 7 }] },
+      /test\/shop\.masters\[1\]\.serverId: 7 is already the server_id of masters\[0\] \(db-a\)/],
+    ['a replica reusing a master server id', { replicas: [{ name: 'analytics', source: 'db-b', serverId: 2 }] },
+      /test\/shop\.replicas\[0\]\.serverId: 2 is already the server_id of masters\[1\]/],
+    ['two writers with the same offset', { masters: [{ name: 'db-a' }, { name: 'db-b', autoIncrementOffset: 1 }] },
+      /test\/shop\.masters\[1\]\.autoIncrementOffset: 1 is already the offset of masters\[0\] \(db-a\)/],
+    ['increment smaller than the writer count', { masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }], autoIncrementIncrement: 2 },
+      /test\/shop\.autoIncrementIncrement: 2 is smaller than the number of writers \(3\)/],
+    ['overlapping key ranges', { masters: [{ name: 'db-a', keyRange: { start: 1, end: 1000 } }, { name: 'db-b', keyRange: { start: 500, end: 2000 } }] },
+      /test\/shop\.masters\[1\]\.keyRange: \[500, 2000\] overlaps \[1, 1000\] of masters\[0\] \(db-a\)/],
+    ['a key range on one writer only', { masters: [{ name: 'db-a', keyRange: { start: 1, end: 1000 } }, { name: 'db-b' }] },
+      /test\/shop\.masters\[1\]\.keyRange: is missing/],
+    ['an analytics replica of a host that does not exist', { replicas: [{ name: 'analytics', source: 'db-z', role: ReplicaRole.ANALYTICS }] },
+      /test\/shop\.replicas\[0\]\.source: 'db-z' is not a host of this cluster; choose one of: db-a, db-b/],
+    ['an empty password', { credentials: { rootPassword: '' } },
+      /test\/shop\.credentials\.rootPassword: is empty or whitespace/],
+    ['a whitespace password', { credentials: { replicationPassword: '   \t' } },
+      /test\/shop\.credentials\.replicationPassword: is empty or whitespace/],
+    ['a plain-text password', { credentials: { applicationPassword: 'hunter2hunter2' } },
+      /test\/shop\.credentials\.applicationPassword: is a plain-text string and would be written into the synthesized JSON/],
+    ['a topology with no standby', { masters: [{ name: 'db-a' }], replicas: [] },
+      /test\/shop\.masters: declares 1 master\(s\); active\/passive needs an active master and at least one standby master/],
+    ['an active master that is a replica', { activeMaster: 'analytics' },
+      /test\/shop\.activeMaster: 'analytics' is a replica \(replicas\[0\]\), not a master/],
+    ['duplicate host names', { replicas: [{ name: 'db-a', source: 'db-b' }] },
+      /test\/shop\.replicas\[0\]\.name: 'db-a' is already the name of masters\[0\]/],
+    ['a replica chain with no master', { replicas: [{ name: 'r1', source: 'r2' }, { name: 'r2', source: 'r1' }] },
+      /test\/shop\.replicas\[0\]\.source: replication chain r1 <- r2 loops without reaching a master/],
+    ['an invalid subnet', { backend: new DockerBackend({ subnet: '10.0.0.7/24' }) },
+      /test\/shop\.backend\.subnet: '10\.0\.0\.7\/24' is not an IPv4 network/],
+  ];
+
+  test.each(cases)('%s', (_name, overrides, message) => {
+    expect(() => new MariaDbReplicationCluster(dockerStack(), 'shop', clusterProps(overrides))).toThrow(message);
+  });
+
+  test('every problem is listed at once', () => {
+    const attempt = () => new MariaDbReplicationCluster(dockerStack(), 'shop', clusterProps({
+      masters: [{ name: 'db-a', serverId: 5 }, { name: 'db-b', serverId: 5, autoIncrementOffset: 1 }],
+      replicas: [{ name: 'analytics', source: 'nowhere' }],
+      credentials: { rootPassword: ' ' },
+    }));
+    expect(attempt).toThrow(/\(4 problems\)/);
+    expect(attempt).toThrow(/masters\[1\]\.serverId[\s\S]*masters\[1\]\.autoIncrementOffset[\s\S]*replicas\[0\]\.source[\s\S]*credentials\.rootPassword/);
+  });
+});

@@ -1,0 +1,151 @@
+// Active/passive master-master with an analytics replica, deployed by `terraform apply` on the
+// synthesized stack to local Docker, then exercised through the published ports.
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { DockerBackend, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
+import { hasReached } from '../../src/tools/gtid';
+import { queryRows, withConnection } from '../../src/tools/mariadb-client';
+import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
+import { loadTableDdl, runWriteLoad } from '../../src/tools/write-load';
+import { containerLogs, dockerObjectsNamed, generatedPassword, LiveStack, waitFor } from '../support/live-stack';
+
+const PREFIX = 'mmlive';
+const PORT_BASE = 24306;
+const hosts = [
+  { name: 'db-a', host: '127.0.0.1', port: PORT_BASE },
+  { name: 'db-b', host: '127.0.0.1', port: PORT_BASE + 1 },
+  { name: 'analytics', host: '127.0.0.1', port: PORT_BASE + 2 },
+];
+const endpoint = (name: string) => hosts.find((h) => h.name === name)!;
+const passwords = {
+  root: generatedPassword(),
+  replication: generatedPassword(),
+  monitor: generatedPassword(),
+  application: generatedPassword(),
+};
+const monitor = { user: MONITOR_USER, password: passwords.monitor };
+const app = { user: APPLICATION_USER, password: passwords.application, database: 'shop' };
+
+jest.setTimeout(10 * 60_000);
+
+describe('active/passive master-master on local Docker', () => {
+  let live: LiveStack;
+  let deploySeconds = 0;
+
+  beforeAll(async () => {
+    live = new LiveStack({
+      dockerPrefix: PREFIX,
+      variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${PREFIX}_${k}_password`, v])),
+      build: (stack) => {
+        new DockerProvider(stack, 'docker');
+        new MariaDbReplicationCluster(stack, PREFIX, {
+          masters: [{ name: 'db-a' }, { name: 'db-b' }],
+          activeMaster: 'db-a',
+          replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
+          databaseName: 'shop',
+          backend: new DockerBackend({ subnet: '10.213.10.0/24', hostPortBase: PORT_BASE }),
+        });
+      },
+    });
+    const started = Date.now();
+    await live.deploy();
+    await waitFor('every replication channel running', 60_000, async () => {
+      const status = await readClusterStatus(hosts, monitor);
+      return status.every((h) => h.reachable && h.channels.length > 0 && h.channels.every(channelHealthy)) ? status : undefined;
+    });
+    deploySeconds = (Date.now() - started) / 1000;
+    console.log(`deploy-to-replicating: ${deploySeconds.toFixed(1)} s`);
+  });
+
+  afterAll(async () => {
+    await live?.destroy();
+  });
+
+  const failWithLogs = async (error: unknown) => {
+    throw new Error(`${String(error)}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`);
+  };
+
+  test('both masters replicate from each other and the replica from db-b, threads running, no errors', async () => {
+    const status = await readClusterStatus(hosts, monitor);
+    const channels = Object.fromEntries(status.map((h) => [h.name, h.channels.map((c) => [c.connectionName, c.ioRunning, c.sqlRunning, c.lastIoErrno, c.lastSqlErrno])]));
+    expect(channels).toEqual({
+      'db-a': [['db-b', 'Yes', 'Yes', 0, 0]],
+      'db-b': [['db-a', 'Yes', 'Yes', 0, 0]],
+      analytics: [['db-b', 'Yes', 'Yes', 0, 0]],
+    });
+    expect(status.map((h) => [h.name, h.serverId, h.readOnly])).toEqual([['db-a', 1, false], ['db-b', 2, false], ['analytics', 101, true]]);
+  });
+
+  test('the servers run with the planned auto-increment settings in every session', async () => {
+    const settings = await Promise.all(hosts.slice(0, 2).map((h) => withConnection(h, app, async (c) =>
+      (await queryRows<any>(c, 'SELECT @@session.auto_increment_increment AS inc, @@session.auto_increment_offset AS off, @@binlog_format AS fmt, @@log_slave_updates AS lsu'))[0])));
+    expect(settings.map((s) => [Number(s.inc), Number(s.off), s.fmt, Number(s.lsu)])).toEqual([[2, 1, 'ROW', 1], [2, 2, 'ROW', 1]]);
+  });
+
+  test('the analytics replica follows writes and refuses its own', async () => {
+    await withConnection(endpoint('db-a'), app, async (c) => {
+      await c.query('CREATE TABLE IF NOT EXISTS notes (id INT AUTO_INCREMENT PRIMARY KEY, body VARCHAR(100))');
+      await c.query("INSERT INTO notes (body) VALUES ('from the active master')");
+    });
+    await waitFor('the note on the analytics replica', 20_000, () => withConnection(endpoint('analytics'), app, async (c) =>
+      (await queryRows(c, "SELECT id FROM notes WHERE body = 'from the active master'")).length === 1 ? true : undefined));
+    await expect(withConnection(endpoint('analytics'), app, (c) => c.query("INSERT INTO notes (body) VALUES ('not here')")))
+      .rejects.toMatchObject({ errno: 1290, message: expect.stringMatching(/read-only/) });
+  });
+
+  test('concurrent inserts on BOTH masters produce no duplicate keys and identical data everywhere', async () => {
+    await withConnection(endpoint('db-a'), app, (c) => c.query(loadTableDdl('orders')));
+    await waitFor('the orders table on every host', 20_000, async () => {
+      const present = await Promise.all(hosts.map((h) => withConnection(h, app, async (c) => (await queryRows(c, "SHOW TABLES LIKE 'orders'")).length)));
+      return present.every((n) => n === 1) ? true : undefined;
+    });
+    const result = await runWriteLoad({
+      targets: ['db-a', 'db-b'].map((name) => ({ name, endpoint: endpoint(name), login: app })),
+      table: 'orders',
+      connectionsPerTarget: 4,
+      durationMs: 8_000,
+      maxInsertsPerConnection: 1_500,
+    });
+    console.log(`concurrent load: ${JSON.stringify(result)}`);
+    expect(result.duplicateKeyErrors).toBe(0);
+    expect(result.otherErrors).toBe(0);
+    expect(result.inserted).toBeGreaterThan(200);
+
+    // Converged: every host has applied what both masters wrote.
+    const target = await Promise.all(['db-a', 'db-b'].map((n) => withConnection(endpoint(n), monitor, async (c) =>
+      (await queryRows<any>(c, 'SELECT @@gtid_binlog_pos AS pos'))[0].pos as string)));
+    await waitFor('all hosts to apply every transaction', 60_000, async () => {
+      const status = await readClusterStatus(hosts, monitor);
+      return status.every((h) => target.every((t) => hasReached(h.gtidCurrentPos ?? '', t))) ? true : undefined;
+    }).catch(failWithLogs);
+
+    const perHost = await Promise.all(hosts.map((h) => withConnection(h, app, async (c) => {
+      const [sum] = await queryRows<any>(c, 'CHECKSUM TABLE orders');
+      const [counts] = await queryRows<any>(c,
+        "SELECT COUNT(*) AS n, SUM(origin = 'db-a' AND id % 2 = 1) AS odd_a, SUM(origin = 'db-b' AND id % 2 = 0) AS even_b FROM orders");
+      return { name: h.name, checksum: String(sum.Checksum), rows: Number(counts.n), oddFromA: Number(counts.odd_a), evenFromB: Number(counts.even_b) };
+    })));
+    expect(perHost.map((h) => h.rows)).toEqual([result.inserted, result.inserted, result.inserted]);
+    expect(new Set(perHost.map((h) => h.checksum)).size).toBe(1);
+    expect(perHost[0].oddFromA + perHost[0].evenFromB).toBe(result.inserted);
+
+    const status = await readClusterStatus(hosts, monitor);
+    expect(status.flatMap((h) => h.channels).every(channelHealthy)).toBe(true);
+  });
+
+  test('no secret appears in the synthesized JSON or in the apply output', () => {
+    const synthesized = live.synthesized();
+    const applyOutput = `${live.lastApply!.stdout}${live.lastApply!.stderr}`;
+    for (const secret of Object.values(passwords)) {
+      expect(synthesized).not.toContain(secret);
+      expect(applyOutput).not.toContain(secret);
+    }
+  });
+
+  test('destroy removes every container, volume and network the stack created', async () => {
+    expect(await dockerObjectsNamed(PREFIX)).toHaveLength(7);
+    const destroyed = await live.terraform(['destroy', '-input=false', '-auto-approve']);
+    expect(destroyed.stdout).toMatch(/Destroy complete! Resources: 7 destroyed/);
+    expect(await dockerObjectsNamed(PREFIX)).toEqual([]);
+  });
+});

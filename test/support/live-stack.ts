@@ -1,0 +1,118 @@
+// Synthesizes a stack in-process, deploys it with `terraform apply`, and always cleans up.
+import { randomBytes } from 'crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App, LocalBackend, TerraformStack } from 'cdktf';
+import { run, runChecked, RunResult } from '../../src/tools/process';
+
+const TERRAFORM_TIMEOUT_MS = 5 * 60_000;
+
+export interface LiveStackOptions {
+  /** Prefix of every Docker object the stack creates; cleanup removes leftovers by it. */
+  readonly dockerPrefix: string;
+  readonly build: (stack: TerraformStack) => void;
+  /** Terraform variables (TF_VAR_*), e.g. generated passwords. */
+  readonly variables: Record<string, string>;
+}
+
+export function generatedPassword(): string {
+  return `Pw-${randomBytes(12).toString('base64url')}`;
+}
+
+export class LiveStack {
+  public readonly dir: string;
+  private readonly root: string;
+  private readonly env: NodeJS.ProcessEnv;
+  public lastApply?: RunResult;
+
+  constructor(private readonly options: LiveStackOptions) {
+    this.root = mkdtempSync(join(tmpdir(), `${options.dockerPrefix}-`));
+    const app = new App({ outdir: join(this.root, 'out') });
+    const stack = new TerraformStack(app, 'live');
+    new LocalBackend(stack, { path: join(this.root, 'terraform.tfstate') });
+    options.build(stack);
+    app.synth();
+    this.dir = join(this.root, 'out', 'stacks', 'live');
+    this.env = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(options.variables).map(([k, v]) => [`TF_VAR_${k}`, v])),
+      TF_IN_AUTOMATION: '1',
+    };
+  }
+
+  /** The synthesized Terraform JSON, as text. */
+  public synthesized(): string {
+    return readFileSync(join(this.dir, 'cdk.tf.json'), 'utf8');
+  }
+
+  public terraform(args: string[], timeoutMs = TERRAFORM_TIMEOUT_MS): Promise<RunResult> {
+    return runChecked('terraform', [...args, '-no-color'], { cwd: this.dir, env: this.env, timeoutMs });
+  }
+
+  public async deploy(): Promise<RunResult> {
+    await this.terraform(['init', '-input=false']);
+    this.lastApply = await this.terraform(['apply', '-input=false', '-auto-approve']);
+    return this.lastApply;
+  }
+
+  public async output<T = any>(name: string): Promise<T> {
+    const result = await this.terraform(['output', '-json', name], 60_000);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** terraform destroy, then removal of anything left with the stack's prefix, then the temp dir. */
+  public async destroy(): Promise<RunResult | undefined> {
+    let result: RunResult | undefined;
+    try {
+      result = await this.terraform(['destroy', '-input=false', '-auto-approve']);
+    } finally {
+      await removeDockerObjects(this.options.dockerPrefix);
+      rmSync(this.root, { recursive: true, force: true });
+    }
+    return result;
+  }
+}
+
+async function docker(args: string[]): Promise<string> {
+  return (await run('docker', args, { timeoutMs: 60_000 })).stdout.trim();
+}
+
+/** Docker objects whose names start with the prefix (the project's own naming). */
+export async function dockerObjectsNamed(prefix: string): Promise<string[]> {
+  const containers = await docker(['ps', '-a', '--filter', `name=^${prefix}`, '--format', 'container {{.Names}}']);
+  const volumes = await docker(['volume', 'ls', '--filter', `name=^${prefix}`, '--format', 'volume {{.Name}}']);
+  const networks = await docker(['network', 'ls', '--filter', `name=^${prefix}`, '--format', 'network {{.Name}}']);
+  return [containers, volumes, networks].join('\n').split('\n').filter(Boolean);
+}
+
+async function removeDockerObjects(prefix: string): Promise<void> {
+  for (const line of await dockerObjectsNamed(prefix)) {
+    const [kind, name] = line.split(' ');
+    if (kind === 'container') await docker(['rm', '-f', '-v', name]);
+    if (kind === 'volume') await docker(['volume', 'rm', '-f', name]);
+    if (kind === 'network') await docker(['network', 'rm', name]);
+  }
+}
+
+/** Polls `check` until it returns a value or the deadline passes (then throws with the last reason). */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** Container logs, for failure messages. */
+export async function containerLogs(names: string[]): Promise<string> {
+  const parts = await Promise.all(names.map(async (n) => `--- ${n} ---\n${(await run('docker', ['logs', '--tail', '40', n], { timeoutMs: 20_000 })).stderr}`));
+  return parts.join('\n');
+}
