@@ -1,25 +1,6 @@
-// The example topology on local Docker: active master, standby master, analytics replica.
-// `npm run example:up` synthesizes this, deploys it with Terraform and shows it replicating.
-import { App, TerraformStack } from 'cdktf';
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Construct } from 'constructs';
-import { DockerBackend, MariaDbReplicationCluster, ReplicaRole } from '../../src';
-
-export class LocalHaStack extends TerraformStack {
-  public readonly cluster: MariaDbReplicationCluster;
-
-  constructor(scope: Construct, id: string) {
-    super(scope, id);
-    new DockerProvider(this, 'docker');
-    this.cluster = new MariaDbReplicationCluster(this, 'shop', {
-      masters: [{ name: 'db-a' }, { name: 'db-b' }],
-      activeMaster: 'db-a',
-      replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
-      databaseName: 'shop',
-      backend: new DockerBackend({ subnet: '10.213.0.0/24', hostPortBase: 23306 }),
-    });
-  }
-}
+// `cdktf synth` / `cdktf deploy` entry point (see cdktf.json); `npm run example:up` runs it.
+import { App } from 'cdktf';
+import { LocalHaStack } from './stack';
 
 const app = new App();
 new LocalHaStack(app, 'local-ha');

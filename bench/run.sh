@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
+#   bash bench/run.sh            # all
+#   bash bench/run.sh synth      # one of: synth deploy
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+npx --no-install tsc -p tsconfig.json
+case "${1:-all}" in
+  synth) node dist/bench/synth.js ;;
+  deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
+  all)
+    node dist/bench/synth.js
+    scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js
+    ;;
+  *) echo "usage: $0 [synth|deploy|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,107 @@
+// mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
+import { ClusterRef, ToolError, applicationLogin, endpointsOf, loadDescription, monitorLogin } from './cluster-ref';
+import { readClusterStatus } from './replication-status';
+import { judgeStatus, renderStatus } from './status-report';
+import { verifyReplication } from './verify';
+
+const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
+
+commands:
+  status    replication health of every host (threads, lag, errors, GTID positions)
+  verify    write a probe row on the active master and time its arrival on every host
+
+options:
+  --cluster <id>        construct id of the cluster (names its output and password variables)
+  --stack-dir <dir>     synthesized stack directory (e.g. cdktf.out/stacks/local-ha)
+  --description <file>  JSON of the cluster's description output, instead of --stack-dir
+  --json                machine-readable output
+  --wait <seconds>      status: keep checking until healthy or the time is up
+
+passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_APPLICATION_PASSWORD,
+or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
+
+export interface ParsedArgs {
+  readonly command: string;
+  readonly options: Map<string, string | true>;
+}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const [command, ...rest] = argv;
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith('--')) throw new ToolError(`unexpected argument '${arg}'\n${USAGE}`);
+    const next = rest[i + 1];
+    if (next !== undefined && !next.startsWith('--')) {
+      options.set(arg.slice(2), next);
+      i++;
+    } else {
+      options.set(arg.slice(2), true);
+    }
+  }
+  return { command: command ?? 'help', options };
+}
+
+function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const value = args.options.get(name);
+  if (value === true) throw new ToolError(`--${name} needs a value`);
+  return value;
+}
+
+function clusterRef(args: ParsedArgs): ClusterRef {
+  const cluster = stringOption(args, 'cluster');
+  if (!cluster) throw new ToolError(`--cluster is required\n${USAGE}`);
+  return { cluster, stackDir: stringOption(args, 'stack-dir'), descriptionFile: stringOption(args, 'description') };
+}
+
+async function status(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const description = await loadDescription(ref);
+  const login = monitorLogin(ref.cluster);
+  const waitSeconds = Number(stringOption(args, 'wait') ?? 0);
+  const deadline = Date.now() + waitSeconds * 1000;
+  let hosts = await readClusterStatus(endpointsOf(description), login);
+  let verdict = judgeStatus(description, hosts);
+  while (!verdict.healthy && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    hosts = await readClusterStatus(endpointsOf(description), login);
+    verdict = judgeStatus(description, hosts);
+  }
+  out(args.options.has('json') ? JSON.stringify({ ...verdict, hosts }, null, 2) : renderStatus(description, hosts));
+  return verdict.healthy ? 0 : 1;
+}
+
+async function verify(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const description = await loadDescription(ref);
+  const results = await verifyReplication(description, applicationLogin(ref.cluster, description.databaseName));
+  const missing = results.filter((r) => r.visibleAfterMs === undefined);
+  if (args.options.has('json')) {
+    out(JSON.stringify({ replicating: missing.length === 0, results }, null, 2));
+  } else {
+    for (const r of results) out(`  ${r.host.padEnd(16)} ${r.visibleAfterMs === undefined ? 'NOT REPLICATED' : `row visible after ${r.visibleAfterMs} ms`}`);
+    out(missing.length === 0
+      ? `replicating: a row written on ${description.activeMaster} reached all ${results.length} hosts`
+      : `NOT replicating to: ${missing.map((m) => m.host).join(', ')}; run 'mariadb-ha status' for the reason`);
+  }
+  return missing.length === 0 ? 0 : 1;
+}
+
+export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    switch (args.command) {
+      case 'status': return await status(args, out);
+      case 'verify': return await verify(args, out);
+      case 'help': case '--help': case '-h': out(USAGE); return 0;
+      default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
+    }
+  } catch (error) {
+    if (error instanceof ToolError) {
+      err(`mariadb-ha: ${error.message}`);
+      return error.exitCode;
+    }
+    err(`mariadb-ha: ${(error as Error).stack ?? String(error)}`);
+    return 1;
+  }
+}
