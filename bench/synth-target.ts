@@ -9,7 +9,6 @@ const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
 const kind = process.argv[2];
 const outdir = mkdtempSync(join(tmpdir(), 'synth-bench-'));
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 const { App, TerraformStack } = require('cdktf');
 const { DockerProvider } = require('@cdktf/provider-docker/lib/provider');
 const { AwsProvider } = require('@cdktf/provider-aws/lib/provider');

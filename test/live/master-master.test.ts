@@ -74,6 +74,8 @@ describe('active/passive master-master on local Docker', () => {
       analytics: [['db-b', 'Yes', 'Yes', 0, 0]],
     });
     expect(status.map((h) => [h.name, h.serverId, h.readOnly])).toEqual([['db-a', 1, false], ['db-b', 2, false], ['analytics', 101, true]]);
+    // The bootstrap (accounts, replication setup) ran with the binary log off on every host.
+    expect(status.map((h) => h.gtidBinlogPos)).toEqual(['', '', '']);
   });
 
   test('the servers run with the planned auto-increment settings in every session', async () => {

@@ -1,0 +1,94 @@
+import { planTopologyOrThrow, TopologyPlan } from '../../src/model';
+import { renderBootstrapSql } from '../../src/render/bootstrap-sql';
+import { renderEntrypoint } from '../../src/render/entrypoint';
+import { renderServerConfig } from '../../src/render/server-config';
+import { sqlString } from '../../src/render/sql';
+import { ACTIVE_PASSIVE } from '../support/topologies';
+
+const ctx = { clientNetworkHost: '10.213.0.0/255.255.255.0', addressOf: (name: string) => name };
+const settings = (cnf: string) => Object.fromEntries(cnf.split('\n').filter((l) => /^\w+ = /.test(l)).map((l) => l.split(' = ')));
+
+describe('renderServerConfig', () => {
+  const plan = planTopologyOrThrow(ACTIVE_PASSIVE, 'test');
+
+  test('a master gets its id, domain, offset and the replication settings', () => {
+    expect(settings(renderServerConfig(plan, 'db-b'))).toMatchObject({
+      server_id: '2', gtid_domain_id: '2', auto_increment_increment: '2', auto_increment_offset: '2',
+      log_bin: 'mariadb-bin', binlog_format: 'ROW', log_slave_updates: 'ON', read_only: 'OFF',
+      skip_name_resolve: 'ON', bind_address: '0.0.0.0', gtid_ignore_duplicates: 'ON', sync_binlog: '1',
+    });
+  });
+
+  test('a replica is read-only and has no writer offset', () => {
+    const s = settings(renderServerConfig(plan, 'analytics'));
+    expect(s).toMatchObject({ server_id: '101', read_only: 'ON' });
+    expect(s.auto_increment_offset).toBeUndefined();
+  });
+
+  test('tuning changes the replica timeout and binlog retention', () => {
+    expect(settings(renderServerConfig(plan, 'db-a', { replicaNetTimeoutSeconds: 30, binlogRetentionDays: 2 })))
+      .toMatchObject({ slave_net_timeout: '30', binlog_expire_logs_seconds: String(2 * 86400) });
+  });
+
+  test('the active master does not appear in any host config, so a switchover restarts nothing', () => {
+    const other = planTopologyOrThrow({ ...ACTIVE_PASSIVE, activeMaster: 'db-b' }, 'test');
+    for (const host of ['db-a', 'db-b', 'analytics']) {
+      expect(renderServerConfig(other, host)).toBe(renderServerConfig(plan, host));
+      expect(renderBootstrapSql(other, host, ctx)).toBe(renderBootstrapSql(plan, host, ctx));
+    }
+  });
+});
+
+describe('renderBootstrapSql', () => {
+  const plan: TopologyPlan = planTopologyOrThrow(ACTIVE_PASSIVE, 'test');
+  const sql = renderBootstrapSql(plan, 'db-a', ctx);
+  const statements = sql.split('\n').filter((l) => l && !l.startsWith('--'));
+
+  test('binary logging is off for the session before any account or replication statement', () => {
+    expect(statements[0]).toBe('SET SESSION sql_log_bin = 0;');
+  });
+
+  test('accounts are limited to the client network and hold only their grants', () => {
+    expect(sql).toContain("GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'10.213.0.0/255.255.255.0';");
+    expect(sql).toContain("GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'monitor'@'10.213.0.0/255.255.255.0';");
+    expect(sql).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE, .* ON `app`\.\* TO 'app'@'10\.213\.0\.0\/255\.255\.255\.0';/);
+    expect(sql).not.toMatch(/GRANT ALL|SUPER|@'%'/);
+  });
+
+  test('a master replicates from its peer with GTID, by name, under its own connection', () => {
+    expect(sql).toContain("CHANGE MASTER ''db-b'' TO MASTER_HOST=''db-b'', MASTER_PORT=3306, MASTER_USER=''replicator'', MASTER_PASSWORD=', QUOTE(@secret_replication), ', MASTER_USE_GTID=slave_pos");
+  });
+
+  test('a delayed replica gets MASTER_DELAY', () => {
+    const delayed = planTopologyOrThrow({ ...ACTIVE_PASSIVE, replicas: [{ name: 'late', source: 'db-a', delaySeconds: 3600 }] }, 'test');
+    expect(renderBootstrapSql(delayed, 'late', ctx)).toContain('MASTER_DELAY=3600');
+  });
+
+  test('secrets are only ever named, never inlined', () => {
+    expect(sql.match(/@secret_(\w+)/g)).toEqual(['@secret_root', '@secret_replication', '@secret_monitor', '@secret_application', '@secret_replication']);
+  });
+});
+
+describe('renderEntrypoint', () => {
+  const script = renderEntrypoint();
+
+  test('bootstraps once, without networking or binary log, and then runs the server as PID 1', () => {
+    expect(script).toMatch(/--skip-networking --skip-log-bin/);
+    expect(script).toMatch(/touch "\$DONE"/);
+    expect(script.trim().split('\n').pop()).toMatch(/^exec mariadbd --defaults-extra-file="\$CONF"/);
+  });
+
+  test('refuses a data directory it did not bootstrap instead of overwriting it', () => {
+    expect(script).toMatch(/holds data this tool did not bootstrap; refusing to touch it/);
+  });
+
+  test('passes secrets to SQL as base64 so no value can break its quoting', () => {
+    expect(script).toContain("FROM_BASE64('$(base64 -w0 <\"$secret\")')");
+  });
+});
+
+describe('sqlString', () => {
+  test.each([["plain", "'plain'"], ["o'brien", "'o''brien'"], ['back\\slash', "'back\\\\slash'"]])('%s', (input, quoted) => {
+    expect(sqlString(input)).toBe(quoted);
+  });
+});

@@ -1,0 +1,87 @@
+import { formatGtidPosition, hasReached, parseGtidPosition } from '../../src/tools/gtid';
+import { parseArgs, main } from '../../src/tools/cli';
+import { judgeStatus, renderStatus } from '../../src/tools/status-report';
+import { HostStatus } from '../../src/tools/replication-status';
+import { ClusterDescription } from '../../src/constructs/replication-cluster';
+import { HostKind } from '../../src/model';
+
+describe('GTID positions', () => {
+  test('parse and format round-trip per domain', () => {
+    const parsed = parseGtidPosition('2-2-50,1-1-100');
+    expect(parsed.get(1)).toEqual({ domain: 1, serverId: 1, seqNo: 100n });
+    expect(formatGtidPosition(parsed)).toBe('1-1-100,2-2-50');
+  });
+
+  test('an empty position has no domains', () => {
+    expect(parseGtidPosition('').size).toBe(0);
+  });
+
+  test('hasReached compares every domain of the target', () => {
+    expect(hasReached('1-1-100,2-2-50', '1-1-100,2-2-49')).toBe(true);
+    expect(hasReached('1-1-100,2-2-50', '1-1-101')).toBe(false);
+    expect(hasReached('1-1-100', '1-1-100,2-2-1')).toBe(false);
+  });
+
+  test('garbage is rejected', () => {
+    expect(() => parseGtidPosition('1-x-3')).toThrow(/not a GTID/);
+  });
+});
+
+const description: ClusterDescription = {
+  activeMaster: 'db-a',
+  writers: ['db-a', 'db-b'],
+  databaseName: 'app',
+  hosts: [
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a' },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b' },
+  ],
+};
+const channel = (name: string, overrides = {}) => ({
+  connectionName: name, sourceHost: name, ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0,
+  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', ...overrides,
+});
+const host = (name: string, channels: any[]): HostStatus => ({
+  name, endpoint: { host: '127.0.0.1', port: 1 }, reachable: true, serverId: 1, readOnly: false, gtidCurrentPos: '1-1-5', channels,
+});
+
+describe('status verdict', () => {
+  test('healthy when every declared source runs without errors', () => {
+    expect(judgeStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [channel('db-a')])])).toEqual({ healthy: true, problems: [] });
+  });
+
+  test('a stopped SQL thread with a duplicate-key error is named with its host and source', () => {
+    const broken = channel('db-a', { sqlRunning: 'No', lastSqlErrno: 1062, lastSqlError: "Duplicate entry '7' for key 'PRIMARY'" });
+    const verdict = judgeStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [broken])]);
+    expect(verdict.healthy).toBe(false);
+    expect(verdict.problems).toEqual(["db-b <- db-a: IO Yes, SQL No: Duplicate entry '7' for key 'PRIMARY'"]);
+    expect(renderStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [broken])])).toMatch(/UNHEALTHY:\n {2}- db-b <- db-a/);
+  });
+
+  test('an unreachable host and a missing connection are problems', () => {
+    const verdict = judgeStatus(description, [
+      { name: 'db-a', endpoint: { host: '127.0.0.1', port: 1 }, reachable: false, error: 'ECONNREFUSED', channels: [] },
+      host('db-b', []),
+    ]);
+    expect(verdict.problems).toEqual(['db-a: unreachable (ECONNREFUSED)', 'db-b: no replication connection from db-a']);
+  });
+});
+
+describe('mariadb-ha command line', () => {
+  test('options with and without values', () => {
+    const args = parseArgs(['status', '--cluster', 'shop', '--json']);
+    expect(args.command).toBe('status');
+    expect(args.options).toEqual(new Map<string, string | true>([['cluster', 'shop'], ['json', true]]));
+  });
+
+  test('an unknown command exits 2 with usage', async () => {
+    const errors: string[] = [];
+    expect(await main(['frobnicate'], () => undefined, (e) => errors.push(e))).toBe(2);
+    expect(errors.join('\n')).toMatch(/unknown command 'frobnicate'[\s\S]*usage: mariadb-ha/);
+  });
+
+  test('a missing cluster reference exits 2 and says what to pass', async () => {
+    const errors: string[] = [];
+    expect(await main(['status', '--cluster', 'shop'], () => undefined, (e) => errors.push(e))).toBe(2);
+    expect(errors.join('\n')).toMatch(/--stack-dir <synthesized stack dir> or --description <file>/);
+  });
+});
