@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when the package is built, the TypeScript source otherwise.
+// Runs the TypeScript source in a checkout (so it is never stale), the compiled CLI in a package.
 const { existsSync } = require('fs');
 const { join } = require('path');
 
-const compiled = join(__dirname, '..', 'dist', 'src', 'tools', 'cli.js');
+const root = join(__dirname, '..');
+const source = join(root, 'src', 'tools', 'cli.ts');
 let cli;
-if (existsSync(compiled)) {
-  cli = require(compiled);
+if (existsSync(source)) {
+  require('ts-node').register({ transpileOnly: true, project: join(root, 'tsconfig.json') });
+  cli = require(source);
 } else {
-  require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
-  cli = require(join(__dirname, '..', 'src', 'tools', 'cli.ts'));
+  cli = require(join(root, 'dist', 'src', 'tools', 'cli.js'));
 }
 cli.main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -4,9 +4,11 @@ export { Construct } from 'constructs';
 export type { IConstruct } from 'constructs';
 export {
   Annotations,
+  DataResource,
   Fn,
   Lazy,
   TerraformElement,
+  TerraformLocal,
   TerraformOutput,
   TerraformResource,
   TerraformStack,

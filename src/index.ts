@@ -7,3 +7,6 @@ export * from './constructs/replication-cluster';
 export * from './backends/docker/docker-backend';
 export * from './backends/docker/image';
 export { DOCKER_PROVIDER_CONSTRAINT } from './backends/docker/provider';
+export * from './backends/docker/haproxy-endpoint';
+export type { ReplicationClusterLike } from './constructs/cluster-like';
+export type { WriterHealthCheck } from './render/haproxy-config';

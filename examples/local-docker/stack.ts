@@ -1,11 +1,13 @@
-// The example topology on local Docker: active master, standby master, analytics replica.
+// The example topology on local Docker: active master, standby master, analytics replica, and a
+// writer endpoint (HAProxy on 127.0.0.1:23300) that follows the active master.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { DockerBackend, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
 
 export class LocalHaStack extends TerraformStack {
   public readonly cluster: MariaDbReplicationCluster;
+  public readonly writer: HaproxyWriterEndpoint;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -17,5 +19,6 @@ export class LocalHaStack extends TerraformStack {
       databaseName: 'shop',
       backend: new DockerBackend({ subnet: '10.213.0.0/24', hostPortBase: 23306 }),
     });
+    this.writer = new HaproxyWriterEndpoint(this, 'writer', { cluster: this.cluster, hostPort: 23300 });
   }
 }

@@ -35,6 +35,8 @@ export interface HostConnection {
   readonly port: number;
   /** The backend's own name for the host (container name, instance id). */
   readonly backendName: string;
+  /** The host's address on the cluster network, for endpoints and proxies on that network. */
+  readonly networkAddress: string;
 }
 
 /** Everything a backend is asked to place. */

@@ -1,5 +1,5 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, TerraformOutput } from '../cdktf';
+import { Annotations, Construct, Lazy, TerraformOutput } from '../cdktf';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { throwIfProblems } from '../model/problems';
@@ -25,11 +25,33 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
   readonly tuning?: ServerTuning;
 }
 
+/** Where the writer endpoint listens and how tools steer it. */
+export interface EndpointDescription {
+  /** Client address and port of the endpoint. */
+  readonly address: string;
+  readonly port: number;
+  /** HAProxy runtime API. */
+  readonly runtimeAddress: string;
+  readonly runtimePort: number;
+  /** HAProxy backend that holds the writers. */
+  readonly backend: string;
+  /** Container (or instance) running the endpoint. */
+  readonly backendName: string;
+  /** Where the endpoint's config lives inside it. */
+  readonly configPath: string;
+}
+
 /** What the cluster tells tools and tests about itself (no secrets), as a Terraform output. */
 export interface ClusterDescription {
+  readonly cluster: string;
+  /** The declared active master (the endpoint may have failed over since). */
   readonly activeMaster: string;
   readonly writers: string[];
+  /** Promotion candidates in priority order. */
+  readonly candidates: string[];
   readonly databaseName: string;
+  readonly semiSync: boolean;
+  readonly endpoint?: EndpointDescription;
   readonly hosts: Array<{
     name: string;
     kind: HostKind;
@@ -52,6 +74,12 @@ export class MariaDbReplicationCluster extends Construct {
   public readonly secrets: ClusterSecrets;
   /** The output tools read, named `<id>_cluster`. */
   public readonly descriptionOutput: TerraformOutput;
+  /** Where the hosts run. */
+  public readonly backend: IReplicationBackend;
+  /** Prefix of the cluster's Terraform variable and output names. */
+  public readonly variablePrefix: string;
+  private endpointDescription?: EndpointDescription;
+  private activeMasterReference?: string;
 
   constructor(scope: Construct, id: string, props: MariaDbReplicationClusterProps) {
     super(scope, id);
@@ -65,6 +93,8 @@ export class MariaDbReplicationCluster extends Construct {
     this.plan.warnings.forEach((w) => Annotations.of(this).addWarning(w));
 
     const prefix = variablePrefix(id);
+    this.variablePrefix = prefix;
+    this.backend = props.backend;
     this.secrets = resolveCredentials(this, prefix, props.credentials);
     const network = props.backend.network(this.plan);
     const entrypoint = renderEntrypoint();
@@ -80,7 +110,8 @@ export class MariaDbReplicationCluster extends Construct {
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
 
     this.descriptionOutput = new TerraformOutput(this, 'cluster', {
-      value: this.describe(),
+      // Lazy: a writer endpoint attached later adds itself.
+      value: Lazy.anyValue({ produce: () => this.describe() }),
       description: 'Hosts, roles and client addresses of the MariaDB cluster (no secrets).',
     });
     this.descriptionOutput.overrideLogicalId(`${prefix}_cluster`);
@@ -93,12 +124,26 @@ export class MariaDbReplicationCluster extends Construct {
     return found;
   }
 
+  /**
+   * Called by a writer endpoint so the tools can find it; `activeMaster` is the endpoint's
+   * reference to the active master (a variable), which the description then reports.
+   */
+  public attachEndpoint(endpoint: EndpointDescription, activeMaster: string): void {
+    if (this.endpointDescription) throw new Error(`${this.node.path}: already has a writer endpoint`);
+    this.endpointDescription = endpoint;
+    this.activeMasterReference = activeMaster;
+  }
+
   /** The cluster as the tools see it. */
   public describe(): ClusterDescription {
     return {
-      activeMaster: this.plan.activeMaster,
+      cluster: this.node.id,
+      activeMaster: this.activeMasterReference ?? this.plan.activeMaster,
       writers: this.plan.writers,
+      candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
+      semiSync: this.plan.semiSyncTimeoutMs !== undefined,
+      endpoint: this.endpointDescription,
       hosts: this.plan.hosts.map((h) => {
         const c = this.connection(h.name);
         return {

@@ -1,7 +1,9 @@
 // Defaults are applied here and only here, so docs, validation and rendering agree.
-import { KeyRange, MasterSpec, MultiMasterLayout, ReplicaRole, ReplicaSpec, TopologySpec } from './topology';
+import { KeyRange, MasterSpec, MultiMasterLayout, PromotionPolicy, ReplicaRole, ReplicaSpec, TopologySpec } from './topology';
 
 export const DEFAULT_DATABASE_NAME = 'app';
+export const DEFAULT_SITE = 'primary';
+export const DEFAULT_SEMI_SYNC_TIMEOUT_MS = 1000;
 /** Replica server ids start above this, leaving the low ids to masters. */
 export const REPLICA_SERVER_ID_BASE = 100;
 
@@ -12,6 +14,8 @@ export interface ResolvedMaster {
   readonly autoIncrementOffset: number;
   readonly gtidDomainId: number;
   readonly keyRange?: KeyRange;
+  readonly site: string;
+  readonly mariadbVersion?: string;
 }
 
 export interface ResolvedReplica {
@@ -21,6 +25,8 @@ export interface ResolvedReplica {
   readonly role: ReplicaRole;
   readonly serverId: number;
   readonly delaySeconds: number;
+  readonly site: string;
+  readonly mariadbVersion?: string;
 }
 
 export interface ResolvedTopology {
@@ -30,6 +36,10 @@ export interface ResolvedTopology {
   readonly autoIncrementIncrement: number;
   readonly layout: MultiMasterLayout;
   readonly databaseName: string;
+  readonly primarySite: string;
+  /** Semi-sync timeout in ms; undefined when replication is asynchronous. */
+  readonly semiSyncTimeoutMs?: number;
+  readonly promotion: Required<PromotionPolicy> & { readonly whitelisted: boolean };
 }
 
 /** `auto_increment_offset` slots 1..n for n writers, with increment n unless a larger one is asked for. */
@@ -49,6 +59,8 @@ export function planKeyRanges(writerCount: number, keysPerWriter: number, firstK
 export function resolveTopology(spec: TopologySpec): ResolvedTopology {
   const masters = spec.masters ?? [];
   const autoIncrement = planAutoIncrement(masters.length, spec.autoIncrementIncrement);
+  const activeMaster = spec.activeMaster ?? masters[0]?.name ?? '';
+  const primarySite = spec.primarySite ?? masters.find((m) => m.name === activeMaster)?.site ?? DEFAULT_SITE;
   const plannedRanges = spec.keyRangePlan
     ? planKeyRanges(masters.length, spec.keyRangePlan.keysPerWriter, spec.keyRangePlan.firstKey ?? 1)
     : undefined;
@@ -60,6 +72,8 @@ export function resolveTopology(spec: TopologySpec): ResolvedTopology {
       autoIncrementOffset: m.autoIncrementOffset ?? autoIncrement.offsets[index],
       gtidDomainId: m.gtidDomainId ?? index + 1,
       keyRange: m.keyRange ?? plannedRanges?.[index],
+      site: m.site ?? primarySite,
+      mariadbVersion: m.mariadbVersion,
     })),
     replicas: (spec.replicas ?? []).map((r: ReplicaSpec, index) => ({
       index,
@@ -68,10 +82,20 @@ export function resolveTopology(spec: TopologySpec): ResolvedTopology {
       role: r.role ?? ReplicaRole.ANALYTICS,
       serverId: r.serverId ?? REPLICA_SERVER_ID_BASE + index + 1,
       delaySeconds: r.delaySeconds ?? 0,
+      site: r.site ?? primarySite,
+      mariadbVersion: r.mariadbVersion,
     })),
-    activeMaster: spec.activeMaster ?? masters[0]?.name ?? '',
+    activeMaster,
     autoIncrementIncrement: autoIncrement.increment,
     layout: spec.layout ?? MultiMasterLayout.MESH,
     databaseName: spec.databaseName ?? DEFAULT_DATABASE_NAME,
+    primarySite,
+    semiSyncTimeoutMs: spec.semiSync ? spec.semiSync.timeoutMs ?? DEFAULT_SEMI_SYNC_TIMEOUT_MS : undefined,
+    promotion: {
+      candidates: spec.promotion?.candidates ?? masters.map((m) => m.name),
+      whitelisted: spec.promotion?.candidates !== undefined,
+      excluded: spec.promotion?.excluded ?? [],
+      allowRisky: spec.promotion?.allowRisky ?? [],
+    },
   };
 }

@@ -3,3 +3,4 @@ export * from './plan';
 export * from './problems';
 export * from './planner';
 export { planAutoIncrement, planKeyRanges, DEFAULT_DATABASE_NAME } from './defaults';
+export * from './candidates';

@@ -1,4 +1,5 @@
 // The planned topology: every id, offset, domain and replication edge, derived from a TopologySpec.
+import { CandidateVerdict } from './candidates';
 import { KeyRange, MultiMasterLayout, ReplicaRole } from './topology';
 
 /** Whether a host accepts application writes. */
@@ -29,6 +30,8 @@ export interface PlannedHost {
   /** Set for writers; replicas keep MariaDB's default because they never write. */
   readonly autoIncrementOffset?: number;
   readonly keyRange?: KeyRange;
+  readonly site: string;
+  readonly mariadbVersion?: string;
   /** Connections this host replicates through, in a stable order. */
   readonly sources: ReplicationEdge[];
 }
@@ -43,6 +46,13 @@ export interface TopologyPlan {
   readonly layout: MultiMasterLayout;
   readonly edges: ReplicationEdge[];
   readonly databaseName: string;
+  readonly primarySite: string;
+  /** Semi-sync acknowledgement timeout between masters; undefined when asynchronous. */
+  readonly semiSyncTimeoutMs?: number;
+  /** Hosts that may become the active master, in priority order, the active master first. */
+  readonly candidates: string[];
+  /** Why each host may or may not be promoted. */
+  readonly candidateVerdicts: CandidateVerdict[];
   /** Legal but risky choices, for synth-time warnings. */
   readonly warnings: string[];
 }

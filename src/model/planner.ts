@@ -1,4 +1,5 @@
 // Turns a TopologySpec into a TopologyPlan: defaults, validation, then derived replication edges.
+import { CandidateEvaluation, evaluateCandidates } from './candidates';
 import { ResolvedTopology, resolveTopology } from './defaults';
 import { HostKind, PlannedHost, ReplicationEdge, TopologyPlan } from './plan';
 import { Problem, throwIfProblems } from './problems';
@@ -31,7 +32,7 @@ function warningsFor(t: ResolvedTopology): string[] {
   return warnings;
 }
 
-function buildPlan(t: ResolvedTopology): TopologyPlan {
+function buildPlan(t: ResolvedTopology, promotion: CandidateEvaluation): TopologyPlan {
   const writers = t.masters.map((m) => m.name);
   const writerLinks = writerEdges(writers, t.layout);
   const replicaLinks = t.replicas.map((r) => edge(r.source, r.name, r.delaySeconds));
@@ -49,6 +50,8 @@ function buildPlan(t: ResolvedTopology): TopologyPlan {
       autoIncrementIncrement: t.autoIncrementIncrement,
       autoIncrementOffset: m.autoIncrementOffset,
       keyRange: m.keyRange,
+      site: m.site,
+      mariadbVersion: m.mariadbVersion,
       sources: sourcesOf(m.name),
     })),
     ...t.replicas.map((r) => ({
@@ -59,6 +62,8 @@ function buildPlan(t: ResolvedTopology): TopologyPlan {
       gtidDomainId: 0,
       readOnly: true,
       autoIncrementIncrement: t.autoIncrementIncrement,
+      site: r.site,
+      mariadbVersion: r.mariadbVersion,
       sources: sourcesOf(r.name),
     })),
   ];
@@ -70,6 +75,10 @@ function buildPlan(t: ResolvedTopology): TopologyPlan {
     layout: t.layout,
     edges,
     databaseName: t.databaseName,
+    primarySite: t.primarySite,
+    semiSyncTimeoutMs: t.semiSyncTimeoutMs,
+    candidates: promotion.candidates,
+    candidateVerdicts: promotion.verdicts,
     warnings: warningsFor(t),
   };
 }
@@ -77,8 +86,9 @@ function buildPlan(t: ResolvedTopology): TopologyPlan {
 /** Plans a topology, or reports every problem that prevents it. */
 export function planTopology(spec: TopologySpec): PlanResult {
   const resolved = resolveTopology(spec);
-  const problems = validateTopology(resolved, spec);
-  return problems.length > 0 ? { problems } : { plan: buildPlan(resolved), problems };
+  const promotion = evaluateCandidates(resolved);
+  const problems = [...validateTopology(resolved, spec), ...promotion.problems];
+  return problems.length > 0 ? { problems } : { plan: buildPlan(resolved, promotion), problems };
 }
 
 /** Plans a topology or throws one TopologyError listing every problem under `scopePath`. */

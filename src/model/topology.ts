@@ -64,6 +64,18 @@ export interface MasterSpec {
    * @default - none, unless the cluster has a `keyRangePlan`
    */
   readonly keyRange?: KeyRange;
+  /**
+   * Site (data centre, availability zone) the host runs in; hosts outside `primarySite` are DR
+   * hosts, never promoted unless explicitly allowed.
+   * @default - the cluster's primary site
+   */
+  readonly site?: string;
+  /**
+   * MariaDB version the host runs, e.g. `10.11.9`; a host newer than the active master is never
+   * promoted unless explicitly allowed (older replicas may not read a newer master's binlog).
+   * @default - the same version as every other host
+   */
+  readonly mariadbVersion?: string;
 }
 
 /** A read-only replica that follows one host. */
@@ -88,6 +100,52 @@ export interface ReplicaSpec {
    * @see https://mariadb.com/kb/en/delayed-replication/
    */
   readonly delaySeconds?: number;
+  /**
+   * Site (data centre, availability zone) the host runs in; hosts outside `primarySite` are DR
+   * hosts, never promoted unless explicitly allowed.
+   * @default - the cluster's primary site
+   */
+  readonly site?: string;
+  /**
+   * MariaDB version the host runs, e.g. `10.11.9`; a host newer than the active master is never
+   * promoted unless explicitly allowed (older replicas may not read a newer master's binlog).
+   * @default - the same version as every other host
+   */
+  readonly mariadbVersion?: string;
+}
+
+/**
+ * Which hosts may become the active master (by switchover or when the endpoint fails over).
+ * Replicas are never candidates: they follow one source and own no auto-increment slot.
+ */
+export interface PromotionPolicy {
+  /**
+   * Whitelist, in priority order: only these hosts may become active.
+   * @default - every master, in declaration order
+   */
+  readonly candidates?: string[];
+  /**
+   * Blacklist: these hosts never become active.
+   * @default []
+   */
+  readonly excluded?: string[];
+  /**
+   * Hosts allowed despite being in a DR site or running a newer version.
+   * @default []
+   */
+  readonly allowRisky?: string[];
+}
+
+/** Semi-synchronous replication between the masters. */
+export interface SemiSyncOptions {
+  /**
+   * Milliseconds a commit waits for the peer master's acknowledgement before the master falls back
+   * to asynchronous replication (once, until the peer catches up again). The first commit after the
+   * peer is lost waits this long.
+   * @default 1000
+   * @see https://mariadb.com/kb/en/semisynchronous-replication/#rpl_semi_sync_master_timeout
+   */
+  readonly timeoutMs?: number;
 }
 
 /** The whole replication topology. */
@@ -121,6 +179,22 @@ export interface TopologySpec {
    * @default - no key ranges
    */
   readonly keyRangePlan?: KeyRangePlan;
+  /**
+   * Semi-synchronous replication between the masters (AFTER_SYNC): a commit is acknowledged only
+   * once another master has it, so acknowledged writes survive the loss of the active master.
+   * @default - asynchronous
+   */
+  readonly semiSync?: SemiSyncOptions;
+  /**
+   * Site of the active master; masters elsewhere are DR hosts.
+   * @default - the active master's `site`, or 'primary'
+   */
+  readonly primarySite?: string;
+  /**
+   * Promotion candidates: whitelist, blacklist and risky hosts explicitly allowed.
+   * @default - every master in the primary site that does not run a newer version
+   */
+  readonly promotion?: PromotionPolicy;
   /**
    * The application database created on every host, with an application account.
    * @default 'app'

@@ -209,6 +209,11 @@ const databaseNameIsValid: Rule = (t) =>
     ? []
     : [{ property: 'databaseName', message: `'${t.databaseName}' is not a plain database name (letters, digits, '_'; up to 64)` }];
 
+const semiSyncIsValid: Rule = (t) =>
+  t.semiSyncTimeoutMs === undefined || isWholeIn(t.semiSyncTimeoutMs, 1, 4294967295)
+    ? []
+    : [{ property: 'semiSync.timeoutMs', message: `${t.semiSyncTimeoutMs} is not a whole number of milliseconds in 1..4294967295` }];
+
 /** The rule table, in the order problems are reported. */
 export const TOPOLOGY_RULES: Rule[] = [
   needsStandby,
@@ -221,6 +226,7 @@ export const TOPOLOGY_RULES: Rule[] = [
   replicaSourcesExist,
   replicaDelaysAreValid,
   databaseNameIsValid,
+  semiSyncIsValid,
 ];
 
 export function validateTopology(t: ResolvedTopology, spec: TopologySpec): Problem[] {

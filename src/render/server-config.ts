@@ -18,6 +18,16 @@ export interface ServerTuning {
   readonly binlogRetentionDays?: number;
 }
 
+/** Masters both wait for and give acknowledgements; replicas never count as an acknowledgement. */
+function semiSyncSettings(timeoutMs: number): Array<[string, string | number, string?]> {
+  return [
+    ['rpl_semi_sync_master_enabled', 'ON', 'a commit returns once another master has it'],
+    ['rpl_semi_sync_slave_enabled', 'ON'],
+    ['rpl_semi_sync_master_wait_point', 'AFTER_SYNC', 'lossless: nothing is visible before the peer has it'],
+    ['rpl_semi_sync_master_timeout', timeoutMs, 'then asynchronous until the peer catches up'],
+  ];
+}
+
 export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
   const host = hostNamed(plan, hostName);
   const isMaster = host.kind === HostKind.MASTER;
@@ -43,6 +53,7 @@ export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning:
     ...(host.autoIncrementOffset !== undefined
       ? [['auto_increment_offset', host.autoIncrementOffset, 'this writer\'s slot; no two writers share one'] as [string, number, string]]
       : []),
+    ...(isMaster && plan.semiSyncTimeoutMs !== undefined ? semiSyncSettings(plan.semiSyncTimeoutMs) : []),
     ['read_only', host.readOnly ? 'ON' : 'OFF', host.readOnly ? 'replicas refuse application writes' : undefined],
     ['report_host', host.name],
   ];

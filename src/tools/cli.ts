@@ -1,14 +1,17 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
-import { ClusterRef, ToolError, applicationLogin, endpointsOf, loadDescription, monitorLogin } from './cluster-ref';
-import { readClusterStatus } from './replication-status';
-import { judgeStatus, renderStatus } from './status-report';
+import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin } from './cluster-ref';
+import { collectStatus, renderStatus } from './status-report';
+import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
 commands:
-  status    replication health of every host (threads, lag, errors, GTID positions)
-  verify    write a probe row on the active master and time its arrival on every host
+  status       replication health of every host (threads, lag, errors, GTID positions per
+               domain, errant transactions, duplicate-key errors) and where the endpoint writes
+  verify       write a probe row on the active master and time its arrival on every host
+  switchover   --to <host>: move writes to another master with no read-only window; refuses
+               (exit 1, nothing changed) when replication is broken or the target lags
 
 options:
   --cluster <id>        construct id of the cluster (names its output and password variables)
@@ -16,6 +19,13 @@ options:
   --description <file>  JSON of the cluster's description output, instead of --stack-dir
   --json                machine-readable output
   --wait <seconds>      status: keep checking until healthy or the time is up
+  --to <host>           switchover: the master to make active
+  --max-lag <seconds>   switchover: refuse when the target is further behind (default 5)
+  --catch-up-timeout <seconds>  switchover: wait for the target to apply everything (default 10)
+  --wait-healthy <seconds>      switchover: re-check a failed preflight this long (default 0)
+
+exit codes: 0 healthy/done, 1 unhealthy/refused (nothing changed), 2 usage, 3 failed part-way
+(the message says what state things are in and what to do)
 
 passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_APPLICATION_PASSWORD,
 or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
@@ -48,27 +58,57 @@ function stringOption(args: ParsedArgs, name: string): string | undefined {
   return value;
 }
 
+function numberOption(args: ParsedArgs, name: string, fallback: number): number {
+  const value = stringOption(args, name);
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new ToolError(`--${name} needs a number of seconds, not '${value}'`);
+  return parsed;
+}
+
 function clusterRef(args: ParsedArgs): ClusterRef {
   const cluster = stringOption(args, 'cluster');
   if (!cluster) throw new ToolError(`--cluster is required\n${USAGE}`);
-  return { cluster, stackDir: stringOption(args, 'stack-dir'), descriptionFile: stringOption(args, 'description') };
+  return {
+    cluster,
+    stackDir: stringOption(args, 'stack-dir'),
+    descriptionFile: stringOption(args, 'description'),
+    descriptionJson: process.env.MARIADB_HA_DESCRIPTION,
+  };
+}
+
+async function switchoverCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const target = stringOption(args, 'to');
+  if (!target) throw new ToolError(`switchover needs --to <host>\n${USAGE}`);
+  const description = await loadDescription(ref);
+  const configB64 = process.env.MARIADB_HA_ENDPOINT_CONFIG_B64;
+  const result = await switchover({
+    description,
+    target,
+    monitor: monitorLogin(ref.cluster),
+    maxLagSeconds: numberOption(args, 'max-lag', 5),
+    catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 10),
+    waitHealthySeconds: numberOption(args, 'wait-healthy', 0),
+    persistConfig: configB64 ? Buffer.from(configB64, 'base64').toString('utf8') : undefined,
+    progress: out,
+  });
+  out(`${result.outcome}: ${result.message} (${result.seconds.toFixed(2)} s)`);
+  return EXIT_CODES[result.outcome];
 }
 
 async function status(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const ref = clusterRef(args);
   const description = await loadDescription(ref);
   const login = monitorLogin(ref.cluster);
-  const waitSeconds = Number(stringOption(args, 'wait') ?? 0);
-  const deadline = Date.now() + waitSeconds * 1000;
-  let hosts = await readClusterStatus(endpointsOf(description), login);
-  let verdict = judgeStatus(description, hosts);
-  while (!verdict.healthy && Date.now() < deadline) {
+  const deadline = Date.now() + numberOption(args, 'wait', 0) * 1000;
+  let report = await collectStatus(description, login);
+  while (!report.verdict.healthy && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    hosts = await readClusterStatus(endpointsOf(description), login);
-    verdict = judgeStatus(description, hosts);
+    report = await collectStatus(description, login);
   }
-  out(args.options.has('json') ? JSON.stringify({ ...verdict, hosts }, null, 2) : renderStatus(description, hosts));
-  return verdict.healthy ? 0 : 1;
+  out(args.options.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) : renderStatus(description, report));
+  return report.verdict.healthy ? 0 : 1;
 }
 
 async function verify(args: ParsedArgs, out: (s: string) => void): Promise<number> {
@@ -93,6 +133,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     switch (args.command) {
       case 'status': return await status(args, out);
       case 'verify': return await verify(args, out);
+      case 'switchover': return await switchoverCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -13,6 +13,8 @@ export interface ClusterRef {
   readonly stackDir?: string;
   /** Or a file holding the output's JSON value. */
   readonly descriptionFile?: string;
+  /** Or the JSON itself (how the switchover provisioner passes it). */
+  readonly descriptionJson?: string;
 }
 
 export class ToolError extends Error {
@@ -23,6 +25,7 @@ export class ToolError extends Error {
 
 export async function loadDescription(ref: ClusterRef): Promise<ClusterDescription> {
   if (ref.descriptionFile) return JSON.parse(readFileSync(ref.descriptionFile, 'utf8'));
+  if (ref.descriptionJson) return JSON.parse(ref.descriptionJson);
   if (!ref.stackDir) throw new ToolError('say where the cluster is: --stack-dir <synthesized stack dir> or --description <file>');
   const output = `${ref.cluster.replace(/[^A-Za-z0-9_]/g, '_')}_cluster`;
   try {

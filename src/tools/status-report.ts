@@ -1,14 +1,39 @@
-// Renders cluster status as a table a person reads, and decides whether it is healthy (pure).
+// Cluster status: gathered from every host and the endpoint, judged, and rendered as a table.
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { channelHealthy, HostStatus } from './replication-status';
+import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions } from './analysis';
+import { endpointsOf } from './cluster-ref';
+import { parseGtidPosition } from './gtid';
+import { HaproxyRuntime, ServerState } from './haproxy-runtime';
+import { Login } from './mariadb-client';
+import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 
 export interface StatusVerdict {
   readonly healthy: boolean;
   readonly problems: string[];
+  /** Legal states a person should know about (e.g. the endpoint failed over). */
+  readonly warnings: string[];
 }
 
-export function judgeStatus(description: ClusterDescription, status: HostStatus[]): StatusVerdict {
+export interface EndpointStatus {
+  /** The master new connections go to; undefined when the endpoint cannot be read. */
+  readonly serving?: string;
+  readonly servers: ServerState[];
+  readonly error?: string;
+}
+
+export interface StatusReport {
+  readonly hosts: HostStatus[];
+  /** Errant transactions per host. */
+  readonly errant: { [host: string]: string[] };
+  /** Duplicate-key errors per host: channels stopped by one now, and how many the log holds. */
+  readonly duplicateKeys: { [host: string]: { stoppedChannels: string[]; logged?: number } };
+  readonly endpoint?: EndpointStatus;
+  readonly verdict: StatusVerdict;
+}
+
+export function judgeStatus(description: ClusterDescription, status: HostStatus[], endpoint?: EndpointStatus): StatusVerdict {
   const problems: string[] = [];
+  const warnings: string[] = [];
   for (const host of description.hosts) {
     const s = status.find((x) => x.name === host.name);
     if (!s || !s.reachable) {
@@ -23,8 +48,39 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
         problems.push(`${host.name} <- ${source}: IO ${channel.ioRunning}, SQL ${channel.sqlRunning}: ${error}`);
       }
     }
+    const errant = errantTransactions(description, s);
+    if (errant.length > 0) problems.push(`${host.name}: errant transactions ${errant.join(', ')}`);
   }
-  return { healthy: problems.length === 0, problems };
+  if (endpoint?.error) problems.push(`endpoint: ${endpoint.error}`);
+  if (endpoint?.serving && endpoint.serving !== description.activeMaster) {
+    warnings.push(`the endpoint writes to ${endpoint.serving} but the stack declares ${description.activeMaster} active (a failover or a direct switchover happened); make it permanent with activeMaster: '${endpoint.serving}'`);
+  }
+  return { healthy: problems.length === 0, problems, warnings };
+}
+
+async function readEndpoint(description: ClusterDescription): Promise<EndpointStatus | undefined> {
+  const e = description.endpoint;
+  if (!e) return undefined;
+  try {
+    const runtime = new HaproxyRuntime({ host: e.runtimeAddress, port: e.runtimePort });
+    const servers = await runtime.servers(e.backend);
+    const stuck = await runtime.stuckServerId(e.backend);
+    return { serving: stuck === undefined ? undefined : description.hosts[stuck - 1]?.name, servers };
+  } catch (error) {
+    return { servers: [], error: (error as Error).message };
+  }
+}
+
+export async function collectStatus(description: ClusterDescription, login: Login): Promise<StatusReport> {
+  const [hosts, endpoint] = await Promise.all([readClusterStatus(endpointsOf(description), login), readEndpoint(description)]);
+  const errant: StatusReport['errant'] = {};
+  const duplicateKeys: StatusReport['duplicateKeys'] = {};
+  await Promise.all(hosts.map(async (h) => {
+    const backendName = description.hosts.find((d) => d.name === h.name)!.backendName;
+    errant[h.name] = h.reachable ? errantTransactions(description, h) : [];
+    duplicateKeys[h.name] = { stoppedChannels: duplicateKeyChannels(h), logged: await duplicateKeyErrorsLogged(backendName) };
+  }));
+  return { hosts, errant, duplicateKeys, endpoint, verdict: judgeStatus(description, hosts, endpoint) };
 }
 
 function table(rows: string[][]): string {
@@ -32,13 +88,22 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
 
-export function renderStatus(description: ClusterDescription, status: HostStatus[]): string {
-  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'LAST_ERROR', 'GTID_CURRENT_POS']];
+/** `d1: 1-1-100  d2: 2-2-50`, one entry per GTID domain. */
+function perDomain(position?: string): string {
+  const entries = [...parseGtidPosition(position).values()].sort((a, b) => a.domain - b.domain);
+  return entries.length === 0 ? '(empty)' : entries.map((e) => `d${e.domain}:${e.domain}-${e.serverId}-${e.seqNo}`).join(' ');
+}
+
+export function renderStatus(description: ClusterDescription, report: StatusReport): string {
+  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'LAST_ERROR', 'ERRANT', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
   for (const host of description.hosts) {
-    const s = status.find((x) => x.name === host.name);
-    const role = host.name === description.activeMaster ? `${host.role} (active)` : host.role;
+    const s = report.hosts.find((x) => x.name === host.name);
+    const writes = report.endpoint?.serving === host.name ? ' <- writes' : '';
+    const role = `${host.role}${host.name === description.activeMaster ? ' (active)' : ''}${writes}`;
+    const dup = report.duplicateKeys[host.name];
+    const dupText = `${dup?.stoppedChannels.length ?? 0}/${dup?.logged ?? '?'}`;
     if (!s?.reachable) {
-      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 60), '-']);
+      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 50), '-', dupText, '-']);
       continue;
     }
     const channels = s.channels.length > 0 ? s.channels : [undefined];
@@ -51,13 +116,23 @@ export function renderStatus(description: ClusterDescription, status: HostStatus
       c?.ioRunning ?? '-',
       c?.sqlRunning ?? '-',
       c ? String(c.secondsBehind ?? 'NULL') : '-',
-      c ? (c.lastSqlError || c.lastIoError || '-').slice(0, 60) : '-',
-      i === 0 ? (s.gtidCurrentPos || '(empty)') : '',
+      c ? (c.lastSqlError || c.lastIoError || '-').slice(0, 50) : '-',
+      i === 0 ? String(report.errant[host.name]?.length ?? 0) : '',
+      i === 0 ? dupText : '',
+      i === 0 ? perDomain(s.gtidCurrentPos) : '',
     ]));
   }
-  const verdict = judgeStatus(description, status);
-  const summary = verdict.healthy
-    ? `healthy: every replication connection is running without errors`
-    : `UNHEALTHY:\n${verdict.problems.map((p) => `  - ${p}`).join('\n')}`;
-  return `cluster ${description.hosts.length} hosts, active master ${description.activeMaster}, database ${description.databaseName}\n${table(rows)}\n${summary}`;
+  const lines = [
+    `cluster ${description.cluster}: ${description.hosts.length} hosts, declared active master ${description.activeMaster}, database ${description.databaseName}${description.semiSync ? ', semi-sync between masters' : ''}`,
+    table(rows),
+    'DUP_KEYS: replication connections stopped by a duplicate key now / duplicate-key errors in the server log',
+  ];
+  if (report.endpoint) {
+    const servers = report.endpoint.servers.map((s) => `${s.name} ${s.status}${s.backup ? ' backup' : ''} (${s.currentSessions} sessions)`).join(', ');
+    lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${report.endpoint.serving ?? '(not pinned yet)'}; ${servers || report.endpoint.error}`);
+  }
+  const v = report.verdict;
+  lines.push(...v.warnings.map((w) => `warning: ${w}`));
+  lines.push(v.healthy ? 'healthy: every replication connection is running without errors' : `UNHEALTHY:\n${v.problems.map((p) => `  - ${p}`).join('\n')}`);
+  return lines.join('\n');
 }

@@ -28,9 +28,12 @@ describe('GTID positions', () => {
 });
 
 const description: ClusterDescription = {
+  cluster: 'x',
   activeMaster: 'db-a',
   writers: ['db-a', 'db-b'],
+  candidates: ['db-a', 'db-b'],
   databaseName: 'app',
+  semiSync: false,
   hosts: [
     { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a' },
     { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b' },
@@ -46,7 +49,7 @@ const host = (name: string, channels: any[]): HostStatus => ({
 
 describe('status verdict', () => {
   test('healthy when every declared source runs without errors', () => {
-    expect(judgeStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [channel('db-a')])])).toEqual({ healthy: true, problems: [] });
+    expect(judgeStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [channel('db-a')])])).toEqual({ healthy: true, problems: [], warnings: [] });
   });
 
   test('a stopped SQL thread with a duplicate-key error is named with its host and source', () => {
@@ -54,7 +57,10 @@ describe('status verdict', () => {
     const verdict = judgeStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [broken])]);
     expect(verdict.healthy).toBe(false);
     expect(verdict.problems).toEqual(["db-b <- db-a: IO Yes, SQL No: Duplicate entry '7' for key 'PRIMARY'"]);
-    expect(renderStatus(description, [host('db-a', [channel('db-b')]), host('db-b', [broken])])).toMatch(/UNHEALTHY:\n {2}- db-b <- db-a/);
+    const hosts = [host('db-a', [channel('db-b')]), host('db-b', [broken])];
+    const report = { hosts, errant: {}, duplicateKeys: { 'db-b': { stoppedChannels: ['db-a: dup'], logged: 3 } }, verdict };
+    expect(renderStatus(description, report)).toMatch(/UNHEALTHY:\n {2}- db-b <- db-a/);
+    expect(renderStatus(description, report)).toMatch(/db-b +master .* 1\/3 /);
   });
 
   test('an unreachable host and a missing connection are problems', () => {

@@ -9,12 +9,16 @@ import { TopologyPlan } from '../../model/plan';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
-import { accountHostFor, Ipv4Subnet, parseSubnet } from './subnet';
+import { accountHostFor, addressAt, Ipv4Subnet, parseSubnet } from './subnet';
 import { requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
 export const DEFAULT_HOST_PORT_BASE = 23306;
 export const LOOPBACK = '127.0.0.1';
+/** Address plan inside the subnet: .1 gateway, .4 virtual IP, .5-.9 endpoints, hosts from .10. */
+export const VIRTUAL_IP_OFFSET = 4;
+export const ENDPOINT_OFFSET = 5;
+export const FIRST_HOST_OFFSET = 10;
 
 export interface DockerBackendProps {
   /**
@@ -61,6 +65,8 @@ export class DockerBackend implements IReplicationBackend {
     const problems: Problem[] = [];
     if (!this.subnet) {
       problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
+    } else if (plan && FIRST_HOST_OFFSET + plan.hosts.length >= this.subnet.size - 1) {
+      problems.push({ property: 'backend.subnet', message: `${this.props.subnet ?? DEFAULT_SUBNET} has no room for ${plan.hosts.length} hosts from .${FIRST_HOST_OFFSET}; use a larger network` });
     }
     const base = this.hostPortBase;
     const last = base + (plan?.hosts.length ?? 1) - 1;
@@ -81,9 +87,22 @@ export class DockerBackend implements IReplicationBackend {
     };
   }
 
+  /** The address of the subnet position `offset` (see the address plan above). */
+  public addressAt(offset: number): string {
+    return addressAt(this.subnet!, offset);
+  }
+
+  /** The Docker network name the cluster's hosts are on (after place()). */
+  public networkName?: string;
+
+  /** Prefix of the Docker object names of the cluster at `scope`. */
+  public namePrefix(scope: Construct): string {
+    return this.props.namePrefix ?? scope.node.id;
+  }
+
   public place(scope: Construct, placement: ClusterPlacement): HostConnection[] {
     requireDockerProvider(scope);
-    const prefix = this.props.namePrefix ?? scope.node.id;
+    const prefix = this.namePrefix(scope);
     const image = (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope);
     const publishAddress = this.props.publishAddress ?? LOOPBACK;
     const network = new Network(scope, 'network', {
@@ -91,16 +110,18 @@ export class DockerBackend implements IReplicationBackend {
       driver: 'bridge',
       ipamConfig: [{ subnet: `${this.subnet!.network}/${this.subnet!.prefixLength}`, gateway: this.subnet!.gateway }],
     });
+    this.networkName = network.name;
     return placement.plan.hosts.map((host, index) => {
       const files = placement.files.find((f) => f.hostName === host.name)!;
       const port = this.hostPortBase + index;
+      const networkAddress = this.addressAt(FIRST_HOST_OFFSET + index);
       const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,
         image,
         hostname: host.name,
         entrypoint: ['/bin/bash', ENTRYPOINT_PATH],
-        networksAdvanced: [{ name: network.name, aliases: [host.name] }],
+        networksAdvanced: [{ name: network.name, aliases: [host.name], ipv4Address: networkAddress }],
         ports: [{ internal: MARIADB_PORT, external: port, ip: publishAddress, protocol: 'tcp' }],
         volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
         upload: this.uploads(files, placement),
@@ -109,7 +130,7 @@ export class DockerBackend implements IReplicationBackend {
           interval: '2s',
           timeout: '5s',
           retries: 3,
-          startPeriod: '120s',
+          startPeriod: '2m0s', // the provider normalizes durations; '120s' would show a diff on every plan
         },
         wait: true,
         waitTimeout: this.props.healthyTimeoutSeconds ?? 180,
@@ -119,7 +140,7 @@ export class DockerBackend implements IReplicationBackend {
         stopTimeout: 60,
         destroyGraceSeconds: 60,
       });
-      return { hostName: host.name, address: publishAddress, port, backendName: container.name };
+      return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
   }
 

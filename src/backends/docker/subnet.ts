@@ -2,6 +2,8 @@
 
 export interface Ipv4Subnet {
   readonly network: string;
+  /** Number of addresses, network and broadcast included. */
+  readonly size: number;
   readonly prefixLength: number;
   readonly netmask: string;
   readonly gateway: string;
@@ -29,6 +31,7 @@ export function parseSubnet(cidr: string): Ipv4Subnet | undefined {
   if (network !== address) return undefined;
   return {
     network: toIp(network),
+    size,
     prefixLength,
     netmask: toIp(2 ** 32 - size),
     gateway: toIp(network + 1),
@@ -38,4 +41,10 @@ export function parseSubnet(cidr: string): Ipv4Subnet | undefined {
 /** MariaDB account host for everything in the subnet, e.g. `10.213.0.0/255.255.255.0`. */
 export function accountHostFor(subnet: Ipv4Subnet): string {
   return `${subnet.network}/${subnet.netmask}`;
+}
+
+/** The address `offset` places after the network address (offset 1 is the gateway). */
+export function addressAt(subnet: Ipv4Subnet, offset: number): string {
+  if (offset < 1 || offset >= subnet.size - 1) throw new Error(`offset ${offset} is outside ${subnet.network}/${subnet.prefixLength}`);
+  return toIp(toNumber(subnet.network)! + offset);
 }

@@ -1,0 +1,15 @@
+// What an endpoint needs from a cluster; lets backends depend on the contract, not the class.
+import { Construct } from '../cdktf';
+import { TopologyPlan } from '../model/plan';
+import { ClusterSecrets, HostConnection, IReplicationBackend } from './backend';
+import type { EndpointDescription, ClusterDescription } from './replication-cluster';
+
+export interface ReplicationClusterLike extends Construct {
+  readonly plan: TopologyPlan;
+  readonly connections: HostConnection[];
+  readonly secrets: ClusterSecrets;
+  readonly backend: IReplicationBackend;
+  readonly variablePrefix: string;
+  attachEndpoint(endpoint: EndpointDescription, activeMaster: string): void;
+  describe(): ClusterDescription;
+}

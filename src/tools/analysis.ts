@@ -1,0 +1,43 @@
+// Judgements over host status that need the whole cluster: errant transactions, duplicate keys.
+import type { ClusterDescription } from '../constructs/replication-cluster';
+import { HostKind } from '../model/plan';
+import { parseGtidPosition } from './gtid';
+import { run } from './process';
+import { HostStatus } from './replication-status';
+import { DUPLICATE_KEY_ERRNO } from './write-load';
+
+/**
+ * Transactions a host logged that no writer should have produced there: in a GTID domain no writer
+ * owns (a write on a replica), or in a writer's domain but from another server.
+ */
+export function errantTransactions(description: ClusterDescription, host: HostStatus): string[] {
+  const owners = new Map(description.hosts.filter((h) => h.kind === HostKind.MASTER).map((h) => [h.gtidDomainId, h]));
+  const errant: string[] = [];
+  for (const e of parseGtidPosition(host.gtidBinlogPos).values()) {
+    const gtid = `${e.domain}-${e.serverId}-${e.seqNo}`;
+    const owner = owners.get(e.domain);
+    if (!owner) errant.push(`${gtid} (domain ${e.domain} belongs to no writer)`);
+    else if (owner.serverId !== e.serverId) errant.push(`${gtid} (domain ${e.domain} belongs to ${owner.name}, server ${owner.serverId})`);
+  }
+  return errant;
+}
+
+/** Replication connections currently stopped by a duplicate key. */
+export function duplicateKeyChannels(host: HostStatus): string[] {
+  return host.channels.filter((c) => c.lastSqlErrno === DUPLICATE_KEY_ERRNO).map((c) => `${c.connectionName}: ${c.lastSqlError}`);
+}
+
+/**
+ * Duplicate-key errors the server has logged since its container started (replication and
+ * bootstrap errors reach the error log; MariaDB keeps no counter of them). Undefined when the
+ * container's log cannot be read.
+ */
+export async function duplicateKeyErrorsLogged(container: string): Promise<number | undefined> {
+  try {
+    const logs = await run('docker', ['logs', container], { timeoutMs: 15_000 });
+    if (logs.code !== 0) return undefined;
+    return `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /Error_code: 1062|Duplicate entry .* for key/.test(l)).length;
+  } catch {
+    return undefined;
+  }
+}
