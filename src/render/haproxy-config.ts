@@ -9,6 +9,8 @@ export const WRITER_CHECK_PATH = `${HAPROXY_DIR}/writer-check.sh`;
 export const HAPROXY_SECRETS_DIR = `${HAPROXY_DIR}/secrets`;
 export const HAPROXY_RUNTIME_PORT = 9999;
 export const WRITER_BACKEND = 'writer';
+/** Where the writer check keeps its state: failure counters and fences. */
+export const ENDPOINT_STATE_DIR = '/var/lib/mariadb-ha';
 
 /** How the endpoint decides a server is a healthy writer. */
 export interface WriterHealthCheck {
@@ -18,8 +20,9 @@ export interface WriterHealthCheck {
    */
   readonly intervalMs?: number;
   /**
-   * Milliseconds a check may take (connect, log in, query).
-   * @default 600
+   * Milliseconds a check may take (connect, log in, query); keep it below `intervalMs`, which is
+   * when HAProxy gives up on a check.
+   * @default 200
    */
   readonly timeoutMs?: number;
   /**
@@ -34,9 +37,20 @@ export interface WriterHealthCheck {
   readonly rise?: number;
   /**
    * Failed client connections to a server that take it out at once, before its checks do.
-   * @default 3
+   * @default 2
    */
   readonly connectionErrorLimit?: number;
+}
+
+/** The health-check settings with defaults applied (shared by the config and the check script). */
+export function resolveHealthCheck(check: WriterHealthCheck = {}): Required<WriterHealthCheck> {
+  return {
+    intervalMs: check.intervalMs ?? 250,
+    timeoutMs: check.timeoutMs ?? 200,
+    fall: check.fall ?? 2,
+    rise: check.rise ?? 3,
+    connectionErrorLimit: check.connectionErrorLimit ?? 2,
+  };
 }
 
 export interface EndpointRender {
@@ -58,8 +72,8 @@ export function endpointServers(plan: TopologyPlan, activeMaster: string): strin
 }
 
 export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): string {
-  const check = r.healthCheck ?? {};
-  const interval = check.intervalMs ?? 250;
+  const check = resolveHealthCheck(r.healthCheck);
+  const interval = check.intervalMs;
   // Server ids stay with the host whatever the order, so runtime state and stick entries keep meaning.
   const serverId = (name: string) => plan.hosts.findIndex((h) => h.name === name) + 1;
   const servers = endpointServers(plan, r.activeMaster).map((name, i) =>
@@ -77,18 +91,20 @@ defaults
   mode tcp
   log global
   option tcplog
-  timeout connect 500ms
+  timeout connect 250ms
   timeout client 8h
   timeout server 8h
-  timeout check ${check.timeoutMs ?? 600}ms
+  # Slack above the check's own deadline, so the check always records its result.
+  timeout check ${check.timeoutMs + 200}ms
 
 frontend writer
   bind :${MARIADB_PORT}
   default_backend ${WRITER_BACKEND}
 
 backend ${WRITER_BACKEND}
-  # One writer at a time, and no failback: after a failover the endpoint stays on the new master
-  # when the old one returns; only a switchover moves it.
+  # One writer at a time: every connection shares one stick entry. When the pinned writer fails,
+  # the writer check fences it and clears the entry, so the successor is pinned and the lost
+  # writer gets no writes when it returns; only a switchover re-admits it.
   stick-table type integer size 1 nopurge
   stick on int(1)
   option external-check
@@ -97,20 +113,51 @@ backend ${WRITER_BACKEND}
   option redispatch
   retries 2
   # A lost writer's sessions are closed at once, so clients reconnect to its successor.
-  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval * 2}ms fall ${check.fall ?? 2} rise ${check.rise ?? 3} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit ?? 3} on-error mark-down
+  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval * 2}ms fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit} on-error mark-down
 ${servers.join('\n')}
 `;
 }
 
-/** HAProxy's external check: healthy means the server takes a login, answers, and is writable. */
-export function renderWriterCheck(checkUser: string): string {
+/**
+ * HAProxy's external check. Healthy means the server takes a login, answers, and is writable; an
+ * open port is not enough. It also fences a lost writer: when the server the endpoint is pinned to
+ * fails `fall` checks in a row, it is marked fenced (it never passes again until a switchover
+ * removes the mark) and the stick entry is cleared so the next connection pins the successor.
+ */
+export function renderWriterCheck(checkUser: string, healthCheck?: WriterHealthCheck): string {
+  const check = resolveHealthCheck(healthCheck);
+  const seconds = (check.timeoutMs / 1000).toFixed(3);
   return `#!/bin/sh
-# Rendered by cdktf-mariadb-ha. HAProxy calls it with: <proxy addr> <proxy port> <server addr> <server port>.
-# A healthy writer takes a login, answers a query and is not read-only; an open port is not enough.
+# Rendered by cdktf-mariadb-ha. HAProxy calls it with <proxy addr> <proxy port> <server addr> <server port>
+# and sets HAPROXY_SERVER_NAME and HAPROXY_SERVER_ID.
+STATE=${ENDPOINT_STATE_DIR}
+name=$HAPROXY_SERVER_NAME
+mkdir -p "$STATE"
+runtime() { echo "$1" | socat -t 1 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT}; }
+
+# The last ${check.fall} checks failed (or were killed for taking too long): if the endpoint is still
+# pinned to this server, it was the writer and is lost. Fence it, and let the next connection pin
+# its successor.
+failures=$(cat "$STATE/$name.failures" 2>/dev/null || echo 0)
+if [ "$failures" -ge ${check.fall} ] && [ ! -f "$STATE/$name.fenced" ] \\
+   && runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
+  date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/$name.fenced"
+  runtime "clear table ${WRITER_BACKEND}" >/dev/null
+fi
+# Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
+echo $((failures + 1)) > "$STATE/$name.failures"
+
 MYSQL_PWD=$(cat ${HAPROXY_SECRETS_DIR}/monitor) || exit 2
 export MYSQL_PWD
-read_only=$(mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
-  --skip-ssl --batch --skip-column-names --execute='SELECT @@global.read_only' 2>/dev/null) || exit 1
-[ "$read_only" = "0" ]
+read_only=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
+  --skip-ssl --batch --skip-column-names --execute='SELECT @@global.read_only' 2>/dev/null)
+[ "$read_only" = "0" ] || exit 1
+rm -f "$STATE/$name.failures"
+[ -f "$STATE/$name.fenced" ] || exit 0
+# Fenced: it lost the writer role, and stays out while another writer serves (a switchover lifts
+# the fence). With no other writer up, a fenced but healthy writer beats an outage.
+runtime "show stat" | awk -F, -v me="$name" \\
+  '$1 == "${WRITER_BACKEND}" && $2 != me && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { up = 1 } END { exit !up }' && exit 1
+rm -f "$STATE/$name.fenced"
 `;
 }

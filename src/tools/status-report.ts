@@ -4,6 +4,7 @@ import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions } fr
 import { endpointsOf } from './cluster-ref';
 import { parseGtidPosition } from './gtid';
 import { HaproxyRuntime, ServerState } from './haproxy-runtime';
+import { fencedServers } from './switchover';
 import { Login } from './mariadb-client';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 
@@ -18,6 +19,8 @@ export interface EndpointStatus {
   /** The master new connections go to; undefined when the endpoint cannot be read. */
   readonly serving?: string;
   readonly servers: ServerState[];
+  /** Masters fenced after they were lost as the writer; a switchover re-admits them. */
+  readonly fenced: string[];
   readonly error?: string;
 }
 
@@ -52,6 +55,9 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
     if (errant.length > 0) problems.push(`${host.name}: errant transactions ${errant.join(', ')}`);
   }
   if (endpoint?.error) problems.push(`endpoint: ${endpoint.error}`);
+  for (const name of endpoint?.fenced ?? []) {
+    warnings.push(`${name} is fenced: it was the writer when the endpoint lost it, and gets no writes until 'mariadb-ha switchover --to ${name}' (after it has caught up)`);
+  }
   if (endpoint?.serving && endpoint.serving !== description.activeMaster) {
     warnings.push(`the endpoint writes to ${endpoint.serving} but the stack declares ${description.activeMaster} active (a failover or a direct switchover happened); make it permanent with activeMaster: '${endpoint.serving}'`);
   }
@@ -65,9 +71,11 @@ async function readEndpoint(description: ClusterDescription): Promise<EndpointSt
     const runtime = new HaproxyRuntime({ host: e.runtimeAddress, port: e.runtimePort });
     const servers = await runtime.servers(e.backend);
     const stuck = await runtime.stuckServerId(e.backend);
-    return { serving: stuck === undefined ? undefined : description.hosts[stuck - 1]?.name, servers };
+    const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
+    const serving = servers.find((s) => s.name === pinned)?.status.startsWith('UP') ? pinned : servers.find((s) => s.status.startsWith('UP'))?.name;
+    return { serving, servers, fenced: await fencedServers(e).catch(() => []) };
   } catch (error) {
-    return { servers: [], error: (error as Error).message };
+    return { servers: [], fenced: [], error: (error as Error).message };
   }
 }
 

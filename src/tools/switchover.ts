@@ -8,6 +8,7 @@ import { Login, queryRows, withConnection } from './mariadb-client';
 import { run } from './process';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 import { endpointsOf } from './cluster-ref';
+import { ENDPOINT_STATE_DIR } from '../render/haproxy-config';
 
 export enum SwitchoverOutcome {
   DONE = 'done',
@@ -87,8 +88,10 @@ export async function endpointServing(description: ClusterDescription, monitor: 
   const endpoint = requireEndpoint(description);
   const runtime = new HaproxyRuntime({ host: endpoint.runtimeAddress, port: endpoint.runtimePort });
   const stuck = await runtime.stuckServerId(endpoint.backend);
-  const byId = (id: number) => description.hosts[id - 1]?.name;
-  if (stuck !== undefined && byId(stuck)) return byId(stuck)!;
+  const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
+  const servers = await runtime.servers(endpoint.backend);
+  // A pinned server that is down no longer takes connections; ask where a new one lands.
+  if (pinned && servers.find((s) => s.name === pinned)?.status.startsWith('UP')) return pinned;
   return probeEndpoint(description, monitor);
 }
 
@@ -111,6 +114,19 @@ async function waitForGtid(description: ClusterDescription, name: string, positi
   const host = endpointsOf(description).find((h) => h.name === name)!;
   const [row] = await withConnection(host, monitor, (c) => queryRows<any>(c, 'SELECT MASTER_GTID_WAIT(?, ?) AS waited', [position, timeoutSeconds]));
   return Number(row.waited) === 0;
+}
+
+/** Servers the writer check has fenced after they were lost as the writer. */
+export async function fencedServers(endpoint: EndpointDescription): Promise<string[]> {
+  const result = await run('docker', ['exec', endpoint.backendName, 'sh', '-c', `ls ${ENDPOINT_STATE_DIR} 2>/dev/null | sed -n 's/\\.fenced$//p'`], { timeoutMs: 20_000 });
+  if (result.code !== 0) throw new Error(`could not read the fences in ${endpoint.backendName}: ${result.stderr.trim()}`);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+/** Lets a fenced server pass its writer check again. */
+async function unfence(endpoint: EndpointDescription, name: string): Promise<void> {
+  const result = await run('docker', ['exec', endpoint.backendName, 'rm', '-f', `${ENDPOINT_STATE_DIR}/${name}.fenced`, `${ENDPOINT_STATE_DIR}/${name}.failures`], { timeoutMs: 20_000 });
+  if (result.code !== 0) throw new Error(`could not lift the fence on ${name} in ${endpoint.backendName}: ${result.stderr.trim()}`);
 }
 
 /** Writes the endpoint's config inside its container, so a restarted endpoint serves the target. */
@@ -187,6 +203,15 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   const others = (await runtime.servers(endpoint.backend)).filter((s) => s.name !== target);
   try {
     await steps.run(`move the endpoint: new connections to ${target}, open ones finish on ${current}`, async () => {
+      if ((await fencedServers(endpoint)).includes(target)) {
+        progress(`      ${target} was fenced after losing the writer role; it has caught up, so it is re-admitted`);
+        await unfence(endpoint, target);
+      }
+      const upBy = Date.now() + 15_000;
+      while (!(await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP')) {
+        if (Date.now() > upBy) throw new Error(`the endpoint does not see ${target} as a healthy writer`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
       for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state drain`);
       await runtime.set(`clear table ${endpoint.backend}`);
       const deadline = Date.now() + 5000;

@@ -23,7 +23,8 @@ export function generatedPassword(): string {
 export class LiveStack {
   public readonly dir: string;
   private readonly root: string;
-  private readonly env: NodeJS.ProcessEnv;
+  /** The environment Terraform runs in (TF_VAR_* included). */
+  public readonly environment: NodeJS.ProcessEnv;
   public lastApply?: RunResult;
 
   constructor(private readonly options: LiveStackOptions) {
@@ -34,7 +35,7 @@ export class LiveStack {
     options.build(stack);
     app.synth();
     this.dir = join(this.root, 'out', 'stacks', 'live');
-    this.env = {
+    this.environment = {
       ...process.env,
       ...Object.fromEntries(Object.entries(options.variables).map(([k, v]) => [`TF_VAR_${k}`, v])),
       TF_IN_AUTOMATION: '1',
@@ -47,7 +48,7 @@ export class LiveStack {
   }
 
   public terraform(args: string[], timeoutMs = TERRAFORM_TIMEOUT_MS): Promise<RunResult> {
-    return runChecked('terraform', [...args, '-no-color'], { cwd: this.dir, env: this.env, timeoutMs });
+    return runChecked('terraform', [...args, '-no-color'], { cwd: this.dir, env: this.environment, timeoutMs });
   }
 
   public async deploy(): Promise<RunResult> {

@@ -93,7 +93,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const addresses = Object.fromEntries(cluster.connections.map((c) => [c.hostName, c.networkAddress]));
     const render = (activeMaster: string): string => renderHaproxyConfig(plan, { activeMaster, addresses, healthCheck: props.healthCheck, checkUser: MONITOR_USER } as EndpointRender);
     const configs = Object.fromEntries(plan.candidates.map((c) => [c, render(c)]));
-    const checkScript = renderWriterCheck(MONITOR_USER);
+    const checkScript = renderWriterCheck(MONITOR_USER, props.healthCheck);
 
     const variableName = `${cluster.variablePrefix}_active_master`;
     this.activeMasterVariable = new TerraformVariable(this, 'active-master', {

@@ -1,0 +1,164 @@
+// The writer endpoint on local Docker: a planned switchover driven by `terraform apply` under load,
+// a refused switchover, and the loss of the active master under load, then its return.
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
+import { main } from '../../src/tools/cli';
+import { runEndpointLoad, summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
+import { queryRows, withConnection } from '../../src/tools/mariadb-client';
+import { run } from '../../src/tools/process';
+import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
+import { endpointServing } from '../../src/tools/switchover';
+import { missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
+import { containerLogs, generatedPassword, LiveStack, waitFor } from '../support/live-stack';
+
+const PREFIX = 'eplive';
+const PORT_BASE = 24406;
+const ENDPOINT_PORT = 24400;
+const TABLE = 'orders';
+const hosts = ['db-a', 'db-b', 'analytics'].map((name, i) => ({ name, host: '127.0.0.1', port: PORT_BASE + i }));
+const host = (name: string) => hosts.find((h) => h.name === name)!;
+const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), application: generatedPassword() };
+const monitor = { user: MONITOR_USER, password: passwords.monitor };
+const app = { user: APPLICATION_USER, password: passwords.application, database: 'shop' };
+const endpoint = { host: '127.0.0.1', port: ENDPOINT_PORT };
+const SERVER_ID = { 'db-a': 1, 'db-b': 2 } as const;
+
+jest.setTimeout(10 * 60_000);
+
+const load = (durationMs: number) => runEndpointLoad({
+  endpoint, login: app, table: TABLE, heldConnections: 4, recycledConnections: 4, recycleEvery: 20,
+  durationMs, maxWritesPerWorker: 20_000, pauseMs: 5,
+});
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
+
+describe('writer endpoint on local Docker', () => {
+  let live: LiveStack;
+  let description: any;
+
+  beforeAll(async () => {
+    live = new LiveStack({
+      dockerPrefix: PREFIX,
+      variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${PREFIX}_${k}_password`, v])),
+      build: (stack) => {
+        new DockerProvider(stack, 'docker');
+        const cluster = new MariaDbReplicationCluster(stack, PREFIX, {
+          masters: [{ name: 'db-a' }, { name: 'db-b' }],
+          activeMaster: 'db-a',
+          replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
+          databaseName: 'shop',
+          backend: new DockerBackend({ subnet: '10.213.30.0/24', hostPortBase: PORT_BASE }),
+        });
+        new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: ENDPOINT_PORT });
+      },
+    });
+    await live.deploy();
+    description = await live.output(`${PREFIX}_cluster`);
+    await withConnection(endpoint, app, (c) => c.query(trackedWritesTableDdl(TABLE)));
+    await waitForConvergence(hosts, ['db-a', 'db-b'], monitor);
+  });
+
+  afterAll(async () => {
+    await live?.destroy();
+  });
+
+  test('the endpoint serves the declared active master, and a second plan shows no changes', async () => {
+    expect(await endpointServing(description, monitor)).toBe('db-a');
+    const plan = await run('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { cwd: live.dir, env: live.environment, timeoutMs: 120_000 });
+    expect({ code: plan.code, stdout: plan.stdout.slice(-500) }).toMatchObject({ code: 0 });
+  });
+
+  test('switching by variable plans only the endpoint switch: nothing is destroyed or restarted', async () => {
+    await live.terraform(['plan', '-input=false', `-var=${PREFIX}_active_master=db-b`, '-out=switch.plan']);
+    const shown = await live.terraform(['show', '-json', 'switch.plan']);
+    const changes = JSON.parse(shown.stdout).resource_changes
+      .filter((c: any) => c.change.actions.join() !== 'no-op')
+      .map((c: any) => `${c.type} ${c.change.actions.join('+')}`);
+    expect(changes).toEqual(['terraform_data delete+create']);
+  });
+
+  test('a planned switchover under load: no failed writes, no duplicate keys, identical data', async () => {
+    const loading = load(12_000);
+    await sleep(4_000);
+    const switchedAt = Date.now();
+    const apply = await live.terraform(['apply', '-input=false', '-auto-approve', `-var=${PREFIX}_active_master=db-b`]);
+    const switchedBy = Date.now();
+    const records = await loading;
+    const summary = summarize(records);
+    const problems = records.filter((r) => r.outcome !== WriteOutcome.OK).map((r) => `${r.worker} ${r.outcome} ${r.error} at +${r.startedAt - switchedAt} ms`);
+    console.log(`planned switchover under load: ${JSON.stringify(summary)}; apply took ${switchedBy - switchedAt} ms; ${problems.join('; ')}`);
+    expect(apply.stdout).toMatch(/done: writes now go to db-b/);
+    expect(summary).toMatchObject({ failed: 0, unknown: 0, duplicateKeyErrors: 0 });
+    expect(summary.ok).toBeGreaterThan(500);
+
+    expect(await endpointServing(description, monitor)).toBe('db-b');
+    const reached = await withConnection(endpoint, app, async (c) => Number((await queryRows<any>(c, 'SELECT @@server_id AS id'))[0].id));
+    expect(reached).toBe(SERVER_ID['db-b']);
+
+    await waitForConvergence(hosts, ['db-a', 'db-b'], monitor);
+    const digests = await tableDigests(hosts, app, TABLE);
+    expect(new Set(digests.map((d) => d.checksum)).size).toBe(1);
+    expect(digests.map((d) => d.rows)).toEqual(hosts.map(() => digests[0].rows));
+    expect(await missingTokens(host('analytics'), app, TABLE, acked(records).map((r) => r.token))).toEqual([]);
+  });
+
+  test('the tool refuses to promote a host that is not a candidate, and changes nothing', async () => {
+    const output: string[] = [];
+    process.env.MARIADB_HA_MONITOR_PASSWORD = passwords.monitor;
+    try {
+      const code = await main(['switchover', '--cluster', PREFIX, '--stack-dir', live.dir, '--to', 'analytics'], (s) => output.push(s), (s) => output.push(s));
+      expect(code).toBe(1);
+    } finally {
+      delete process.env.MARIADB_HA_MONITOR_PASSWORD;
+    }
+    expect(output.join('\n')).toMatch(/refused, nothing was changed:\n {2}- analytics is not a promotion candidate \(candidates: db-a, db-b\)/);
+    expect(await endpointServing(description, monitor)).toBe('db-b');
+  });
+
+  test('losing the active master under load: writes resume on the standby, the replica keeps replicating, the old master returns without writes', async () => {
+    // Back to db-a by the reviewed default (no -var), so the kill hits the master the replica does not follow.
+    await live.terraform(['apply', '-input=false', '-auto-approve']);
+    expect(await endpointServing(description, monitor)).toBe('db-a');
+
+    const loading = load(14_000);
+    await sleep(4_000);
+    await run('docker', ['kill', `${PREFIX}-db-a`], { timeoutMs: 30_000 });
+    const killedAt = Date.now();
+    const records = await loading;
+    const summary = summarize(records);
+    const afterKill = acked(records).filter((r) => r.startedAt >= killedAt);
+    const resumedMs = afterKill.length ? Math.min(...afterKill.map((r) => r.endedAt)) - killedAt : undefined;
+    console.log(`failover under load: ${JSON.stringify(summary)}; first acknowledged write ${resumedMs} ms after the kill`);
+    expect(afterKill.length).toBeGreaterThan(100);
+    expect(summary.duplicateKeyErrors).toBe(0);
+    expect(await endpointServing(description, monitor)).toBe('db-b');
+
+    // What the standby has applied of the old master's acknowledged writes, before it returns.
+    const survivors = hosts.filter((h) => h.name !== 'db-a');
+    await waitForConvergence(survivors, ['db-b'], monitor);
+    const ackedOnA = acked(records).filter((r) => r.startedAt < killedAt).map((r) => r.token);
+    const lost = await missingTokens(host('db-b'), app, TABLE, ackedOnA);
+    console.log(`asynchronous replication: ${lost.length} of ${ackedOnA.length} acknowledged writes on db-a not on db-b at failover`);
+    expect(await missingTokens(host('analytics'), app, TABLE, afterKill.map((r) => r.token))).toEqual([]);
+
+    // The old master returns: replication resumes both ways, and it takes no application writes.
+    await run('docker', ['start', `${PREFIX}-db-a`], { timeoutMs: 60_000 });
+    await waitFor('every channel healthy after db-a returns', 90_000, async () => {
+      const status = await readClusterStatus(hosts, monitor);
+      return status.every((h) => h.reachable && h.channels.every(channelHealthy)) ? true : undefined;
+    }).catch(async (e) => { throw new Error(`${e}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`); });
+    await sleep(2_000); // the endpoint's checks see db-a healthy again
+    const later = await load(3_000);
+    expect(summarize(later)).toMatchObject({ failed: 0, unknown: 0 });
+    const writtenOn = await withConnection(host('db-b'), app, (c) => queryRows<any>(c,
+      `SELECT DISTINCT written_on FROM ${TABLE} WHERE token IN (?)`, [acked(later).map((r) => r.token)]));
+    expect(writtenOn.map((r) => Number(r.written_on))).toEqual([SERVER_ID['db-b']]);
+
+    await waitForConvergence(hosts, ['db-a', 'db-b'], monitor, 90_000);
+    const digests = await tableDigests(hosts, app, TABLE);
+    expect(new Set(digests.map((d) => d.checksum)).size).toBe(1);
+    const status = await readClusterStatus(hosts, monitor);
+    expect(status.flatMap((h) => h.channels).every(channelHealthy)).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+// Assertions-in-waiting shared by the live tests: convergence and identical data on every host.
+import { hasReached } from '../../src/tools/gtid';
+import { Login, queryRows, withConnection } from '../../src/tools/mariadb-client';
+import { NamedEndpoint, readClusterStatus } from '../../src/tools/replication-status';
+import { waitFor } from './live-stack';
+
+/** Waits until every reachable host has applied everything the given writers have logged. */
+export async function waitForConvergence(hosts: NamedEndpoint[], writers: string[], monitor: Login, timeoutMs = 60_000): Promise<void> {
+  const targets = await Promise.all(writers.map((name) => withConnection(hosts.find((h) => h.name === name)!, monitor, async (c) =>
+    (await queryRows<any>(c, 'SELECT @@gtid_binlog_pos AS pos'))[0].pos as string)));
+  await waitFor(`every host to apply ${targets.join(' and ')}`, timeoutMs, async () => {
+    const status = await readClusterStatus(hosts, monitor);
+    return status.every((h) => h.reachable && targets.every((t) => hasReached(h.gtidCurrentPos ?? '', t))) ? true : undefined;
+  });
+}
+
+export interface TableDigest {
+  readonly host: string;
+  readonly rows: number;
+  readonly checksum: string;
+}
+
+/** Row count and CHECKSUM TABLE of one table on every host. */
+export function tableDigests(hosts: NamedEndpoint[], login: Login, table: string): Promise<TableDigest[]> {
+  return Promise.all(hosts.map((h) => withConnection(h, login, async (c) => {
+    const [sum] = await queryRows<any>(c, `CHECKSUM TABLE \`${table}\``);
+    const [count] = await queryRows<any>(c, `SELECT COUNT(*) AS n FROM \`${table}\``);
+    return { host: h.name, rows: Number(count.n), checksum: String(sum.Checksum) };
+  })));
+}
+
+/** Tokens from `tokens` that the host does not hold. */
+export async function missingTokens(host: NamedEndpoint, login: Login, table: string, tokens: string[]): Promise<string[]> {
+  if (tokens.length === 0) return [];
+  return withConnection(host, login, async (c) => {
+    const present = new Set<string>();
+    for (let i = 0; i < tokens.length; i += 500) {
+      const batch = tokens.slice(i, i + 500);
+      const rows = await queryRows<any>(c, `SELECT token FROM \`${table}\` WHERE token IN (?)`, [batch]);
+      rows.forEach((r) => present.add(r.token));
+    }
+    return tokens.filter((t) => !present.has(t));
+  });
+}
