@@ -25,6 +25,7 @@ function semiSyncSettings(timeoutMs: number): Array<[string, string | number, st
     ['rpl_semi_sync_slave_enabled', 'ON'],
     ['rpl_semi_sync_master_wait_point', 'AFTER_SYNC', 'lossless: nothing is visible before the peer has it'],
     ['rpl_semi_sync_master_timeout', timeoutMs, 'then asynchronous until the peer catches up'],
+    ['rpl_semi_sync_master_wait_no_slave', 'OFF', 'a peer that is gone (killed, disconnected) costs no wait; a slow one still does'],
   ];
 }
 

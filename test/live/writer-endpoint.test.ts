@@ -1,8 +1,5 @@
 // The writer endpoint on local Docker: a planned switchover driven by `terraform apply` under load,
 // a refused switchover, and the loss of the active master under load, then its return.
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
-import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
 import { main } from '../../src/tools/cli';
 import { runEndpointLoad, summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
@@ -10,19 +7,15 @@ import { run } from '../../src/tools/process';
 import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
 import { endpointServing } from '../../src/tools/switchover';
 import { missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
-import { containerLogs, generatedPassword, LiveStack, waitFor } from '../support/live-stack';
+import { haDeployment } from '../support/ha-deployment';
+import { containerLogs, waitFor } from '../support/live-stack';
 
 const PREFIX = 'eplive';
-const PORT_BASE = 24406;
-const ENDPOINT_PORT = 24400;
 const TABLE = 'orders';
-const hosts = ['db-a', 'db-b', 'analytics'].map((name, i) => ({ name, host: '127.0.0.1', port: PORT_BASE + i }));
-const host = (name: string) => hosts.find((h) => h.name === name)!;
-const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), application: generatedPassword() };
-const monitor = { user: MONITOR_USER, password: passwords.monitor };
-const app = { user: APPLICATION_USER, password: passwords.application, database: 'shop' };
-const endpoint = { host: '127.0.0.1', port: ENDPOINT_PORT };
 const SERVER_ID = { 'db-a': 1, 'db-b': 2 } as const;
+const ha = haDeployment({ prefix: PREFIX, subnetOctet: 30, port: 24400 });
+const { hosts, monitor, app, endpoint, passwords } = ha;
+const host = ha.host;
 
 jest.setTimeout(10 * 60_000);
 
@@ -34,25 +27,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
 
 describe('writer endpoint on local Docker', () => {
-  let live: LiveStack;
+  const live = ha.live;
   let description: any;
 
   beforeAll(async () => {
-    live = new LiveStack({
-      dockerPrefix: PREFIX,
-      variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${PREFIX}_${k}_password`, v])),
-      build: (stack) => {
-        new DockerProvider(stack, 'docker');
-        const cluster = new MariaDbReplicationCluster(stack, PREFIX, {
-          masters: [{ name: 'db-a' }, { name: 'db-b' }],
-          activeMaster: 'db-a',
-          replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
-          databaseName: 'shop',
-          backend: new DockerBackend({ subnet: '10.213.30.0/24', hostPortBase: PORT_BASE }),
-        });
-        new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: ENDPOINT_PORT });
-      },
-    });
     await live.deploy();
     description = await live.output(`${PREFIX}_cluster`);
     await withConnection(endpoint, app, (c) => c.query(trackedWritesTableDdl(TABLE)));

@@ -21,6 +21,8 @@ export function generatedPassword(): string {
 }
 
 export class LiveStack {
+  /** Prefix of the Docker objects this stack creates. */
+  public readonly dockerPrefix: string;
   public readonly dir: string;
   private readonly root: string;
   /** The environment Terraform runs in (TF_VAR_* included). */
@@ -28,6 +30,7 @@ export class LiveStack {
   public lastApply?: RunResult;
 
   constructor(private readonly options: LiveStackOptions) {
+    this.dockerPrefix = options.dockerPrefix;
     this.root = mkdtempSync(join(tmpdir(), `${options.dockerPrefix}-`));
     const app = new App({ outdir: join(this.root, 'out') });
     const stack = new TerraformStack(app, 'live');

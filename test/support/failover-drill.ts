@@ -1,0 +1,61 @@
+// Failure drills shared by the live tests and the benchmarks: kill the active master under a
+// bounded load, and measure what clients saw and what the survivor holds.
+import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
+import { hasReached } from '../../src/tools/gtid';
+import { run } from '../../src/tools/process';
+import { readHostStatus } from '../../src/tools/replication-status';
+import { missingTokens } from './cluster-checks';
+import { HaDeployment } from './ha-deployment';
+import { waitFor } from './live-stack';
+
+export const DRILL_TABLE = 'orders';
+
+export function drillLoad(ha: HaDeployment, durationMs: number, overrides: Partial<EndpointLoadOptions> = {}): Promise<WriteRecord[]> {
+  return runEndpointLoad({
+    endpoint: ha.endpoint, login: ha.app, table: DRILL_TABLE, heldConnections: 4, recycledConnections: 4, recycleEvery: 20,
+    durationMs, maxWritesPerWorker: 20_000, pauseMs: 5, ...overrides,
+  });
+}
+
+export const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
+
+export interface KillResult {
+  readonly records: WriteRecord[];
+  readonly summary: LoadSummary;
+  /** When `docker kill` returned. */
+  readonly killedAt: number;
+  /** Acknowledged writes that started before the kill (they went to the victim). */
+  readonly ackedBeforeKill: string[];
+  /** Writes the client could not know the outcome of. */
+  readonly unknownTokens: string[];
+}
+
+/** Runs the load, kills `victim`'s container `killAfterMs` into it, and waits for the load to end. */
+export async function killUnderLoad(ha: HaDeployment, victim: string, durationMs: number, killAfterMs: number): Promise<KillResult> {
+  const loading = drillLoad(ha, durationMs);
+  await new Promise((r) => setTimeout(r, killAfterMs));
+  const killStarted = Date.now();
+  await run('docker', ['kill', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 30_000 });
+  const records = await loading;
+  return {
+    records,
+    summary: summarize(records),
+    killedAt: killStarted,
+    ackedBeforeKill: acked(records).filter((r) => r.endedAt < killStarted).map((r) => r.token),
+    unknownTokens: records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token),
+  };
+}
+
+/** Waits until the host has applied everything its replication threads received. */
+export async function waitRelayApplied(ha: HaDeployment, name: string, timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${name} to apply its relay log`, timeoutMs, async () => {
+    const s = await readHostStatus(ha.host(name), ha.monitor);
+    return s.reachable && s.channels.every((c) => hasReached(s.gtidCurrentPos ?? '', c.gtidIoPos)) ? true : undefined;
+  });
+}
+
+/** Acknowledged writes the survivor does not hold once it has applied all it received. */
+export async function lostAcknowledged(ha: HaDeployment, survivor: string, kill: KillResult): Promise<string[]> {
+  await waitRelayApplied(ha, survivor);
+  return missingTokens(ha.host(survivor), ha.app, DRILL_TABLE, kill.ackedBeforeKill);
+}

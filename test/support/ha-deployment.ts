@@ -1,0 +1,59 @@
+// The active/passive topology with a writer endpoint, deployed live: shared by the endpoint tests
+// and the benchmarks. Each caller picks its own prefix, subnet and ports so runs never collide.
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
+import { Login } from '../../src/tools/mariadb-client';
+import { NamedEndpoint } from '../../src/tools/replication-status';
+import { generatedPassword, LiveStack } from './live-stack';
+
+export interface HaDeploymentOptions {
+  readonly prefix: string;
+  /** Third octet of the 10.213.x.0/24 network. */
+  readonly subnetOctet: number;
+  /** Endpoint port; the runtime API is the next port, hosts start 6 above. */
+  readonly port: number;
+  readonly semiSyncTimeoutMs?: number;
+}
+
+export interface HaDeployment {
+  readonly live: LiveStack;
+  readonly hosts: NamedEndpoint[];
+  readonly endpoint: { host: string; port: number };
+  readonly monitor: Login;
+  readonly app: Login;
+  readonly passwords: Record<string, string>;
+  host(name: string): NamedEndpoint;
+}
+
+export function haDeployment(options: HaDeploymentOptions): HaDeployment {
+  const { prefix, port } = options;
+  const hostPortBase = port + 6;
+  const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), application: generatedPassword() };
+  const live = new LiveStack({
+    dockerPrefix: prefix,
+    variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
+    build: (stack) => {
+      new DockerProvider(stack, 'docker');
+      const cluster = new MariaDbReplicationCluster(stack, prefix, {
+        masters: [{ name: 'db-a' }, { name: 'db-b' }],
+        activeMaster: 'db-a',
+        replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
+        databaseName: 'shop',
+        semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
+        backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
+      });
+      new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port });
+    },
+  });
+  const hosts = ['db-a', 'db-b', 'analytics'].map((name, i) => ({ name, host: '127.0.0.1', port: hostPortBase + i }));
+  return {
+    live,
+    hosts,
+    endpoint: { host: '127.0.0.1', port },
+    monitor: { user: MONITOR_USER, password: passwords.monitor },
+    app: { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
+    passwords,
+    host: (name) => hosts.find((h) => h.name === name)!,
+  };
+}
