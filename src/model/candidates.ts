@@ -12,7 +12,7 @@ export interface CandidateVerdict {
 }
 
 export interface CandidateEvaluation {
-  /** Eligible hosts in priority order, the active master first. */
+  /** Eligible hosts in priority order (the active master where the policy puts it). */
   readonly candidates: string[];
   readonly verdicts: CandidateVerdict[];
   readonly problems: Problem[];
@@ -83,13 +83,13 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
   if (active && activeVerdict && !activeVerdict.eligible) {
     problems.push({ property: 'activeMaster', message: `'${t.activeMaster}' cannot be the active master: ${activeVerdict.reasons.join('; ')}` });
   }
-  const ordered = policy.candidates.filter((name) => eligible.has(name) && name !== t.activeMaster);
-  if (active && ordered.length === 0 && t.masters.length >= 2) {
+  const ordered = policy.candidates.filter((name) => eligible.has(name));
+  if (active && ordered.filter((name) => name !== t.activeMaster).length === 0 && t.masters.length >= 2) {
     const excluded = verdicts.filter((v) => v.host !== t.activeMaster && !v.eligible).map((v) => `${v.host} (${v.reasons.join('; ')})`);
     problems.push({
       property: 'promotion',
       message: `no promotion candidate besides the active master '${t.activeMaster}', so nothing could take over its writes; excluded: ${excluded.join(', ') || 'no other host declared'}`,
     });
   }
-  return { candidates: active && activeVerdict?.eligible ? [t.activeMaster, ...ordered] : ordered, verdicts, problems };
+  return { candidates: ordered, verdicts, problems };
 }

@@ -49,7 +49,7 @@ export interface TopologyPlan {
   readonly primarySite: string;
   /** Semi-sync acknowledgement timeout between masters; undefined when asynchronous. */
   readonly semiSyncTimeoutMs?: number;
-  /** Hosts that may become the active master, in priority order, the active master first. */
+  /** Hosts that may become the active master, in priority order (independent of which is active). */
   readonly candidates: string[];
   /** Why each host may or may not be promoted. */
   readonly candidateVerdicts: CandidateVerdict[];

@@ -66,7 +66,7 @@ export function preflightProblems(description: ClusterDescription, status: HostS
     }
   }
   const t = byName.get(target);
-  if (t?.reachable) {
+  if (t?.reachable && description.candidates.includes(target)) {
     const fromCurrent = t.channels.find((c) => c.connectionName === current);
     if (current !== target && !fromCurrent) problems.push(`${target} does not replicate from ${current}`);
     if (fromCurrent?.secondsBehind !== null && fromCurrent?.secondsBehind !== undefined && fromCurrent.secondsBehind > maxLagSeconds) {
@@ -203,7 +203,9 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   const others = (await runtime.servers(endpoint.backend)).filter((s) => s.name !== target);
   try {
     await steps.run(`move the endpoint: new connections to ${target}, open ones finish on ${current}`, async () => {
-      if ((await fencedServers(endpoint)).includes(target)) {
+      const targetUp = (await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP');
+      // Only a target the endpoint sees down can be fenced; the check stays off the fast path.
+      if (!targetUp && (await fencedServers(endpoint)).includes(target)) {
         progress(`      ${target} was fenced after losing the writer role; it has caught up, so it is re-admitted`);
         await unfence(endpoint, target);
       }

@@ -1,17 +1,18 @@
 // The writer endpoint on local Docker: a planned switchover driven by `terraform apply` under load,
 // a refused switchover, and the loss of the active master under load, then its return.
 import { main } from '../../src/tools/cli';
-import { runEndpointLoad, summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
+import { summarize, trackedWritesTableDdl, WriteOutcome } from '../../src/tools/endpoint-load';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
 import { endpointServing } from '../../src/tools/switchover';
 import { missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
+import { acked, DRILL_TABLE, drillLoad, killUnderLoad, lostAcknowledged } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
 
 const PREFIX = 'eplive';
-const TABLE = 'orders';
+const TABLE = DRILL_TABLE;
 const SERVER_ID = { 'db-a': 1, 'db-b': 2 } as const;
 const ha = haDeployment({ prefix: PREFIX, subnetOctet: 30, port: 24400 });
 const { hosts, monitor, app, endpoint, passwords } = ha;
@@ -19,12 +20,8 @@ const host = ha.host;
 
 jest.setTimeout(10 * 60_000);
 
-const load = (durationMs: number) => runEndpointLoad({
-  endpoint, login: app, table: TABLE, heldConnections: 4, recycledConnections: 4, recycleEvery: 20,
-  durationMs, maxWritesPerWorker: 20_000, pauseMs: 5,
-});
+const load = (durationMs: number) => drillLoad(ha, durationMs);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
 
 describe('writer endpoint on local Docker', () => {
   const live = ha.live;
@@ -99,25 +96,17 @@ describe('writer endpoint on local Docker', () => {
     await live.terraform(['apply', '-input=false', '-auto-approve']);
     expect(await endpointServing(description, monitor)).toBe('db-a');
 
-    const loading = load(14_000);
-    await sleep(4_000);
-    await run('docker', ['kill', `${PREFIX}-db-a`], { timeoutMs: 30_000 });
-    const killedAt = Date.now();
-    const records = await loading;
-    const summary = summarize(records);
-    const afterKill = acked(records).filter((r) => r.startedAt >= killedAt);
-    const resumedMs = afterKill.length ? Math.min(...afterKill.map((r) => r.endedAt)) - killedAt : undefined;
-    console.log(`failover under load: ${JSON.stringify(summary)}; first acknowledged write ${resumedMs} ms after the kill`);
+    const kill = await killUnderLoad(ha, 'db-a', 14_000, 4_000);
+    const afterKill = acked(kill.records).filter((r) => r.startedAt >= kill.killedAt);
+    console.log(`failover under load: ${JSON.stringify(kill.summary)}`);
     expect(afterKill.length).toBeGreaterThan(100);
-    expect(summary.duplicateKeyErrors).toBe(0);
+    expect(kill.summary.duplicateKeyErrors).toBe(0);
     expect(await endpointServing(description, monitor)).toBe('db-b');
 
-    // What the standby has applied of the old master's acknowledged writes, before it returns.
-    const survivors = hosts.filter((h) => h.name !== 'db-a');
-    await waitForConvergence(survivors, ['db-b'], monitor);
-    const ackedOnA = acked(records).filter((r) => r.startedAt < killedAt).map((r) => r.token);
-    const lost = await missingTokens(host('db-b'), app, TABLE, ackedOnA);
-    console.log(`asynchronous replication: ${lost.length} of ${ackedOnA.length} acknowledged writes on db-a not on db-b at failover`);
+    // What the standby holds of the old master's acknowledged writes, before it returns.
+    const lost = await lostAcknowledged(ha, 'db-b', kill);
+    console.log(`asynchronous replication: ${lost.length} of ${kill.ackedBeforeKill.length} acknowledged writes on db-a not on db-b at failover`);
+    await waitForConvergence(hosts.filter((h) => h.name !== 'db-a'), ['db-b'], monitor);
     expect(await missingTokens(host('analytics'), app, TABLE, afterKill.map((r) => r.token))).toEqual([]);
 
     // The old master returns: replication resumes both ways, and it takes no application writes.

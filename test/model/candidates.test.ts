@@ -5,9 +5,9 @@ const three: TopologySpec = { masters: [{ name: 'db-a' }, { name: 'db-b' }, { na
 const problemsOf = (spec: TopologySpec) => planTopology(spec).problems.map((p) => `${p.property}: ${p.message}`);
 
 describe('promotion candidates', () => {
-  test('GIVEN no policy THEN every master is a candidate in declaration order, active first', () => {
+  test('GIVEN no policy THEN every master is a candidate in declaration order, whichever is active', () => {
     const plan = planTopologyOrThrow({ ...three, activeMaster: 'db-b' }, 'test');
-    expect(plan.candidates).toEqual(['db-b', 'db-a', 'db-c']);
+    expect(plan.candidates).toEqual(['db-a', 'db-b', 'db-c']);
   });
 
   test('GIVEN a whitelist THEN its order is the priority order', () => {

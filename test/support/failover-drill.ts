@@ -2,6 +2,7 @@
 // bounded load, and measure what clients saw and what the survivor holds.
 import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
 import { hasReached } from '../../src/tools/gtid';
+import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { readHostStatus } from '../../src/tools/replication-status';
 import { missingTokens } from './cluster-checks';
@@ -44,6 +45,17 @@ export async function killUnderLoad(ha: HaDeployment, victim: string, durationMs
     ackedBeforeKill: acked(records).filter((r) => r.endedAt < killStarted).map((r) => r.token),
     unknownTokens: records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token),
   };
+}
+
+/**
+ * Milliseconds from `since` to the first write committed on `host` itself (by its server clock,
+ * which containers share with the client): when writes really resumed on the survivor.
+ */
+export async function firstWriteOn(ha: HaDeployment, host: string, serverId: number, since: number): Promise<number | undefined> {
+  const [row] = await withConnection(ha.host(host), ha.app, (c) => queryRows<any>(c,
+    `SELECT UNIX_TIMESTAMP(MIN(created_at)) * 1000 AS first FROM ${DRILL_TABLE} WHERE written_on = ? AND created_at >= FROM_UNIXTIME(?)`,
+    [serverId, since / 1000]));
+  return row.first === null ? undefined : Math.round(Number(row.first) - since);
 }
 
 /** Waits until the host has applied everything its replication threads received. */

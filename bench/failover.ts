@@ -1,0 +1,120 @@
+// Switchover and failover as clients see them, through the writer endpoint under a bounded load of
+// 4 held connections (reconnect only after an error) and 4 recycled ones (new connection every 20
+// writes), one write each every ~5 ms.
+//  - planned switchover: this library's (no read-only window) against the seed's checklist run in
+//    the same process (old master read-only first, then the endpoint moves);
+//  - unplanned failover (docker kill of the active master), asynchronous against semi-sync.
+
+import { summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
+import { withConnection } from '../src/tools/mariadb-client';
+import { run } from '../src/tools/process';
+import { channelHealthy, readClusterStatus } from '../src/tools/replication-status';
+import { endpointServing, switchover } from '../src/tools/switchover';
+import { missingTokens, waitForConvergence } from '../test/support/cluster-checks';
+import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged } from '../test/support/failover-drill';
+import { HaDeployment, haDeployment } from '../test/support/ha-deployment';
+import { waitFor } from '../test/support/live-stack';
+import { fmt, median } from './stats';
+
+const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
+const LOAD_MS = 8_000;
+const EVENT_AT_MS = 3_000;
+
+interface Row { gapMs: number; failed: number; unknown: number; unknownCommitted: number; resumedMs?: number; lost?: number; acked: number }
+
+async function prepare(ha: HaDeployment): Promise<any> {
+  await ha.live.deploy();
+  await withConnection(ha.endpoint, ha.app, (c) => c.query(trackedWritesTableDdl(DRILL_TABLE)));
+  await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor);
+  return ha.live.output(`${ha.live.dockerPrefix}_cluster`);
+}
+
+async function resolveUnknown(ha: HaDeployment, records: WriteRecord[]): Promise<number> {
+  const unknown = records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token);
+  await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor, 90_000);
+  return unknown.length - (await missingTokens(ha.host('db-b'), ha.app, DRILL_TABLE, unknown)).length;
+}
+
+function quietSwitchover(ha: HaDeployment, description: any, target: string) {
+  return switchover({ description, target, monitor: ha.monitor, maxLagSeconds: 5, catchUpTimeoutSeconds: 10, waitHealthySeconds: 60, progress: () => undefined });
+}
+
+async function setReadOnly(ha: HaDeployment, host: string, on: boolean): Promise<void> {
+  await run('docker', ['exec', `${ha.live.dockerPrefix}-${host}`, 'mariadb', '-e', `SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`], { timeoutMs: 20_000 });
+}
+
+async function plannedRound(ha: HaDeployment, description: any, checklist: boolean): Promise<Row> {
+  const from = await endpointServing(description, ha.monitor);
+  const to = from === 'db-a' ? 'db-b' : 'db-a';
+  const loading = drillLoad(ha, LOAD_MS);
+  await new Promise((r) => setTimeout(r, EVENT_AT_MS));
+  if (checklist) await setReadOnly(ha, from, true); // the seed's step: stop writes on the old master first
+  const result = await quietSwitchover(ha, description, to);
+  if (result.outcome !== 'done') throw new Error(`switchover ${from} -> ${to}: ${result.message}`);
+  const records = await loading;
+  if (checklist) await setReadOnly(ha, from, false);
+  const s = summarize(records);
+  return { gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: await resolveUnknown(ha, records), acked: s.ok };
+}
+
+async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
+  const victim = await endpointServing(description, ha.monitor);
+  const survivor = victim === 'db-a' ? 'db-b' : 'db-a';
+  const kill = await killUnderLoad(ha, victim, LOAD_MS, EVENT_AT_MS);
+  const lost = (await lostAcknowledged(ha, survivor, kill)).length;
+  const resumedMs = await firstWriteOn(ha, survivor, survivor === 'db-a' ? 1 : 2, kill.killedAt);
+  await run('docker', ['start', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 60_000 });
+  await waitFor('replication healthy again', 120_000, async () => {
+    const status = await readClusterStatus(ha.hosts, ha.monitor);
+    return status.every((h) => h.reachable && h.channels.every(channelHealthy)) ? true : undefined;
+  });
+  const unknownCommitted = await resolveUnknown(ha, kill.records);
+  const back = await quietSwitchover(ha, description, victim); // re-admit the fenced master for the next round
+  if (back.outcome !== 'done') throw new Error(`switching back to ${victim}: ${back.message}`);
+  return { gapMs: kill.summary.longestGapMs, failed: kill.summary.failed, unknown: kill.summary.unknown, unknownCommitted, resumedMs, lost, acked: kill.ackedBeforeKill.length };
+}
+
+function report(label: string, rows: Row[]): void {
+  const col = (f: (r: Row) => number | undefined) => rows.map(f).filter((v): v is number => v !== undefined);
+  const stat = (f: (r: Row) => number | undefined) => {
+    const v = col(f);
+    return v.length ? `${fmt(median(v), 0)} (max ${fmt(Math.max(...v), 0)})` : '-';
+  };
+  console.log(`${label.padEnd(34)} gap ms ${stat((r) => r.gapMs).padEnd(16)} failed ${stat((r) => r.failed).padEnd(12)} unknown ${stat((r) => r.unknown).padEnd(10)}`
+    + ` kill->first commit on survivor ms ${stat((r) => r.resumedMs).padEnd(14)} acked lost ${stat((r) => r.lost)}`);
+  rows.forEach((r, i) => console.log(`    round ${i + 1}: ${JSON.stringify(r)}`));
+}
+
+async function main(): Promise<void> {
+  const asyncHa = haDeployment({ prefix: 'benchha', subnetOctet: 50, port: 24600 });
+  const results: Array<[string, Row[]]> = [];
+  try {
+    const description = await prepare(asyncHa);
+    const ours: Row[] = [];
+    const checklist: Row[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      ours.push(await plannedRound(asyncHa, description, false));
+      checklist.push(await plannedRound(asyncHa, description, true));
+    }
+    results.push(['planned: mariadb-ha switchover', ours], ['planned: seed checklist (baseline)', checklist]);
+    const failovers: Row[] = [];
+    for (let i = 0; i < ROUNDS; i++) failovers.push(await failoverRound(asyncHa, description));
+    results.push(['unplanned: async replication', failovers]);
+  } finally {
+    await asyncHa.live.destroy();
+  }
+  const semiHa = haDeployment({ prefix: 'benchss', subnetOctet: 51, port: 24700, semiSyncTimeoutMs: 1000 });
+  try {
+    const description = await prepare(semiHa);
+    const failovers: Row[] = [];
+    for (let i = 0; i < ROUNDS; i++) failovers.push(await failoverRound(semiHa, description));
+    results.push(['unplanned: semi-sync replication', failovers]);
+  } finally {
+    await semiHa.live.destroy();
+  }
+  console.log(`\nwriter endpoint benchmark: ${ROUNDS} rounds each, ${LOAD_MS / 1000} s of load, event at ${EVENT_AT_MS / 1000} s; medians (max)`);
+  console.log('gap: longest time between two acknowledged writes; failed: refused or never sent; unknown: sent, answer lost');
+  for (const [label, rows] of results) report(label, rows);
+}
+
+main().catch((error) => { console.error(error); process.exit(1); });

@@ -1,0 +1,52 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { planTopologyOrThrow } from '../../src/model';
+import { endpointServers, renderHaproxyConfig, renderWriterCheck } from '../../src/render/haproxy-config';
+
+const plan = planTopologyOrThrow({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }], promotion: { candidates: ['db-a', 'db-c', 'db-b'] } }, 'test');
+const addresses = { 'db-a': '10.0.0.10', 'db-b': '10.0.0.11', 'db-c': '10.0.0.12' };
+const serverLines = (cfg: string) => cfg.split('\n').filter((l) => l.trim().startsWith('server '));
+
+describe('renderHaproxyConfig', () => {
+  test('the active master first, the other candidates as backups in priority order, ids fixed per host', () => {
+    expect(serverLines(renderHaproxyConfig(plan, { activeMaster: 'db-b', addresses, checkUser: 'monitor' }))).toEqual([
+      '  server db-b 10.0.0.11:3306 id 2 check',
+      '  server db-a 10.0.0.10:3306 id 1 check backup',
+      '  server db-c 10.0.0.12:3306 id 3 check backup',
+    ]);
+    expect(endpointServers(plan, 'db-c')).toEqual(['db-c', 'db-a', 'db-b']);
+  });
+
+  test('one writer at a time, a lost writer\'s sessions closed, checks that run the writer check', () => {
+    const cfg = renderHaproxyConfig(plan, { activeMaster: 'db-a', addresses, checkUser: 'monitor', healthCheck: { intervalMs: 300, fall: 3, rise: 2 } });
+    expect(cfg).toContain('stick-table type integer size 1 nopurge');
+    expect(cfg).toContain('stick on int(1)');
+    expect(cfg).toMatch(/default-server inter 300ms .* fall 3 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 2 on-error mark-down/);
+    expect(cfg).toContain('external-check command /etc/haproxy/mariadb-ha/writer-check.sh');
+    expect(cfg).toMatch(/stats socket ipv4@0\.0\.0\.0:9999 level admin/);
+  });
+});
+
+describe('renderWriterCheck', () => {
+  const script = renderWriterCheck('monitor', { fall: 3, timeoutMs: 150 });
+
+  test('is valid POSIX shell', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'check-'));
+    writeFileSync(join(dir, 'check.sh'), script);
+    expect(() => execFileSync('sh', ['-n', join(dir, 'check.sh')])).not.toThrow();
+  });
+
+  test('a writer is healthy only when writable, and fenced after `fall` failed checks while pinned', () => {
+    expect(script).toContain("--execute='SELECT @@global.read_only'");
+    expect(script).toContain('[ "$read_only" = "0" ] || exit 1');
+    expect(script).toContain('timeout 0.150 mariadb');
+    expect(script).toMatch(/if \[ "\$failures" -ge 3 \] .*\n.*server_id=\$HAPROXY_SERVER_ID /);
+    expect(script).toContain('runtime "clear table writer"');
+  });
+
+  test('a fenced writer stays out while another is up', () => {
+    expect(script).toMatch(/\$18 ~ \/\^UP\/ \{ up = 1 \} END \{ exit !up \}' && exit 1/);
+  });
+});
