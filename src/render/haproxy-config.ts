@@ -15,24 +15,25 @@ export const ENDPOINT_STATE_DIR = '/var/lib/mariadb-ha';
 /** How the endpoint decides a server is a healthy writer. */
 export interface WriterHealthCheck {
   /**
-   * Milliseconds between checks of each server.
-   * @default 250
+   * Milliseconds between checks of each server; HAProxy also kills a check still running after it.
+   * Crashes are caught sooner by failed client connections (`connectionErrorLimit`).
+   * @default 1000
    */
   readonly intervalMs?: number;
   /**
    * Milliseconds a check may take (connect, log in, query); keep it below `intervalMs`, which is
-   * when HAProxy gives up on a check.
-   * @default 200
+   * when HAProxy gives up on a check. Generous, so a loaded host is not mistaken for a dead one.
+   * @default 800
    */
   readonly timeoutMs?: number;
   /**
    * Consecutive failed checks before a server is taken out.
-   * @default 2
+   * @default 3
    */
   readonly fall?: number;
   /**
    * Consecutive good checks before a server is used again.
-   * @default 3
+   * @default 2
    */
   readonly rise?: number;
   /**
@@ -45,10 +46,10 @@ export interface WriterHealthCheck {
 /** The health-check settings with defaults applied (shared by the config and the check script). */
 export function resolveHealthCheck(check: WriterHealthCheck = {}): Required<WriterHealthCheck> {
   return {
-    intervalMs: check.intervalMs ?? 250,
-    timeoutMs: check.timeoutMs ?? 200,
-    fall: check.fall ?? 2,
-    rise: check.rise ?? 3,
+    intervalMs: check.intervalMs ?? 1000,
+    timeoutMs: check.timeoutMs ?? 800,
+    fall: check.fall ?? 3,
+    rise: check.rise ?? 2,
     connectionErrorLimit: check.connectionErrorLimit ?? 2,
   };
 }
@@ -95,7 +96,7 @@ defaults
   timeout client 8h
   timeout server 8h
   # Slack above the check's own deadline, so the check always records its result.
-  timeout check ${check.timeoutMs + 200}ms
+  timeout check ${Math.max(check.intervalMs, check.timeoutMs + 100)}ms
 
 frontend writer
   bind :${MARIADB_PORT}
@@ -113,7 +114,7 @@ backend ${WRITER_BACKEND}
   option redispatch
   retries 2
   # A lost writer's sessions are closed at once, so clients reconnect to its successor.
-  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval * 2}ms fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit} on-error mark-down
+  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval}ms fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit} on-error mark-down
 ${servers.join('\n')}
 `;
 }
@@ -135,14 +136,16 @@ name=$HAPROXY_SERVER_NAME
 mkdir -p "$STATE"
 runtime() { echo "$1" | socat -t 1 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT}; }
 
-# The last ${check.fall} checks failed (or were killed for taking too long): if the endpoint is still
-# pinned to this server, it was the writer and is lost. Fence it, and let the next connection pin
-# its successor.
+# This server was lost as the writer if the endpoint is still pinned to it while HAProxy has taken
+# it out (failed client connections) or its last ${check.fall} checks failed (or were killed for
+# taking too long). Fence it, and let the next connection pin its successor.
 failures=$(cat "$STATE/$name.failures" 2>/dev/null || echo 0)
-if [ "$failures" -ge ${check.fall} ] && [ ! -f "$STATE/$name.fenced" ] \\
-   && runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
-  date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/$name.fenced"
-  runtime "clear table ${WRITER_BACKEND}" >/dev/null
+if [ ! -f "$STATE/$name.fenced" ] && runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
+  if [ "$failures" -ge ${check.fall} ] || runtime "show stat" | awk -F, -v me="$name" \\
+       '$1 == "${WRITER_BACKEND}" && $2 == me && $18 ~ /^DOWN/ { down = 1 } END { exit !down }'; then
+    date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/$name.fenced"
+    runtime "clear table ${WRITER_BACKEND}" >/dev/null
+  fi
 fi
 # Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
 echo $((failures + 1)) > "$STATE/$name.failures"

@@ -38,11 +38,12 @@ describe('renderWriterCheck', () => {
     expect(() => execFileSync('sh', ['-n', join(dir, 'check.sh')])).not.toThrow();
   });
 
-  test('a writer is healthy only when writable, and fenced after `fall` failed checks while pinned', () => {
+  test('a writer is healthy only when writable, and fenced when taken out or after `fall` failed checks while pinned', () => {
     expect(script).toContain("--execute='SELECT @@global.read_only'");
     expect(script).toContain('[ "$read_only" = "0" ] || exit 1');
     expect(script).toContain('timeout 0.150 mariadb');
-    expect(script).toMatch(/if \[ "\$failures" -ge 3 \] .*\n.*server_id=\$HAPROXY_SERVER_ID /);
+    expect(script).toMatch(/grep -q "server_id=\$HAPROXY_SERVER_ID "; then\n {2}if \[ "\$failures" -ge 3 \] \|\| runtime "show stat"/);
+    expect(script).toContain('$2 == me && $18 ~ /^DOWN/ { down = 1 }');
     expect(script).toContain('runtime "clear table writer"');
   });
 
