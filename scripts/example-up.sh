@@ -29,6 +29,5 @@ echo
 "${cli[@]}" verify "${ref[@]}"
 echo
 echo "Writes go through the endpoint: mariadb -h 127.0.0.1 -P 23300 -u app -p\"\$TF_VAR_shop_application_password\" shop"
-echo "Switch over with no read-only window: (cd cdktf.out/stacks/local-ha && terraform apply -var shop_active_master=db-b)"
-echo "  (passwords and the TF_VAR_* they need: $secrets)"
+echo "Switch writes to db-b with no read-only window: npm run example:switchover -- db-b (passwords: $secrets)"
 echo "Tear down: npm run example:down"

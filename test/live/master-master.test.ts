@@ -1,52 +1,24 @@
 // Active/passive master-master with an analytics replica, deployed by `terraform apply` on the
 // synthesized stack to local Docker, then exercised through the published ports.
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { DockerBackend, MariaDbReplicationCluster, ReplicaRole } from '../../src';
-import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
 import { loadTableDdl, runWriteLoad } from '../../src/tools/write-load';
 import { tableDigests, waitForConvergence } from '../support/cluster-checks';
-import { containerLogs, dockerObjectsNamed, generatedPassword, LiveStack, waitFor } from '../support/live-stack';
+import { haDeployment } from '../support/ha-deployment';
+import { containerLogs, dockerObjectsNamed, waitFor } from '../support/live-stack';
 
 const PREFIX = 'mmlive';
-const PORT_BASE = 24306;
-const hosts = [
-  { name: 'db-a', host: '127.0.0.1', port: PORT_BASE },
-  { name: 'db-b', host: '127.0.0.1', port: PORT_BASE + 1 },
-  { name: 'analytics', host: '127.0.0.1', port: PORT_BASE + 2 },
-];
-const endpoint = (name: string) => hosts.find((h) => h.name === name)!;
-const passwords = {
-  root: generatedPassword(),
-  replication: generatedPassword(),
-  monitor: generatedPassword(),
-  application: generatedPassword(),
-};
-const monitor = { user: MONITOR_USER, password: passwords.monitor };
-const app = { user: APPLICATION_USER, password: passwords.application, database: 'shop' };
+const ha = haDeployment({ prefix: PREFIX, subnetOctet: 10, port: 24300, withEndpoint: false });
+const { hosts, monitor, app, passwords } = ha;
+const endpoint = ha.host;
 
 jest.setTimeout(10 * 60_000);
 
 describe('active/passive master-master on local Docker', () => {
-  let live: LiveStack;
+  const live = ha.live;
   let deploySeconds = 0;
 
   beforeAll(async () => {
-    live = new LiveStack({
-      dockerPrefix: PREFIX,
-      variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${PREFIX}_${k}_password`, v])),
-      build: (stack) => {
-        new DockerProvider(stack, 'docker');
-        new MariaDbReplicationCluster(stack, PREFIX, {
-          masters: [{ name: 'db-a' }, { name: 'db-b' }],
-          activeMaster: 'db-a',
-          replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
-          databaseName: 'shop',
-          backend: new DockerBackend({ subnet: '10.213.10.0/24', hostPortBase: PORT_BASE }),
-        });
-      },
-    });
     const started = Date.now();
     await live.deploy();
     await waitFor('every replication channel running', 60_000, async () => {

@@ -1,5 +1,6 @@
-// The active/passive topology with a writer endpoint, deployed live: shared by the endpoint tests
-// and the benchmarks. Each caller picks its own prefix, subnet and ports so runs never collide.
+// The active/passive topology (with a writer endpoint unless asked otherwise), deployed live:
+// shared by the live tests and the benchmarks. Each caller picks its own prefix, subnet and ports
+// so runs never collide.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
 import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
@@ -14,6 +15,8 @@ export interface HaDeploymentOptions {
   /** Endpoint port; the runtime API is the next port, hosts start 6 above. */
   readonly port: number;
   readonly semiSyncTimeoutMs?: number;
+  /** Add the HAProxy writer endpoint (default true). */
+  readonly withEndpoint?: boolean;
 }
 
 export interface HaDeployment {
@@ -43,7 +46,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
         backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
       });
-      new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port });
+      if (options.withEndpoint !== false) new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port });
     },
   });
   const hosts = ['db-a', 'db-b', 'analytics'].map((name, i) => ({ name, host: '127.0.0.1', port: hostPortBase + i }));
