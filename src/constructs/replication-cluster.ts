@@ -25,20 +25,31 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
   readonly tuning?: ServerTuning;
 }
 
-/** Where the writer endpoint listens and how tools steer it. */
-export interface EndpointDescription {
-  /** Client address and port of the endpoint. */
-  readonly address: string;
-  readonly port: number;
+/** One running copy of the writer endpoint (an HAProxy). */
+export interface EndpointInstance {
+  /** Where a tool reaches this instance's client port directly (to pin it). */
+  readonly clientAddress: string;
+  readonly clientPort: number;
   /** HAProxy runtime API. */
   readonly runtimeAddress: string;
   readonly runtimePort: number;
+  /** Container (or instance) running it. */
+  readonly backendName: string;
+}
+
+/** Where the writer endpoint listens and how tools steer it. */
+export interface EndpointDescription {
+  /** Where clients connect: a published port, or the virtual IP. */
+  readonly address: string;
+  readonly port: number;
   /** HAProxy backend that holds the writers. */
   readonly backend: string;
-  /** Container (or instance) running the endpoint. */
-  readonly backendName: string;
-  /** Where the endpoint's config lives inside it. */
+  /** Where the endpoint's config lives inside each instance. */
   readonly configPath: string;
+  /** Every instance; a virtual IP moves between them. */
+  readonly instances: EndpointInstance[];
+  /** The virtual IP, when there is one. */
+  readonly virtualIp?: string;
 }
 
 /** What the cluster tells tools and tests about itself (no secrets), as a Terraform output. */

@@ -15,10 +15,18 @@ export interface StatusVerdict {
   readonly warnings: string[];
 }
 
-export interface EndpointStatus {
-  /** The master new connections go to; undefined when the endpoint cannot be read. */
+export interface InstanceStatus {
+  readonly name: string;
+  /** The master this instance sends new connections to. */
   readonly serving?: string;
   readonly servers: ServerState[];
+  readonly error?: string;
+}
+
+export interface EndpointStatus {
+  /** The master new connections go to; undefined when no instance can be read, or they disagree. */
+  readonly serving?: string;
+  readonly instances: InstanceStatus[];
   /** Masters fenced after they were lost as the writer; a switchover re-admits them. */
   readonly fenced: string[];
   readonly error?: string;
@@ -67,16 +75,23 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
 async function readEndpoint(description: ClusterDescription): Promise<EndpointStatus | undefined> {
   const e = description.endpoint;
   if (!e) return undefined;
-  try {
-    const runtime = new HaproxyRuntime({ host: e.runtimeAddress, port: e.runtimePort });
-    const servers = await runtime.servers(e.backend);
-    const stuck = await runtime.stuckServerId(e.backend);
-    const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
-    const serving = servers.find((s) => s.name === pinned)?.status.startsWith('UP') ? pinned : servers.find((s) => s.status.startsWith('UP'))?.name;
-    return { serving, servers, fenced: await fencedServers(e).catch(() => []) };
-  } catch (error) {
-    return { servers: [], fenced: [], error: (error as Error).message };
-  }
+  const instances: InstanceStatus[] = await Promise.all(e.instances.map(async (i) => {
+    try {
+      const runtime = new HaproxyRuntime({ host: i.runtimeAddress, port: i.runtimePort });
+      const servers = await runtime.servers(e.backend);
+      const stuck = await runtime.stuckServerId(e.backend);
+      const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
+      const serving = servers.find((s) => s.name === pinned)?.status.startsWith('UP') ? pinned : servers.find((s) => s.status.startsWith('UP'))?.name;
+      return { name: i.backendName, serving, servers };
+    } catch (error) {
+      return { name: i.backendName, servers: [], error: (error as Error).message };
+    }
+  }));
+  const fenced = [...new Set((await Promise.all(e.instances.map((i) => fencedServers(i).catch(() => [])))).flat())];
+  const answers = [...new Set(instances.filter((i) => !i.error).map((i) => i.serving))];
+  const error = answers.length === 0 ? 'no endpoint instance answers'
+    : answers.length > 1 ? `the endpoint instances disagree: ${instances.map((i) => `${i.name} -> ${i.serving}`).join(', ')}` : undefined;
+  return { serving: answers.length === 1 ? answers[0] : undefined, instances, fenced, error };
 }
 
 export async function collectStatus(description: ClusterDescription, login: Login): Promise<StatusReport> {
@@ -136,8 +151,11 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
     'DUP_KEYS: replication connections stopped by a duplicate key now / duplicate-key errors in the server log',
   ];
   if (report.endpoint) {
-    const servers = report.endpoint.servers.map((s) => `${s.name} ${s.status}${s.backup ? ' backup' : ''} (${s.currentSessions} sessions)`).join(', ');
-    lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${report.endpoint.serving ?? '(not pinned yet)'}; ${servers || report.endpoint.error}`);
+    lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${report.endpoint.serving ?? '(unknown)'}`);
+    for (const i of report.endpoint.instances) {
+      const servers = i.servers.map((s) => `${s.name} ${s.status}${s.backup ? ' backup' : ''} (${s.currentSessions} sessions)`).join(', ');
+      lines.push(`  ${i.name}: ${i.error ? `unreachable: ${i.error}` : servers}`);
+    }
   }
   const v = report.verdict;
   lines.push(...v.warnings.map((w) => `warning: ${w}`));

@@ -1,7 +1,7 @@
 // Planned switchover with no read-only window: check health, let the target catch up, move new
 // connections to it while established ones finish on the old master (both stay writable, and
 // their auto-increment offsets keep keys apart), then verify.
-import type { ClusterDescription, EndpointDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription, EndpointDescription, EndpointInstance } from '../constructs/replication-cluster';
 import { errantTransactions } from './analysis';
 import { HaproxyRuntime } from './haproxy-runtime';
 import { Login, queryRows, withConnection } from './mariadb-client';
@@ -83,22 +83,46 @@ function requireEndpoint(description: ClusterDescription): EndpointDescription {
   return description.endpoint;
 }
 
-/** The master the endpoint sends new connections to: its stick entry, or where a probe lands. */
-export async function endpointServing(description: ClusterDescription, monitor: Login): Promise<string> {
+function runtimeOf(instance: EndpointInstance): HaproxyRuntime {
+  return new HaproxyRuntime({ host: instance.runtimeAddress, port: instance.runtimePort });
+}
+
+/** The master one endpoint instance sends new connections to: its stick entry, or where a probe lands. */
+export async function instanceServing(description: ClusterDescription, instance: EndpointInstance, monitor: Login): Promise<string> {
   const endpoint = requireEndpoint(description);
-  const runtime = new HaproxyRuntime({ host: endpoint.runtimeAddress, port: endpoint.runtimePort });
+  const runtime = runtimeOf(instance);
   const stuck = await runtime.stuckServerId(endpoint.backend);
   const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
   const servers = await runtime.servers(endpoint.backend);
   // A pinned server that is down no longer takes connections; ask where a new one lands.
   if (pinned && servers.find((s) => s.name === pinned)?.status.startsWith('UP')) return pinned;
-  return probeEndpoint(description, monitor);
+  return probe(description, { host: instance.clientAddress, port: instance.clientPort }, monitor);
+}
+
+/** The master the endpoint sends new connections to; every instance must agree. */
+export async function endpointServing(description: ClusterDescription, monitor: Login): Promise<string> {
+  const instances = requireEndpoint(description).instances;
+  const serving = await Promise.all(instances.map(async (i) => {
+    try {
+      return await instanceServing(description, i, monitor);
+    } catch {
+      return undefined; // an instance that is down serves nobody; the virtual IP is elsewhere
+    }
+  }));
+  const answers = [...new Set(serving.filter((s): s is string => s !== undefined))];
+  if (answers.length === 0) throw new Error('no endpoint instance answers');
+  if (answers.length > 1) throw new Error(`the endpoint instances disagree: ${instances.map((i, n) => `${i.backendName} -> ${serving[n]}`).join(', ')}`);
+  return answers[0];
 }
 
 /** Opens a connection through the endpoint and names the host it reached. */
-export async function probeEndpoint(description: ClusterDescription, monitor: Login): Promise<string> {
+export function probeEndpoint(description: ClusterDescription, monitor: Login): Promise<string> {
   const endpoint = requireEndpoint(description);
-  const [row] = await withConnection({ host: endpoint.address, port: endpoint.port }, monitor, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
+  return probe(description, { host: endpoint.address, port: endpoint.port }, monitor);
+}
+
+async function probe(description: ClusterDescription, at: { host: string; port: number }, monitor: Login): Promise<string> {
+  const [row] = await withConnection(at, monitor, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
   const host = description.hosts.find((h) => h.serverId === Number(row.id));
   if (!host) throw new Error(`the endpoint reached server_id ${row.id}, which is not in the cluster`);
   return host.name;
@@ -116,24 +140,57 @@ async function waitForGtid(description: ClusterDescription, name: string, positi
   return Number(row.waited) === 0;
 }
 
-/** Servers the writer check has fenced after they were lost as the writer. */
-export async function fencedServers(endpoint: EndpointDescription): Promise<string[]> {
-  const result = await run('docker', ['exec', endpoint.backendName, 'sh', '-c', `ls ${ENDPOINT_STATE_DIR} 2>/dev/null | sed -n 's/\\.fenced$//p'`], { timeoutMs: 20_000 });
-  if (result.code !== 0) throw new Error(`could not read the fences in ${endpoint.backendName}: ${result.stderr.trim()}`);
+/** Servers an endpoint instance's writer check has fenced after they were lost as the writer. */
+export async function fencedServers(instance: EndpointInstance): Promise<string[]> {
+  const result = await run('docker', ['exec', instance.backendName, 'sh', '-c', `ls ${ENDPOINT_STATE_DIR} 2>/dev/null | sed -n 's/\\.fenced$//p'`], { timeoutMs: 20_000 });
+  if (result.code !== 0) throw new Error(`could not read the fences in ${instance.backendName}: ${result.stderr.trim()}`);
   return result.stdout.split('\n').filter(Boolean);
 }
 
-/** Lets a fenced server pass its writer check again. */
-async function unfence(endpoint: EndpointDescription, name: string): Promise<void> {
-  const result = await run('docker', ['exec', endpoint.backendName, 'rm', '-f', `${ENDPOINT_STATE_DIR}/${name}.fenced`, `${ENDPOINT_STATE_DIR}/${name}.failures`], { timeoutMs: 20_000 });
-  if (result.code !== 0) throw new Error(`could not lift the fence on ${name} in ${endpoint.backendName}: ${result.stderr.trim()}`);
+/** Lets a fenced server pass an instance's writer check again. */
+async function unfence(instance: EndpointInstance, name: string): Promise<void> {
+  const result = await run('docker', ['exec', instance.backendName, 'rm', '-f', `${ENDPOINT_STATE_DIR}/${name}.fenced`, `${ENDPOINT_STATE_DIR}/${name}.failures`], { timeoutMs: 20_000 });
+  if (result.code !== 0) throw new Error(`could not lift the fence on ${name} in ${instance.backendName}: ${result.stderr.trim()}`);
 }
 
-/** Writes the endpoint's config inside its container, so a restarted endpoint serves the target. */
-async function persistEndpointConfig(endpoint: EndpointDescription, config: string): Promise<void> {
+/** Writes the endpoint's config inside an instance, so a restarted instance serves the target. */
+async function persistEndpointConfig(endpoint: EndpointDescription, instance: EndpointInstance, config: string): Promise<void> {
   const tmp = `${endpoint.configPath}.new`;
-  const result = await run('docker', ['exec', '-i', endpoint.backendName, 'sh', '-c', `cat > ${tmp} && mv ${tmp} ${endpoint.configPath}`], { timeoutMs: 20_000, input: config });
-  if (result.code !== 0) throw new Error(`could not write ${endpoint.configPath} in ${endpoint.backendName}: ${result.stderr.trim()}`);
+  const result = await run('docker', ['exec', '-i', instance.backendName, 'sh', '-c', `cat > ${tmp} && mv ${tmp} ${endpoint.configPath}`], { timeoutMs: 20_000, input: config });
+  if (result.code !== 0) throw new Error(`could not write ${endpoint.configPath} in ${instance.backendName}: ${result.stderr.trim()}`);
+}
+
+/**
+ * Moves one instance's new connections to `target`: lift a fence, wait until it passes its checks,
+ * drain the others, clear the stick entry, pin the target with a probe, return the others to service.
+ */
+async function moveInstance(description: ClusterDescription, instance: EndpointInstance, target: string, monitor: Login, progress: (line: string) => void): Promise<void> {
+  const endpoint = requireEndpoint(description);
+  const runtime = runtimeOf(instance);
+  const targetUp = async () => (await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP');
+  // Only a target the instance sees down can be fenced; the check stays off the fast path.
+  if (!(await targetUp()) && (await fencedServers(instance)).includes(target)) {
+    progress(`      ${instance.backendName}: ${target} was fenced after losing the writer role; it has caught up, so it is re-admitted`);
+    await unfence(instance, target);
+  }
+  const upBy = Date.now() + 15_000;
+  while (!(await targetUp())) {
+    if (Date.now() > upBy) throw new Error(`${instance.backendName} does not see ${target} as a healthy writer`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const others = (await runtime.servers(endpoint.backend)).filter((s) => s.name !== target);
+  try {
+    for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state drain`);
+    await runtime.set(`clear table ${endpoint.backend}`);
+    const deadline = Date.now() + 5000;
+    // The first connection after the table is cleared pins the new writer; make it ours.
+    while ((await probe(description, { host: instance.clientAddress, port: instance.clientPort }, monitor)) !== target) {
+      if (Date.now() > deadline) throw new Error(`new connections to ${instance.backendName} did not reach ${target} within 5 s`);
+      await runtime.set(`clear table ${endpoint.backend}`);
+    }
+  } finally {
+    for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state ready`).catch(() => undefined);
+  }
 }
 
 class Steps {
@@ -158,8 +215,10 @@ class Steps {
 export async function switchover(options: SwitchoverOptions): Promise<SwitchoverResult> {
   const { description, target, monitor, progress } = options;
   const endpoint = requireEndpoint(description);
-  const runtime = new HaproxyRuntime({ host: endpoint.runtimeAddress, port: endpoint.runtimePort });
   const steps = new Steps(5, progress);
+  const persist = async () => {
+    if (options.persistConfig) for (const i of endpoint.instances) await persistEndpointConfig(endpoint, i, options.persistConfig);
+  };
   const result = (outcome: SwitchoverOutcome, message: string, from?: string): SwitchoverResult => ({ outcome, message, from, seconds: steps.seconds });
 
   progress(`switchover of ${description.cluster}: writes to ${target}`);
@@ -184,7 +243,7 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   }
 
   if (current === target) {
-    if (options.persistConfig) await persistEndpointConfig(endpoint, options.persistConfig);
+    await persist();
     return result(SwitchoverOutcome.ALREADY_ACTIVE, `the endpoint already sends writes to ${target}; replication is healthy`, current);
   }
 
@@ -200,46 +259,24 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     return result(SwitchoverOutcome.REFUSED, `refused, nothing was changed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, current);
   }
 
-  const others = (await runtime.servers(endpoint.backend)).filter((s) => s.name !== target);
   try {
     await steps.run(`move the endpoint: new connections to ${target}, open ones finish on ${current}`, async () => {
-      const targetUp = (await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP');
-      // Only a target the endpoint sees down can be fenced; the check stays off the fast path.
-      if (!targetUp && (await fencedServers(endpoint)).includes(target)) {
-        progress(`      ${target} was fenced after losing the writer role; it has caught up, so it is re-admitted`);
-        await unfence(endpoint, target);
-      }
-      const upBy = Date.now() + 15_000;
-      while (!(await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP')) {
-        if (Date.now() > upBy) throw new Error(`the endpoint does not see ${target} as a healthy writer`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state drain`);
-      await runtime.set(`clear table ${endpoint.backend}`);
-      const deadline = Date.now() + 5000;
-      // The first connection after the table is cleared pins the new writer; make it ours.
-      while ((await probeEndpoint(description, monitor)) !== target) {
-        if (Date.now() > deadline) throw new Error(`new connections did not reach ${target} within 5 s`);
-        await runtime.set(`clear table ${endpoint.backend}`);
-      }
-      for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state ready`);
+      for (const instance of endpoint.instances) await moveInstance(description, instance, target, monitor, progress);
     });
   } catch (error) {
-    for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state ready`).catch(() => undefined);
     return result(SwitchoverOutcome.FAILED, `the endpoint could not be moved (${(error as Error).message}); its servers are back in service and writes continue on whichever master it pins. Check 'mariadb-ha status', then retry.`, current);
   }
 
   try {
-    await steps.run('persist the endpoint config for restarts', async () => {
-      if (options.persistConfig) await persistEndpointConfig(endpoint, options.persistConfig);
-    });
+    await steps.run('persist the endpoint config for restarts', persist);
     const lingering = await steps.run('verify: endpoint, replication', async () => {
       const serving = await endpointServing(description, monitor);
       if (serving !== target) throw new Error(`the endpoint serves ${serving}, not ${target}`);
       const status = await readClusterStatus(endpointsOf(description), monitor);
       const broken = status.flatMap((s) => s.channels.filter((c) => !channelHealthy(c)).map((c) => `${c.connectionName} -> ${s.name}`));
       if (broken.length > 0) throw new Error(`replication broke during the switchover: ${broken.join(', ')}`);
-      return (await runtime.servers(endpoint.backend)).find((s) => s.name === current)?.currentSessions ?? 0;
+      const sessions = await Promise.all(endpoint.instances.map(async (i) => (await runtimeOf(i).servers(endpoint.backend)).find((s) => s.name === current)?.currentSessions ?? 0));
+      return sessions.reduce((a, b) => a + b, 0);
     });
     return result(SwitchoverOutcome.DONE, `writes now go to ${target}; ${lingering} connection(s) opened before the switchover finish on ${current}, which stays writable and conflict-free`, current);
   } catch (error) {

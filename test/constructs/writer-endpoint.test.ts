@@ -1,13 +1,13 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import 'cdktf/lib/testing/adapters/jest';
 import { Testing } from 'cdktf';
-import { HaproxyWriterEndpoint, MariaDbReplicationCluster } from '../../src';
+import { HaproxyWriterEndpoint, MariaDbReplicationCluster, VirtualIpOptions } from '../../src';
 import { clusterProps, dockerStack } from '../support/stacks';
 
-function synthEndpoint(activeMaster = 'db-a') {
+function synthEndpoint(activeMaster = 'db-a', virtualIp?: VirtualIpOptions) {
   const stack = dockerStack();
   const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({ activeMaster }));
-  new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: 23300 });
+  new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: 23300, virtualIp });
   const text = Testing.synth(stack, true);
   return { text, json: JSON.parse(text) };
 }
@@ -41,7 +41,10 @@ describe('HaproxyWriterEndpoint', () => {
     const exec = switchover.provisioner[0]['local-exec'];
     expect(exec.command).toMatch(/bin\/mariadb-ha\.js" switchover --cluster shop --to \$\{var\.shop_active_master\} --max-lag 5/);
     expect(JSON.stringify(exec)).not.toMatch(/password/i);
-    expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toMatchObject({ port: 23300, runtimePort: 23301, backendName: 'shop-writer' });
+    expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toEqual({
+      address: '127.0.0.1', port: 23300, backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',
+      instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, runtimeAddress: '127.0.0.1', runtimePort: 23301, backendName: 'shop-writer' }],
+    });
   });
 
   test('the declared active master changes only the variable default', () => {
@@ -52,5 +55,33 @@ describe('HaproxyWriterEndpoint', () => {
 
   test('the description output names the endpoint and reports the variable as the active master', () => {
     expect(json.output.shop_cluster.value).toMatchObject({ activeMaster: '${var.shop_active_master}', candidates: ['db-a', 'db-b'], endpoint: { port: 23300 } });
+  });
+});
+
+describe('HaproxyWriterEndpoint with a virtual IP', () => {
+  const { json } = synthEndpoint('db-a', {});
+  const containers = (Object.values(json.resource.docker_container) as any[]).filter((c) => c.name.startsWith('shop-writer')).sort((a, b) => a.name.localeCompare(b.name));
+
+  test('two instances, each with HAProxy and keepalived, sharing the network\'s .4 address', () => {
+    expect(containers.map((c) => [c.name, c.networks_advanced[0].ipv4_address, c.ports.map((p: any) => p.external)])).toEqual([
+      ['shop-writer-1', '10.213.0.5', [23300, 23301]],
+      ['shop-writer-2', '10.213.0.6', [23302, 23303]],
+    ]);
+    for (const c of containers) {
+      expect(c.command.join(' ')).toMatch(/keepalived --dont-fork .* & exec haproxy -W -db/);
+      expect(c.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
+    }
+    const keepalived = containers[1].upload.find((u: any) => u.file === '/etc/keepalived/mariadb-ha.conf').content;
+    expect(keepalived).toMatch(/unicast_src_ip 10\.213\.0\.6\n {2}unicast_peer \{\n {4}10\.213\.0\.5\n/);
+    expect(keepalived).toContain('10.213.0.4/24 dev eth0');
+  });
+
+  test('clients and tools find the virtual IP and every instance', () => {
+    expect(json.output.shop_cluster.value.endpoint).toMatchObject({ address: '10.213.0.4', port: 3306, virtualIp: '10.213.0.4' });
+    expect(json.output.shop_cluster.value.endpoint.instances.map((i: any) => i.backendName)).toEqual(['shop-writer-1', 'shop-writer-2']);
+  });
+
+  test('bad virtual IP settings are rejected with their property', () => {
+    expect(() => synthEndpoint('db-a', { routerId: 300, address: '10.213.0' })).toThrow(/writer\.virtualIp\.routerId: 300 is not a VRRP router id[\s\S]*writer\.virtualIp\.address: '10\.213\.0' is not an IPv4 address/);
   });
 });

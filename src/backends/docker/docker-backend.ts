@@ -87,6 +87,11 @@ export class DockerBackend implements IReplicationBackend {
     };
   }
 
+  /** Prefix length of the cluster's network. */
+  public get prefixLength(): number {
+    return this.subnet!.prefixLength;
+  }
+
   /** The address of the subnet position `offset` (see the address plan above). */
   public addressAt(offset: number): string {
     return addressAt(this.subnet!, offset);

@@ -13,8 +13,10 @@ import {
   WRITER_BACKEND, WRITER_CHECK_PATH, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
+import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
+import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { packageRoot } from '../../package-root';
-import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK } from './docker-backend';
+import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, VIRTUAL_IP_OFFSET } from './docker-backend';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
@@ -37,6 +39,25 @@ export interface SwitchoverSettings {
    * @default 120
    */
   readonly waitHealthySeconds?: number;
+}
+
+/** A virtual IP on the cluster's Docker network, held by one of two endpoint instances. */
+export interface VirtualIpOptions {
+  /**
+   * The virtual address.
+   * @default - the network's .4 address
+   */
+  readonly address?: string;
+  /**
+   * VRRP router id, unique among keepalived instances on the network (1..255).
+   * @default 51
+   */
+  readonly routerId?: number;
+  /**
+   * Seconds between VRRP advertisements; the standby instance takes over after about three missed.
+   * @default 0.2
+   */
+  readonly advertIntervalSeconds?: number;
 }
 
 export interface HaproxyWriterEndpointProps {
@@ -67,14 +88,22 @@ export interface HaproxyWriterEndpointProps {
    * @default - see SwitchoverSettings
    */
   readonly switchover?: SwitchoverSettings;
+  /**
+   * Run two endpoint instances sharing a keepalived virtual IP on the cluster's network (clients
+   * on that network, or on the Docker host, connect to it on port 3306). Each instance also
+   * publishes its own ports on 127.0.0.1: instance n uses hostPort + 2(n-1) and the port after.
+   * @default - one instance, no virtual IP
+   */
+  readonly virtualIp?: VirtualIpOptions;
 }
 
 export class HaproxyWriterEndpoint extends Construct {
   /** The variable that names the active master; `-var <cluster>_active_master=db-b` switches over. */
   public readonly activeMasterVariable: TerraformVariable;
-  public readonly container: Container;
-  /** Where clients connect. */
-  public readonly address = LOOPBACK;
+  /** The HAProxy containers (two with a virtual IP). */
+  public readonly containers: Container[];
+  /** Where clients connect: 127.0.0.1, or the virtual IP. */
+  public readonly address: string;
   public readonly port: number;
 
   constructor(scope: Construct, id: string, props: HaproxyWriterEndpointProps) {
@@ -84,9 +113,13 @@ export class HaproxyWriterEndpoint extends Construct {
     if (!(backend instanceof DockerBackend)) {
       throw new Error(`${this.node.path}: HaproxyWriterEndpoint needs a cluster on a DockerBackend`);
     }
-    this.port = props.hostPort ?? DEFAULT_ENDPOINT_PORT;
-    const runtimePort = props.runtimeHostPort ?? this.port + 1;
-    throwIfProblems(this.node.path, portProblems(this.port, runtimePort));
+    const hostPort = props.hostPort ?? DEFAULT_ENDPOINT_PORT;
+    const runtimePort = props.runtimeHostPort ?? hostPort + 1;
+    const instanceCount = props.virtualIp ? 2 : 1;
+    throwIfProblems(this.node.path, [...portProblems(hostPort, runtimePort, instanceCount), ...virtualIpProblems(props.virtualIp)]);
+    const virtualIp = props.virtualIp ? props.virtualIp.address ?? backend.addressAt(VIRTUAL_IP_OFFSET) : undefined;
+    this.address = virtualIp ?? LOOPBACK;
+    this.port = virtualIp ? MARIADB_PORT : hostPort;
 
     const plan = cluster.plan;
     const prefix = backend.namePrefix(cluster);
@@ -121,44 +154,69 @@ export class HaproxyWriterEndpoint extends Construct {
       },
     });
 
-    this.container = new Container(this, 'haproxy', {
-      name: `${prefix}-writer`,
-      image: props.image ?? PROJECT_HAPROXY_IMAGE,
-      hostname: 'writer',
-      command: ['haproxy', '-W', '-db', '-f', HAPROXY_CONFIG_PATH],
-      networksAdvanced: [{ name: backend.networkName!, aliases: ['writer'], ipv4Address: backend.addressAt(ENDPOINT_OFFSET) }],
-      ports: [
-        { internal: MARIADB_PORT, external: this.port, ip: LOOPBACK, protocol: 'tcp' },
-        { internal: HAPROXY_RUNTIME_PORT, external: runtimePort, ip: LOOPBACK, protocol: 'tcp' },
-      ],
-      upload: [
-        { file: HAPROXY_CONFIG_PATH, content: activeConfig, permissions: '0644' },
-        { file: WRITER_CHECK_PATH, content: checkScript, executable: true },
-        { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: cluster.secrets.monitor, permissions: '0400' },
-      ],
-      healthcheck: {
-        test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT} | grep -q '^Name: HAProxy'`],
-        interval: '2s',
-        timeout: '3s',
-        retries: 3,
-        startPeriod: '30s',
-      },
-      wait: true,
-      waitTimeout: 60,
-      restart: 'unless-stopped',
-      mustRun: true,
-      // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-      lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${DataResource.tfResourceType}.${revision.friendlyUniqueId}`] },
+    const instances = Array.from({ length: instanceCount }, (_, k) => ({
+      id: k === 0 ? 'haproxy' : `haproxy-${k + 1}`,
+      name: instanceCount === 1 ? `${prefix}-writer` : `${prefix}-writer-${k + 1}`,
+      ip: backend.addressAt(ENDPOINT_OFFSET + k),
+      clientPort: hostPort + 2 * k,
+      runtimePort: runtimePort + 2 * k,
+    }));
+    this.containers = instances.map((instance, k) => {
+      const keepalived = virtualIp ? renderKeepalivedConfig({
+        address: virtualIp,
+        prefixLength: backend.prefixLength,
+        self: instance.ip,
+        peers: instances.filter((other) => other !== instance).map((other) => other.ip),
+        priority: 150 - 10 * k,
+        routerId: props.virtualIp!.routerId ?? 51,
+        advertIntervalSeconds: props.virtualIp!.advertIntervalSeconds ?? 0.2,
+      }) : undefined;
+      const haproxy = `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`;
+      return new Container(this, instance.id, {
+        name: instance.name,
+        image: props.image ?? PROJECT_HAPROXY_IMAGE,
+        hostname: instance.name,
+        // With a virtual IP, keepalived runs beside HAProxy and gives the address up if HAProxy dies.
+        command: keepalived
+          ? ['/bin/sh', '-c', `keepalived --dont-fork --log-console --use-file ${KEEPALIVED_CONFIG_PATH} & ${haproxy}`]
+          : ['/bin/sh', '-c', haproxy],
+        capabilities: keepalived ? { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } : undefined,
+        networksAdvanced: [{ name: backend.networkName!, aliases: [instance.name], ipv4Address: instance.ip }],
+        ports: [
+          { internal: MARIADB_PORT, external: instance.clientPort, ip: LOOPBACK, protocol: 'tcp' },
+          { internal: HAPROXY_RUNTIME_PORT, external: instance.runtimePort, ip: LOOPBACK, protocol: 'tcp' },
+        ],
+        upload: [
+          { file: HAPROXY_CONFIG_PATH, content: activeConfig, permissions: '0644' },
+          { file: WRITER_CHECK_PATH, content: checkScript, executable: true },
+          { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: cluster.secrets.monitor, permissions: '0400' },
+          ...(keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: keepalived, permissions: '0644' }] : []),
+        ],
+        healthcheck: {
+          test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT} | grep -q '^Name: HAProxy'`],
+          interval: '2s',
+          timeout: '3s',
+          retries: 3,
+          startPeriod: '30s',
+        },
+        wait: true,
+        waitTimeout: 60,
+        restart: 'unless-stopped',
+        mustRun: true,
+        // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${DataResource.tfResourceType}.${revision.friendlyUniqueId}`] },
+      });
     });
 
-    const endpointDescription = {
-      address: LOOPBACK,
+    const endpointDescription: EndpointDescription = {
+      address: this.address,
       port: this.port,
-      runtimeAddress: LOOPBACK,
-      runtimePort,
       backend: WRITER_BACKEND,
-      backendName: `${prefix}-writer`,
       configPath: HAPROXY_CONFIG_PATH,
+      instances: instances.map((i) => ({
+        clientAddress: LOOPBACK, clientPort: i.clientPort, runtimeAddress: LOOPBACK, runtimePort: i.runtimePort, backendName: i.name,
+      })),
+      virtualIp,
     };
     cluster.attachEndpoint(endpointDescription, active);
 
@@ -168,7 +226,7 @@ export class HaproxyWriterEndpoint extends Construct {
     new DataResource(this, 'switchover', {
       input: { activeMaster: active },
       triggersReplace: { activeMaster: active },
-      dependsOn: [this.container, ...hosts],
+      dependsOn: [...this.containers, ...hosts],
       provisioners: [{
         type: 'local-exec',
         // No secret in this block: Terraform would hide the tool's progress. The tool reads the
@@ -192,8 +250,24 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function portProblems(port: number, runtimePort: number): Problem[] {
+function portProblems(port: number, runtimePort: number, instances: number): Problem[] {
+  const last = 2 * (instances - 1);
   return [['hostPort', port], ['runtimeHostPort', runtimePort]]
-    .filter(([, p]) => !Number.isInteger(p) || (p as number) < 1024 || (p as number) > 65535)
-    .map(([name, p]) => ({ property: String(name), message: `${p} is not a port in 1024..65535` }));
+    .filter(([, p]) => !Number.isInteger(p) || (p as number) < 1024 || (p as number) + last > 65535)
+    .map(([name, p]) => ({ property: String(name), message: `${p} leaves ports ${p}..${(p as number) + last} for ${instances} instance(s); they must lie in 1024..65535` }));
+}
+
+function virtualIpProblems(v: VirtualIpOptions | undefined): Problem[] {
+  if (!v) return [];
+  const problems: Problem[] = [];
+  if (v.routerId !== undefined && !(Number.isInteger(v.routerId) && v.routerId >= 1 && v.routerId <= 255)) {
+    problems.push({ property: 'virtualIp.routerId', message: `${v.routerId} is not a VRRP router id in 1..255` });
+  }
+  if (v.advertIntervalSeconds !== undefined && !(v.advertIntervalSeconds >= 0.01 && v.advertIntervalSeconds <= 40.95)) {
+    problems.push({ property: 'virtualIp.advertIntervalSeconds', message: `${v.advertIntervalSeconds} is not in 0.01..40.95 (VRRPv3)` });
+  }
+  if (v.address !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(v.address)) {
+    problems.push({ property: 'virtualIp.address', message: `'${v.address}' is not an IPv4 address` });
+  }
+  return problems;
 }

@@ -1,0 +1,73 @@
+// The writer endpoint with two instances sharing a keepalived virtual IP on the cluster's network:
+// writes through the address, a switchover that moves both instances, and the loss of the
+// instance holding the address under load.
+import { trackedWritesTableDdl } from '../../src/tools/endpoint-load';
+import { main } from '../../src/tools/cli';
+import { queryRows, withConnection } from '../../src/tools/mariadb-client';
+import { run } from '../../src/tools/process';
+import { endpointServing } from '../../src/tools/switchover';
+import { waitForConvergence } from '../support/cluster-checks';
+import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
+import { haDeployment } from '../support/ha-deployment';
+import { summarize } from '../../src/tools/endpoint-load';
+import { waitFor } from '../support/live-stack';
+
+const PREFIX = 'viplive';
+const VIP = '10.213.60.4';
+const ha = haDeployment({ prefix: PREFIX, subnetOctet: 60, port: 24800, withVirtualIp: true });
+
+jest.setTimeout(10 * 60_000);
+
+async function holdsVip(instance: string): Promise<boolean> {
+  const addresses = await run('docker', ['exec', `${PREFIX}-${instance}`, 'ip', '-4', 'addr', 'show', 'eth0'], { timeoutMs: 20_000 });
+  return addresses.stdout.includes(`inet ${VIP}/`);
+}
+
+describe('writer endpoint with a virtual IP on local Docker', () => {
+  let description: any;
+
+  beforeAll(async () => {
+    await ha.live.deploy();
+    description = await ha.live.output(`${PREFIX}_cluster`);
+    await waitFor('an instance to hold the virtual IP', 30_000, async () => ((await holdsVip('writer-1')) || (await holdsVip('writer-2')) ? true : undefined));
+    await withConnection(ha.endpoint, ha.app, (c) => c.query(trackedWritesTableDdl(DRILL_TABLE)));
+  });
+
+  afterAll(async () => {
+    await ha.live.destroy();
+  });
+
+  test('one instance holds the address, and writes through it reach the active master', async () => {
+    expect([await holdsVip('writer-1'), await holdsVip('writer-2')]).toEqual([true, false]);
+    const [row] = await withConnection(ha.endpoint, ha.app, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
+    expect(Number(row.id)).toBe(1);
+  });
+
+  test('a switchover moves both instances', async () => {
+    process.env.MARIADB_HA_MONITOR_PASSWORD = ha.passwords.monitor;
+    const output: string[] = [];
+    try {
+      expect(await main(['switchover', '--cluster', PREFIX, '--stack-dir', ha.live.dir, '--to', 'db-b'], (s) => output.push(s), (s) => output.push(s))).toBe(0);
+    } finally {
+      delete process.env.MARIADB_HA_MONITOR_PASSWORD;
+    }
+    expect(await endpointServing(description, ha.monitor)).toBe('db-b');
+  });
+
+  test('losing the instance that holds the address under load: the address moves and writes resume', async () => {
+    const loading = drillLoad(ha, 10_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    await run('docker', ['kill', `${PREFIX}-writer-1`], { timeoutMs: 30_000 });
+    const killedAt = Date.now();
+    const records = await loading;
+    const summary = summarize(records);
+    const resumed = records.filter((r) => r.outcome === 'ok' && r.startedAt > killedAt).length;
+    console.log(`virtual IP failover under load: ${JSON.stringify(summary)}`);
+    expect(await holdsVip('writer-2')).toBe(true);
+    expect(resumed).toBeGreaterThan(100);
+    expect(summary.duplicateKeyErrors).toBe(0);
+    const [row] = await withConnection(ha.endpoint, ha.app, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
+    expect(Number(row.id)).toBe(2);
+    await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor);
+  });
+});
