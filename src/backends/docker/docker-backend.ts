@@ -55,6 +55,8 @@ export interface DockerBackendProps {
 
 /** Local Docker: the default place to run and prove a topology. */
 export class DockerBackend implements IReplicationBackend {
+  /** The Docker network the cluster's hosts are on (set by place()). */
+  public networkName?: string;
   private readonly subnet?: Ipv4Subnet;
 
   constructor(private readonly props: DockerBackendProps = {}) {
@@ -96,9 +98,6 @@ export class DockerBackend implements IReplicationBackend {
   public addressAt(offset: number): string {
     return addressAt(this.subnet!, offset);
   }
-
-  /** The Docker network name the cluster's hosts are on (after place()). */
-  public networkName?: string;
 
   /** Prefix of the Docker object names of the cluster at `scope`. */
   public namePrefix(scope: Construct): string {

@@ -1,6 +1,7 @@
-// The writer endpoint on local Docker: HAProxy in front of the masters, published on 127.0.0.1.
-// Which master is active is one Terraform variable (defaulting to the cluster's `activeMaster`);
-// changing it replaces only a terraform_data whose provisioner runs `mariadb-ha switchover`.
+// The writer endpoint on local Docker: HAProxy in front of the masters, published on 127.0.0.1,
+// optionally two instances sharing a keepalived virtual IP. Which master is active is one
+// Terraform variable (defaulting to the cluster's `activeMaster`); changing it replaces only a
+// terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { createHash } from 'crypto';
 import { join } from 'path';
