@@ -1,8 +1,7 @@
 // Deploy-to-replicating on local Docker: from `terraform apply` (after init) until every replication
 // connection of the example topology runs without errors. Median of RUNS fresh deploys.
-import { channelHealthy, readClusterStatus } from '../src/tools/replication-status';
+import { waitForHealthyReplication } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
-import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
 
 const RUNS = Number(process.env.DEPLOY_RUNS ?? 3);
@@ -14,10 +13,7 @@ async function once(): Promise<{ applySeconds: number; replicatingSeconds: numbe
     const started = Date.now();
     await live.terraform(['apply', '-input=false', '-auto-approve']);
     const applySeconds = (Date.now() - started) / 1000;
-    await waitFor('replication running', 60_000, async () => {
-      const status = await readClusterStatus(hosts, monitor);
-      return status.every((h) => h.reachable && h.channels.length > 0 && h.channels.every(channelHealthy)) ? true : undefined;
-    }, 100);
+    await waitForHealthyReplication(hosts, monitor, 60_000, 100);
     const replicatingSeconds = (Date.now() - started) / 1000;
     const destroyStarted = Date.now();
     await live.destroy();

@@ -8,12 +8,10 @@
 import { summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
 import { withConnection } from '../src/tools/mariadb-client';
 import { run } from '../src/tools/process';
-import { channelHealthy, readClusterStatus } from '../src/tools/replication-status';
 import { endpointServing, switchover } from '../src/tools/switchover';
-import { missingTokens, waitForConvergence } from '../test/support/cluster-checks';
+import { missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';
 import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged } from '../test/support/failover-drill';
 import { HaDeployment, haDeployment } from '../test/support/ha-deployment';
-import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
 
 const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
@@ -64,10 +62,7 @@ async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   const lost = (await lostAcknowledged(ha, survivor, kill)).length;
   const resumedMs = await firstWriteOn(ha, survivor, survivor === 'db-a' ? 1 : 2, kill.killedAt);
   await run('docker', ['start', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 60_000 });
-  await waitFor('replication healthy again', 120_000, async () => {
-    const status = await readClusterStatus(ha.hosts, ha.monitor);
-    return status.every((h) => h.reachable && h.channels.every(channelHealthy)) ? true : undefined;
-  });
+  await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
   const unknownCommitted = await resolveUnknown(ha, kill.records);
   const back = await quietSwitchover(ha, description, victim); // re-admit the fenced master for the next round
   if (back.outcome !== 'done') throw new Error(`switching back to ${victim}: ${back.message}`);

@@ -135,9 +135,3 @@ export function summarize(records: WriteRecord[]): LoadSummary {
     longestGapStartedAt,
   };
 }
-
-/** Milliseconds from `since` to the first acknowledged write that started after it. */
-export function firstAckAfter(records: WriteRecord[], since: number): number | undefined {
-  const first = records.filter((r) => r.outcome === WriteOutcome.OK && r.startedAt >= since).map((r) => r.endedAt).sort((a, b) => a - b)[0];
-  return first === undefined ? undefined : first - since;
-}

@@ -3,8 +3,8 @@ import type { ClusterDescription } from '../constructs/replication-cluster';
 import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions } from './analysis';
 import { endpointsOf } from './cluster-ref';
 import { parseGtidPosition } from './gtid';
-import { HaproxyRuntime, ServerState } from './haproxy-runtime';
-import { fencedServers } from './switchover';
+import { ServerState } from './haproxy-runtime';
+import { fencedServers, pinnedWriter } from './switchover';
 import { Login } from './mariadb-client';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 
@@ -77,12 +77,9 @@ async function readEndpoint(description: ClusterDescription): Promise<EndpointSt
   if (!e) return undefined;
   const instances: InstanceStatus[] = await Promise.all(e.instances.map(async (i) => {
     try {
-      const runtime = new HaproxyRuntime({ host: i.runtimeAddress, port: i.runtimePort });
-      const servers = await runtime.servers(e.backend);
-      const stuck = await runtime.stuckServerId(e.backend);
-      const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
-      const serving = servers.find((s) => s.name === pinned)?.status.startsWith('UP') ? pinned : servers.find((s) => s.status.startsWith('UP'))?.name;
-      return { name: i.backendName, serving, servers };
+      const { pinned, servers } = await pinnedWriter(description, i);
+      // Unpinned, the first server up in config order takes the next connection.
+      return { name: i.backendName, serving: pinned ?? servers.find((s) => s.status.startsWith('UP'))?.name, servers };
     } catch (error) {
       return { name: i.backendName, servers: [], error: (error as Error).message };
     }

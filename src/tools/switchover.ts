@@ -3,7 +3,7 @@
 // their auto-increment offsets keep keys apart), then verify.
 import type { ClusterDescription, EndpointDescription, EndpointInstance } from '../constructs/replication-cluster';
 import { errantTransactions } from './analysis';
-import { HaproxyRuntime } from './haproxy-runtime';
+import { HaproxyRuntime, ServerState } from './haproxy-runtime';
 import { Login, queryRows, withConnection } from './mariadb-client';
 import { run } from './process';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
@@ -87,16 +87,21 @@ function runtimeOf(instance: EndpointInstance): HaproxyRuntime {
   return new HaproxyRuntime({ host: instance.runtimeAddress, port: instance.runtimePort });
 }
 
-/** The master one endpoint instance sends new connections to: its stick entry, or where a probe lands. */
-export async function instanceServing(description: ClusterDescription, instance: EndpointInstance, monitor: Login): Promise<string> {
+/** An instance's servers, and the master its stick entry pins if that master is up. */
+export async function pinnedWriter(description: ClusterDescription, instance: EndpointInstance): Promise<{ pinned?: string; servers: ServerState[] }> {
   const endpoint = requireEndpoint(description);
   const runtime = runtimeOf(instance);
   const stuck = await runtime.stuckServerId(endpoint.backend);
-  const pinned = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
   const servers = await runtime.servers(endpoint.backend);
-  // A pinned server that is down no longer takes connections; ask where a new one lands.
-  if (pinned && servers.find((s) => s.name === pinned)?.status.startsWith('UP')) return pinned;
-  return probe(description, { host: instance.clientAddress, port: instance.clientPort }, monitor);
+  const name = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
+  // A pinned server that is down no longer takes connections.
+  return { pinned: servers.find((s) => s.name === name)?.status.startsWith('UP') ? name : undefined, servers };
+}
+
+/** The master one endpoint instance sends new connections to: its stick entry, or where a probe lands. */
+export async function instanceServing(description: ClusterDescription, instance: EndpointInstance, monitor: Login): Promise<string> {
+  const { pinned } = await pinnedWriter(description, instance);
+  return pinned ?? probe(description, { host: instance.clientAddress, port: instance.clientPort }, monitor);
 }
 
 /** The master the endpoint sends new connections to; every instance must agree. */
@@ -113,12 +118,6 @@ export async function endpointServing(description: ClusterDescription, monitor: 
   if (answers.length === 0) throw new Error('no endpoint instance answers');
   if (answers.length > 1) throw new Error(`the endpoint instances disagree: ${instances.map((i, n) => `${i.backendName} -> ${serving[n]}`).join(', ')}`);
   return answers[0];
-}
-
-/** Opens a connection through the endpoint and names the host it reached. */
-export function probeEndpoint(description: ClusterDescription, monitor: Login): Promise<string> {
-  const endpoint = requireEndpoint(description);
-  return probe(description, { host: endpoint.address, port: endpoint.port }, monitor);
 }
 
 async function probe(description: ClusterDescription, at: { host: string; port: number }, monitor: Login): Promise<string> {

@@ -3,7 +3,7 @@
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
 import { loadTableDdl, runWriteLoad } from '../../src/tools/write-load';
-import { tableDigests, waitForConvergence } from '../support/cluster-checks';
+import { tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, dockerObjectsNamed, waitFor } from '../support/live-stack';
 
@@ -21,10 +21,7 @@ describe('active/passive master-master on local Docker', () => {
   beforeAll(async () => {
     const started = Date.now();
     await live.deploy();
-    await waitFor('every replication channel running', 60_000, async () => {
-      const status = await readClusterStatus(hosts, monitor);
-      return status.every((h) => h.reachable && h.channels.length > 0 && h.channels.every(channelHealthy)) ? status : undefined;
-    });
+    await waitForHealthyReplication(hosts, monitor, 60_000);
     deploySeconds = (Date.now() - started) / 1000;
     console.log(`deploy-to-replicating: ${deploySeconds.toFixed(1)} s`);
   });

@@ -6,10 +6,10 @@ import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
 import { endpointServing } from '../../src/tools/switchover';
-import { missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
+import { missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, killUnderLoad, lostAcknowledged } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, waitFor } from '../support/live-stack';
+import { containerLogs } from '../support/live-stack';
 
 const PREFIX = 'eplive';
 const TABLE = DRILL_TABLE;
@@ -111,10 +111,7 @@ describe('writer endpoint on local Docker', () => {
 
     // The old master returns: replication resumes both ways, and it takes no application writes.
     await run('docker', ['start', `${PREFIX}-db-a`], { timeoutMs: 60_000 });
-    await waitFor('every channel healthy after db-a returns', 90_000, async () => {
-      const status = await readClusterStatus(hosts, monitor);
-      return status.every((h) => h.reachable && h.channels.every(channelHealthy)) ? true : undefined;
-    }).catch(async (e) => { throw new Error(`${e}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`); });
+    await waitForHealthyReplication(hosts, monitor, 90_000).catch(async (e) => { throw new Error(`${e}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`); });
     await sleep(2_000); // the endpoint's checks see db-a healthy again
     const later = await load(3_000);
     expect(summarize(later)).toMatchObject({ failed: 0, unknown: 0 });

@@ -1,8 +1,16 @@
 // Assertions-in-waiting shared by the live tests: convergence and identical data on every host.
 import { hasReached } from '../../src/tools/gtid';
 import { Login, queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { NamedEndpoint, readClusterStatus } from '../../src/tools/replication-status';
+import { channelHealthy, HostStatus, NamedEndpoint, readClusterStatus } from '../../src/tools/replication-status';
 import { waitFor } from './live-stack';
+
+/** Waits until every host is reachable and every one of its replication connections runs without errors. */
+export function waitForHealthyReplication(hosts: NamedEndpoint[], monitor: Login, timeoutMs: number, intervalMs = 250): Promise<HostStatus[]> {
+  return waitFor('every replication connection running without errors', timeoutMs, async () => {
+    const status = await readClusterStatus(hosts, monitor);
+    return status.every((h) => h.reachable && h.channels.length > 0 && h.channels.every(channelHealthy)) ? status : undefined;
+  }, intervalMs);
+}
 
 /** Waits until every reachable host has applied everything the given writers have logged. */
 export async function waitForConvergence(hosts: NamedEndpoint[], writers: string[], monitor: Login, timeoutMs = 60_000): Promise<void> {

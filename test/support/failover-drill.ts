@@ -27,8 +27,6 @@ export interface KillResult {
   readonly killedAt: number;
   /** Acknowledged writes that started before the kill (they went to the victim). */
   readonly ackedBeforeKill: string[];
-  /** Writes the client could not know the outcome of. */
-  readonly unknownTokens: string[];
 }
 
 /** Runs the load, kills `victim`'s container `killAfterMs` into it, and waits for the load to end. */
@@ -43,7 +41,6 @@ export async function killUnderLoad(ha: HaDeployment, victim: string, durationMs
     summary: summarize(records),
     killedAt: killStarted,
     ackedBeforeKill: acked(records).filter((r) => r.endedAt < killStarted).map((r) => r.token),
-    unknownTokens: records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token),
   };
 }
 

@@ -1,6 +1,6 @@
 // Small stacks for synth tests.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { App, TerraformStack, Testing } from 'cdktf';
+import { TerraformStack, Testing } from 'cdktf';
 import { DockerBackend, MariaDbReplicationCluster, MariaDbReplicationClusterProps } from '../../src';
 import { ACTIVE_PASSIVE } from './topologies';
 
@@ -21,5 +21,3 @@ export function synthCluster(overrides: Partial<MariaDbReplicationClusterProps> 
   const text = Testing.synth(stack, true);
   return { json: JSON.parse(text), text, cluster };
 }
-
-export { App };

@@ -10,7 +10,7 @@ import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
-  EndpointRender, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_PORT, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck,
+  HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_PORT, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck,
   WRITER_BACKEND, WRITER_CHECK_PATH, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
@@ -125,7 +125,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const plan = cluster.plan;
     const prefix = backend.namePrefix(cluster);
     const addresses = Object.fromEntries(cluster.connections.map((c) => [c.hostName, c.networkAddress]));
-    const render = (activeMaster: string): string => renderHaproxyConfig(plan, { activeMaster, addresses, healthCheck: props.healthCheck, checkUser: MONITOR_USER } as EndpointRender);
+    const render = (activeMaster: string): string => renderHaproxyConfig(plan, { activeMaster, addresses, healthCheck: props.healthCheck, checkUser: MONITOR_USER });
     const configs = Object.fromEntries(plan.candidates.map((c) => [c, render(c)]));
     const checkScript = renderWriterCheck(MONITOR_USER, props.healthCheck);
 
