@@ -6,6 +6,8 @@ PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${MARIADB_HA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/cdktf-mariadb-ha}"
 STATE_DIR="${MARIADB_HA_STATE_DIR:-$PROJECT_ROOT/.local}"
 mkdir -p "$CACHE_DIR" "$STATE_DIR"
+# The state dir holds generated passwords and Terraform state (secrets in plain text): owner only.
+chmod 700 "$STATE_DIR"
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }

@@ -1,7 +1,7 @@
 // The example topology on local Docker: active master, standby master, analytics replica, and a
 // writer endpoint (HAProxy on 127.0.0.1:23300) that follows the active master.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { TerraformStack } from 'cdktf';
+import { LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
 
@@ -11,6 +11,9 @@ export class LocalHaStack extends TerraformStack {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    // State holds every password in plain text: keep it in the git-ignored, owner-only .local/
+    // (relative to the stack directory cdktf runs Terraform in, so no machine path is synthesized).
+    new LocalBackend(this, { path: `../../../.local/terraform.${id}.tfstate` });
     new DockerProvider(this, 'docker');
     this.cluster = new MariaDbReplicationCluster(this, 'shop', {
       masters: [{ name: 'db-a' }, { name: 'db-b' }],
