@@ -34,7 +34,7 @@ async function resolveUnknown(ha: HaDeployment, records: WriteRecord[]): Promise
 }
 
 function quietSwitchover(ha: HaDeployment, description: any, target: string) {
-  return switchover({ description, target, monitor: ha.monitor, maxLagSeconds: 5, catchUpTimeoutSeconds: 10, waitHealthySeconds: 60, progress: () => undefined });
+  return switchover({ description, target, monitor: ha.monitor, operator: ha.operator, maxLagSeconds: 5, catchUpTimeoutSeconds: 10, waitHealthySeconds: 60, progress: () => undefined });
 }
 
 async function setReadOnly(ha: HaDeployment, host: string, on: boolean): Promise<void> {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the images the constructs default to exist in the local engine, offline.
-# An image that is already present (pulled by a user with internet, or built before) is left alone.
-# Otherwise a Debian bookworm rootfs is made with mmdebstrap from Debian's packages, cached by recipe,
+# An image that is already present (built before, or loaded by the user) is left alone; nothing is
+# pulled (these tags are the project's own and are published nowhere). Otherwise a Debian bookworm rootfs is made with mmdebstrap from Debian's packages, cached by recipe,
 # and imported with `docker import`.
 #   scripts/build-images.sh            # both images
 #   scripts/build-images.sh mariadb    # one of: mariadb haproxy
@@ -17,7 +17,6 @@ HAPROXY_PACKAGES="haproxy,keepalived,mariadb-client,iproute2,procps,socat"
 build() {
   local image="$1" packages="$2" cleanup="$3"
   if docker image inspect "$image" >/dev/null 2>&1; then log "$image present"; return 0; fi
-  if docker pull "$image" >/dev/null 2>&1; then log "$image pulled"; return 0; fi
   local key tarball partial
   key=$(printf '%s|%s|%s' "$SUITE" "$packages" "$cleanup" | sha256sum | cut -c1-16)
   tarball="$CACHE_DIR/images/${image//[\/:]/_}-$key.tar"

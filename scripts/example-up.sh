@@ -8,14 +8,14 @@ cd "$PROJECT_ROOT"
 source "$STATE_DIR/toolchain.env"
 
 # Passwords are generated once per checkout and kept out of git; Terraform gets them as TF_VAR_*.
+# An account added in a later version gets its password added to an existing file.
 secrets="$STATE_DIR/example-secrets.env"
-if [ ! -f "$secrets" ]; then
-  (umask 077
-   for account in root replication monitor application; do
-     echo "TF_VAR_shop_${account}_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
-   done >"$secrets")
-  log "generated passwords in $secrets"
-fi
+(umask 077; touch "$secrets")
+for account in root replication monitor operator application; do
+  grep -q "^TF_VAR_shop_${account}_password=" "$secrets" && continue
+  echo "TF_VAR_shop_${account}_password=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')" >>"$secrets"
+  log "generated the $account password in $secrets"
+done
 set -a; source "$secrets"; set +a
 
 log "deploying the example with cdktf deploy"
@@ -28,6 +28,7 @@ echo
 echo
 "${cli[@]}" verify "${ref[@]}"
 echo
-echo "Writes go through the endpoint: mariadb -h 127.0.0.1 -P 23300 -u app -p\"\$TF_VAR_shop_application_password\" shop"
-echo "Switch writes to db-b with no read-only window: npm run example:switchover -- db-b (passwords: $secrets)"
+# The password goes by environment (MYSQL_PWD), never on a command line where ps shows it.
+echo "Writes go through the endpoint: (set -a; . $secrets; MYSQL_PWD=\"\$TF_VAR_shop_application_password\" mariadb -h 127.0.0.1 -P 23300 -u app shop)"
+echo "Switch writes to db-b, one writer at a time: npm run example:switchover -- db-b (passwords: $secrets)"
 echo "Tear down: npm run example:down"

@@ -16,6 +16,7 @@ export interface ClusterSecrets {
   readonly root: string;
   readonly replication: string;
   readonly monitor: string;
+  readonly operator: string;
   readonly application: string;
 }
 

@@ -16,10 +16,15 @@ export interface ClusterCredentials {
    */
   readonly replicationPassword?: string;
   /**
-   * Password of the monitoring account (`SLAVE MONITOR`, `BINLOG MONITOR`).
+   * Password of the monitoring account (`SLAVE MONITOR`).
    * @default - a sensitive variable `<cluster>_monitor_password`
    */
   readonly monitorPassword?: string;
+  /**
+   * Password of the switchover account (`READ_ONLY ADMIN`, `CONNECTION ADMIN`, `SLAVE MONITOR`).
+   * @default - a sensitive variable `<cluster>_operator_password`
+   */
+  readonly operatorPassword?: string;
   /**
    * Password of the application account (its own database only).
    * @default - a sensitive variable `<cluster>_application_password`
@@ -33,6 +38,7 @@ const CREDENTIALS: Array<{ prop: keyof ClusterCredentials; secret: keyof Cluster
   { prop: 'rootPassword', secret: 'root', describes: 'root@localhost' },
   { prop: 'replicationPassword', secret: 'replication', describes: 'the replication account' },
   { prop: 'monitorPassword', secret: 'monitor', describes: 'the monitoring account' },
+  { prop: 'operatorPassword', secret: 'operator', describes: 'the switchover account' },
   { prop: 'applicationPassword', secret: 'application', describes: 'the application account' },
 ];
 

@@ -2,7 +2,7 @@
 import { Annotations, Construct, Lazy, TerraformOutput } from '../cdktf';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
-import { throwIfProblems } from '../model/problems';
+import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
@@ -96,6 +96,7 @@ export class MariaDbReplicationCluster extends Construct {
     super(scope, id);
     const result = planTopology(props);
     throwIfProblems(this.node.path, [
+      ...clusterIdProblems(id),
       ...result.problems,
       ...credentialProblems(props.credentials),
       ...props.backend.validate(result.plan),
@@ -171,4 +172,13 @@ export class MariaDbReplicationCluster extends Construct {
       }),
     };
   }
+}
+
+/** The id names Docker objects, Terraform variables and a shell argument of the switchover. */
+const CLUSTER_ID = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
+
+function clusterIdProblems(id: string): Problem[] {
+  return CLUSTER_ID.test(id)
+    ? []
+    : [{ property: 'id', message: `'${id}' is not a cluster id: a letter, then up to 39 letters, digits, '-' or '_' (it names containers, variables and command arguments)` }];
 }

@@ -6,6 +6,7 @@ export enum SecretName {
   ROOT = 'root',
   REPLICATION = 'replication',
   MONITOR = 'monitor',
+  OPERATOR = 'operator',
   APPLICATION = 'application',
 }
 
@@ -28,6 +29,7 @@ export interface AccountPlan {
 
 export const REPLICATION_USER = 'replicator';
 export const MONITOR_USER = 'monitor';
+export const OPERATOR_USER = 'ha_operator';
 export const APPLICATION_USER = 'app';
 
 /** Application privileges: data and schema changes in its own database, nothing server-wide. */
@@ -35,6 +37,15 @@ export const APPLICATION_PRIVILEGES = [
   'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE', 'ALTER', 'DROP', 'INDEX', 'REFERENCES',
   'CREATE TEMPORARY TABLES', 'LOCK TABLES', 'CREATE VIEW', 'SHOW VIEW', 'TRIGGER', 'EXECUTE',
 ];
+
+/**
+ * A database name as a GRANT pattern matching only itself: '_' and '%' are wildcards there, so
+ * `my_ql` would also match `mysql`.
+ * @see https://mariadb.com/kb/en/grant/#database-privileges
+ */
+export function grantPattern(databaseName: string): string {
+  return databaseName.replace(/[\\_%]/g, (c) => `\\${c}`);
+}
 
 export function planAccounts(plan: TopologyPlan): AccountPlan[] {
   return [
@@ -49,15 +60,25 @@ export function planAccounts(plan: TopologyPlan): AccountPlan[] {
       user: MONITOR_USER,
       reach: AccountReach.CLIENT_NETWORK,
       secret: SecretName.MONITOR,
-      // SLAVE MONITOR reads SHOW ALL SLAVES STATUS; BINLOG MONITOR reads binlog and GTID positions.
-      grants: ['SLAVE MONITOR, BINLOG MONITOR ON *.*'],
+      // SLAVE MONITOR reads SHOW ALL SLAVES STATUS; GTID positions are plain variables. No
+      // BINLOG MONITOR: SHOW BINLOG EVENTS would show it row data.
+      grants: ['SLAVE MONITOR ON *.*'],
       purpose: 'health checks and the status tool',
+    },
+    {
+      user: OPERATOR_USER,
+      reach: AccountReach.CLIENT_NETWORK,
+      secret: SecretName.OPERATOR,
+      // READ_ONLY ADMIN fences a master (read_only), CONNECTION ADMIN closes the application's
+      // sessions on it (KILL USER), SLAVE MONITOR reads replication state; no data privilege.
+      grants: ['READ_ONLY ADMIN, CONNECTION ADMIN, SLAVE MONITOR ON *.*'],
+      purpose: 'switchover: fences the old master and closes its application sessions',
     },
     {
       user: APPLICATION_USER,
       reach: AccountReach.CLIENT_NETWORK,
       secret: SecretName.APPLICATION,
-      grants: [`${APPLICATION_PRIVILEGES.join(', ')} ON \`${plan.databaseName}\`.*`],
+      grants: [`${APPLICATION_PRIVILEGES.join(', ')} ON \`${grantPattern(plan.databaseName)}\`.*`],
       purpose: `the application, in database ${plan.databaseName} only`,
     },
   ];

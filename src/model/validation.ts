@@ -204,10 +204,17 @@ const replicaDelaysAreValid: Rule = (t) =>
     .filter((r) => !isWholeIn(r.delaySeconds, 0, MAX_DELAY_SECONDS))
     .map((r) => ({ property: `${replicaPath(r.index)}.delaySeconds`, message: `${r.delaySeconds} is not a whole number of seconds in 0..${MAX_DELAY_SECONDS}` }));
 
-const databaseNameIsValid: Rule = (t) =>
-  DATABASE_NAME.test(t.databaseName)
-    ? []
-    : [{ property: 'databaseName', message: `'${t.databaseName}' is not a plain database name (letters, digits, '_'; up to 64)` }];
+/** MariaDB's own schemas: an application account must never be granted these. */
+export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
+
+const databaseNameIsValid: Rule = (t) => {
+  if (!DATABASE_NAME.test(t.databaseName)) {
+    return [{ property: 'databaseName', message: `'${t.databaseName}' is not a plain database name (letters, digits, '_'; up to 64)` }];
+  }
+  return SYSTEM_SCHEMAS.includes(t.databaseName.toLowerCase())
+    ? [{ property: 'databaseName', message: `'${t.databaseName}' is a MariaDB system schema; the application account would be granted it. Choose your own database name` }]
+    : [];
+};
 
 const semiSyncIsValid: Rule = (t) =>
   t.semiSyncTimeoutMs === undefined || isWholeIn(t.semiSyncTimeoutMs, 1, 4294967295)

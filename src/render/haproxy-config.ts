@@ -6,6 +6,12 @@ import { MARIADB_PORT } from './server-config';
 export const HAPROXY_DIR = '/etc/haproxy/mariadb-ha';
 export const HAPROXY_CONFIG_PATH = `${HAPROXY_DIR}/haproxy.cfg`;
 export const WRITER_CHECK_PATH = `${HAPROXY_DIR}/writer-check.sh`;
+export const WRITER_GATE_PATH = `${HAPROXY_DIR}/writer-gate.lua`;
+/** Runtime API commands the writer gate adds: new connections wait while it is closed. */
+export const GATE_CLOSE_COMMAND = 'writer-gate close';
+export const GATE_OPEN_COMMAND = 'writer-gate open';
+/** Longest a new connection waits at a closed gate; then it proceeds, so a lost tool cannot block clients. */
+export const GATE_MAX_HOLD_MS = 10_000;
 export const HAPROXY_SECRETS_DIR = `${HAPROXY_DIR}/secrets`;
 export const HAPROXY_RUNTIME_PORT = 9999;
 export const WRITER_BACKEND = 'writer';
@@ -84,6 +90,8 @@ global
   log stdout format raw local0 info
   maxconn 4096
   stats socket ipv4@0.0.0.0:${HAPROXY_RUNTIME_PORT} level admin
+  # The writer gate: a switchover holds new connections here while no master may take writes.
+  lua-load ${WRITER_GATE_PATH}
   # The health check runs a MariaDB client, so HAProxy must be allowed to start processes.
   external-check
   insecure-fork-wanted
@@ -100,6 +108,9 @@ defaults
 
 frontend writer
   bind :${MARIADB_PORT}
+  # MariaDB clients wait for the server's greeting, so a held connection just sees a slow connect.
+  tcp-request inspect-delay ${GATE_MAX_HOLD_MS + 5000}ms
+  tcp-request content lua.writer_gate
   default_backend ${WRITER_BACKEND}
 
 backend ${WRITER_BACKEND}
@@ -162,5 +173,29 @@ rm -f "$STATE/$name.failures"
 runtime "show stat" | awk -F, -v me="$name" \\
   '$1 == "${WRITER_BACKEND}" && $2 != me && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { up = 1 } END { exit !up }' && exit 1
 rm -f "$STATE/$name.fenced"
+`;
+}
+
+/**
+ * HAProxy Lua for the writer gate. A switchover closes it for the instant no master may take
+ * writes (the old one is fenced, the new one is catching up); new connections wait instead of
+ * failing, and proceed to the new writer when it opens. Each waits at most GATE_MAX_HOLD_MS, and
+ * a gate left closed reopens by itself after that, so a tool that dies cannot block clients.
+ * Checked by polling in 5 ms steps: HAProxy 2.6 cannot raise a frontend's maxconn at run time
+ * without its watchdog killing the process (seen with 2.6.12), so holding by maxconn is out.
+ */
+export function renderWriterGate(): string {
+  const steps = Math.ceil(GATE_MAX_HOLD_MS / 5);
+  return `-- Rendered by cdktf-mariadb-ha: the writer gate. Do not edit.
+local closed_at = nil
+local function now_ms() local t = core.now(); return t.sec * 1000 + t.usec // 1000 end
+local function closed() return closed_at ~= nil and now_ms() - closed_at < ${GATE_MAX_HOLD_MS} end
+core.register_cli({"writer-gate", "close"}, "writer-gate close: hold new writer connections", function(applet) closed_at = now_ms() end)
+core.register_cli({"writer-gate", "open"}, "writer-gate open: release held writer connections", function(applet) closed_at = nil end)
+core.register_cli({"writer-gate", "show"}, "writer-gate show: open or closed", function(applet) applet:send(closed() and "closed\\n" or "open\\n") end)
+core.register_action("writer_gate", {"tcp-req"}, function(txn)
+  local waited = 0
+  while closed() and waited < ${steps} do core.msleep(5); waited = waited + 1 end
+end, 0)
 `;
 }

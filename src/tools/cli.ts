@@ -1,5 +1,5 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
-import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin } from './cluster-ref';
+import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin } from './cluster-ref';
 import { collectStatus, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
@@ -10,8 +10,9 @@ commands:
   status       replication health of every host (threads, lag, errors, GTID positions per
                domain, errant transactions, duplicate-key errors) and where the endpoint writes
   verify       write a probe row on the active master and time its arrival on every host
-  switchover   --to <host>: move writes to another master with no read-only window; refuses
-               (exit 1, nothing changed) when replication is broken or the target lags
+  switchover   --to <host>: move writes to another master, one writer at a time (new connections
+               wait a few ms, open ones are closed once); refuses (exit 1, nothing changed) when
+               replication is broken or the target lags
 
 options:
   --cluster <id>        construct id of the cluster (names its output and password variables)
@@ -27,7 +28,8 @@ options:
 exit codes: 0 healthy/done, 1 unhealthy/refused (nothing changed), 2 usage, 3 failed part-way
 (the message says what state things are in and what to do)
 
-passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_APPLICATION_PASSWORD,
+passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_OPERATOR_PASSWORD (switchover) /
+MARIADB_HA_APPLICATION_PASSWORD,
 or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
 
 export interface ParsedArgs {
@@ -87,6 +89,7 @@ async function switchoverCommand(args: ParsedArgs, out: (s: string) => void): Pr
     description,
     target,
     monitor: monitorLogin(ref.cluster),
+    operator: operatorLogin(ref.cluster),
     maxLagSeconds: numberOption(args, 'max-lag', 5),
     catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 10),
     waitHealthySeconds: numberOption(args, 'wait-healthy', 0),

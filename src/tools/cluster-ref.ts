@@ -4,7 +4,7 @@ import type { ClusterDescription } from '../constructs/replication-cluster';
 import { runChecked } from './process';
 import { Login } from './mariadb-client';
 import { NamedEndpoint } from './replication-status';
-import { APPLICATION_USER, MONITOR_USER } from '../model/accounts';
+import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../model/accounts';
 
 export interface ClusterRef {
   /** Construct id of the cluster; names its output (`<id>_cluster`) and variables. */
@@ -37,7 +37,7 @@ export async function loadDescription(ref: ClusterRef): Promise<ClusterDescripti
 }
 
 /** A password from MARIADB_HA_<ACCOUNT>_PASSWORD, or the Terraform variable the cluster deploys with. */
-export function passwordFor(cluster: string, account: 'monitor' | 'application'): string {
+export function passwordFor(cluster: string, account: 'monitor' | 'operator' | 'application'): string {
   const names = [`MARIADB_HA_${account.toUpperCase()}_PASSWORD`, `TF_VAR_${cluster.replace(/[^A-Za-z0-9_]/g, '_')}_${account}_password`];
   for (const name of names) {
     const value = process.env[name];
@@ -48,6 +48,10 @@ export function passwordFor(cluster: string, account: 'monitor' | 'application')
 
 export function monitorLogin(cluster: string): Login {
   return { user: MONITOR_USER, password: passwordFor(cluster, 'monitor') };
+}
+
+export function operatorLogin(cluster: string): Login {
+  return { user: OPERATOR_USER, password: passwordFor(cluster, 'operator') };
 }
 
 export function applicationLogin(cluster: string, database: string): Login {

@@ -14,6 +14,17 @@ export enum WriteOutcome {
   UNKNOWN = 'unknown',
 }
 
+/** What each write does. */
+export enum Workload {
+  /** Insert one row with a unique token: a lost row shows, a lost update cannot happen. */
+  INSERT = 'insert',
+  /**
+   * Increment one shared counter row and insert a token row, in one transaction: with one writer
+   * the counter equals the token rows on every host; two writers lose increments silently.
+   */
+  COUNTER = 'counter',
+}
+
 export interface WriteRecord {
   readonly token: string;
   readonly worker: string;
@@ -39,6 +50,8 @@ export interface EndpointLoadOptions {
   readonly pauseMs: number;
   /** Bound on one statement, so a hung connection cannot stall the run. */
   readonly statementTimeoutMs?: number;
+  /** @default Workload.INSERT */
+  readonly workload?: Workload;
 }
 
 export interface LoadSummary {
@@ -57,9 +70,22 @@ export function trackedWritesTableDdl(table: string): string {
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     token CHAR(24) NOT NULL UNIQUE,
     written_on INT UNSIGNED NOT NULL,
-    worker VARCHAR(20) NOT NULL,
+    worker VARCHAR(32) NOT NULL,
     created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
   ) ENGINE=InnoDB`;
+}
+
+/** The counter the COUNTER workload increments, beside its token table. */
+export function counterTable(table: string): string {
+  return `${table}_counter`;
+}
+
+export function counterDdl(table: string): string[] {
+  return [
+    trackedWritesTableDdl(table),
+    `CREATE TABLE IF NOT EXISTS \`${counterTable(table)}\` (id INT NOT NULL PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB`,
+    `INSERT IGNORE INTO \`${counterTable(table)}\` (id, n) VALUES (1, 0)`,
+  ];
 }
 
 /** Errors raised before the statement reached a server: nothing can have committed. */
@@ -73,6 +99,7 @@ function classify(error: any, sent: boolean): WriteOutcome {
 
 export async function runEndpointLoad(options: EndpointLoadOptions): Promise<WriteRecord[]> {
   const deadline = Date.now() + options.durationMs;
+  const workload = options.workload ?? Workload.INSERT;
   const records: WriteRecord[] = [];
   const worker = async (name: string, recycleEvery: number) => {
     let connection: Connection | undefined;
@@ -87,12 +114,19 @@ export async function runEndpointLoad(options: EndpointLoadOptions): Promise<Wri
           connection = await connect(options.endpoint, options.login);
           sinceConnect = 0;
         }
-        sent = true;
-        await connection.query({
-          sql: `INSERT INTO \`${options.table}\` (token, written_on, worker) VALUES (?, @@server_id, ?)`,
-          values: [token, name],
-          timeout: options.statementTimeoutMs ?? 10_000,
-        });
+        const c = connection;
+        const statement = (sql: string, values: unknown[] = []) => c.query({ sql, values, timeout: options.statementTimeoutMs ?? 10_000 });
+        const insert = () => statement(`INSERT INTO \`${options.table}\` (token, written_on, worker) VALUES (?, @@server_id, ?)`, [token, name]);
+        if (workload === Workload.COUNTER) {
+          await statement('START TRANSACTION');
+          await statement(`UPDATE \`${counterTable(options.table)}\` SET n = n + 1 WHERE id = 1`);
+          await insert();
+          sent = true; // only the COMMIT can leave the outcome unknown
+          await statement('COMMIT');
+        } else {
+          sent = true;
+          await insert();
+        }
         records.push({ token, worker: name, startedAt, endedAt: Date.now(), outcome: WriteOutcome.OK });
         if (++sinceConnect >= recycleEvery) {
           await connection.end().catch(() => undefined);
@@ -101,6 +135,7 @@ export async function runEndpointLoad(options: EndpointLoadOptions): Promise<Wri
       } catch (error: any) {
         records.push({ token, worker: name, startedAt, endedAt: Date.now(), outcome: classify(error, sent), error: String(error?.code ?? error?.message), errno: error?.errno });
         if (error?.fatal !== false) drop();
+        else await connection?.query('ROLLBACK').catch(drop); // a refused statement leaves its transaction open
         await new Promise((r) => setTimeout(r, 20));
       }
       if (options.pauseMs > 0) await new Promise((r) => setTimeout(r, options.pauseMs));
@@ -108,8 +143,8 @@ export async function runEndpointLoad(options: EndpointLoadOptions): Promise<Wri
     await connection?.end().catch(() => connection?.destroy());
   };
   await Promise.all([
-    ...Array.from({ length: options.heldConnections }, (_, i) => worker(`held-${i}`, Number.POSITIVE_INFINITY)),
-    ...Array.from({ length: options.recycledConnections }, (_, i) => worker(`recycled-${i}`, options.recycleEvery)),
+    ...Array.from({ length: options.heldConnections }, (_, i) => worker(`${workload}-held-${i}`, Number.POSITIVE_INFINITY)),
+    ...Array.from({ length: options.recycledConnections }, (_, i) => worker(`${workload}-recycled-${i}`, options.recycleEvery)),
   ]);
   return records;
 }

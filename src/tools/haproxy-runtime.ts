@@ -1,5 +1,6 @@
 // HAProxy's runtime API over TCP: one command per connection, the answer read until HAProxy closes.
 import { connect as tcpConnect } from 'net';
+import { GATE_CLOSE_COMMAND, GATE_OPEN_COMMAND } from '../render/haproxy-config';
 import { Endpoint } from './mariadb-client';
 
 export interface ServerState {
@@ -48,6 +49,28 @@ export class HaproxyRuntime {
         currentSessions: Number(at(r, 'scur')),
         backup: at(r, 'bck') === '1',
       }));
+  }
+
+  /** New connections wait at the endpoint until `openGate` (bounded by the gate itself). */
+  public closeGate(): Promise<void> {
+    return this.set(GATE_CLOSE_COMMAND);
+  }
+
+  public openGate(): Promise<void> {
+    return this.set(GATE_OPEN_COMMAND);
+  }
+
+  /** Closes every client session the endpoint has open to one server. */
+  public shutdownSessions(backend: string, server: string): Promise<void> {
+    return this.set(`shutdown sessions server ${backend}/${server}`);
+  }
+
+  /** Pins new connections to the server with this id: one stick entry, replaced whole. */
+  public async pin(backend: string, serverId: number): Promise<void> {
+    await this.set(`clear table ${backend}`);
+    await this.set(`set table ${backend} key 1 data.server_id ${serverId}`);
+    const pinned = await this.stuckServerId(backend);
+    if (pinned !== serverId) throw new Error(`HAProxy pinned server id ${pinned} instead of ${serverId}`);
   }
 
   /** The server the stick table pins new connections to, if any. */

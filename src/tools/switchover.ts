@@ -1,10 +1,11 @@
-// Planned switchover with no read-only window: check health, let the target catch up, move new
-// connections to it while established ones finish on the old master (both stay writable, and
-// their auto-increment offsets keep keys apart), then verify.
+// Planned switchover, one writer at a time: check health, let the target catch up, then in one
+// short window hold new connections, fence the old master, let the target apply its last writes,
+// and pin the target; then verify. No acknowledged write or update is lost.
 import type { ClusterDescription, EndpointDescription, EndpointInstance } from '../constructs/replication-cluster';
 import { errantTransactions } from './analysis';
 import { HaproxyRuntime, ServerState } from './haproxy-runtime';
 import { Login, queryRows, withConnection } from './mariadb-client';
+import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from './server-ops';
 import { run } from './process';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 import { endpointsOf } from './cluster-ref';
@@ -28,6 +29,8 @@ export interface SwitchoverOptions {
   readonly description: ClusterDescription;
   readonly target: string;
   readonly monitor: Login;
+  /** The switchover account: fences the old master and closes its sessions. */
+  readonly operator: Login;
   /** Refuse when the target is further behind than this. */
   readonly maxLagSeconds: number;
   /** How long the target may take to apply what the old master had committed. */
@@ -44,6 +47,8 @@ export interface SwitchoverResult {
   readonly message: string;
   readonly from?: string;
   readonly seconds: number;
+  /** Milliseconds new connections were held while no master took writes. */
+  readonly windowMs?: number;
 }
 
 /** Why a switchover from `current` to `target` must not start now; empty when it may. */
@@ -127,18 +132,6 @@ async function probe(description: ClusterDescription, at: { host: string; port: 
   return host.name;
 }
 
-async function gtidBinlogPos(description: ClusterDescription, name: string, monitor: Login): Promise<string> {
-  const host = endpointsOf(description).find((h) => h.name === name)!;
-  const [row] = await withConnection(host, monitor, (c) => queryRows<any>(c, 'SELECT @@gtid_binlog_pos AS pos'));
-  return row.pos;
-}
-
-async function waitForGtid(description: ClusterDescription, name: string, position: string, timeoutSeconds: number, monitor: Login): Promise<boolean> {
-  const host = endpointsOf(description).find((h) => h.name === name)!;
-  const [row] = await withConnection(host, monitor, (c) => queryRows<any>(c, 'SELECT MASTER_GTID_WAIT(?, ?) AS waited', [position, timeoutSeconds]));
-  return Number(row.waited) === 0;
-}
-
 /** Servers an endpoint instance's writer check has fenced after they were lost as the writer. */
 export async function fencedServers(instance: EndpointInstance): Promise<string[]> {
   const result = await run('docker', ['exec', instance.backendName, 'sh', '-c', `ls ${ENDPOINT_STATE_DIR} 2>/dev/null | sed -n 's/\\.fenced$//p'`], { timeoutMs: 20_000 });
@@ -159,11 +152,8 @@ async function persistEndpointConfig(endpoint: EndpointDescription, instance: En
   if (result.code !== 0) throw new Error(`could not write ${endpoint.configPath} in ${instance.backendName}: ${result.stderr.trim()}`);
 }
 
-/**
- * Moves one instance's new connections to `target`: lift a fence, wait until it passes its checks,
- * drain the others, clear the stick entry, pin the target with a probe, return the others to service.
- */
-async function moveInstance(description: ClusterDescription, instance: EndpointInstance, target: string, monitor: Login, progress: (line: string) => void): Promise<void> {
+/** Waits until an instance sees `target` pass its writer checks, lifting a fence it set on it. */
+async function admitTarget(description: ClusterDescription, instance: EndpointInstance, target: string, progress: (line: string) => void): Promise<void> {
   const endpoint = requireEndpoint(description);
   const runtime = runtimeOf(instance);
   const targetUp = async () => (await runtime.servers(endpoint.backend)).find((s) => s.name === target)?.status.startsWith('UP');
@@ -177,19 +167,11 @@ async function moveInstance(description: ClusterDescription, instance: EndpointI
     if (Date.now() > upBy) throw new Error(`${instance.backendName} does not see ${target} as a healthy writer`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const others = (await runtime.servers(endpoint.backend)).filter((s) => s.name !== target);
-  try {
-    for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state drain`);
-    await runtime.set(`clear table ${endpoint.backend}`);
-    const deadline = Date.now() + 5000;
-    // The first connection after the table is cleared pins the new writer; make it ours.
-    while ((await probe(description, { host: instance.clientAddress, port: instance.clientPort }, monitor)) !== target) {
-      if (Date.now() > deadline) throw new Error(`new connections to ${instance.backendName} did not reach ${target} within 5 s`);
-      await runtime.set(`clear table ${endpoint.backend}`);
-    }
-  } finally {
-    for (const o of others) await runtime.set(`set server ${endpoint.backend}/${o.name} state ready`).catch(() => undefined);
-  }
+}
+
+/** HAProxy's id for a host: its position in the plan (the renderer numbers servers so). */
+function haproxyServerId(description: ClusterDescription, name: string): number {
+  return description.hosts.findIndex((h) => h.name === name) + 1;
 }
 
 class Steps {
@@ -211,14 +193,64 @@ class Steps {
   }
 }
 
+/** The single-writer move: what happened, for the result and the rollback. */
+interface MoveWindow {
+  /** Milliseconds new connections were held and no master took writes. */
+  readonly heldMs: number;
+  /** The old master's final position, which the target applied before taking writes. */
+  readonly position: string;
+}
+
+/**
+ * The instant writes move. The gate holds new connections; the old master is fenced (read_only),
+ * its application sessions are closed, and its final position is read; the target applies it;
+ * the endpoint is pinned to the target and the gate opens. At no moment do two masters take writes.
+ */
+async function moveWrites(options: SwitchoverOptions, current: string, progress: (line: string) => void): Promise<MoveWindow> {
+  const { description, target, operator } = options;
+  const endpoint = requireEndpoint(description);
+  const runtimes = endpoint.instances.map(runtimeOf);
+  const host = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  const closedAt = Date.now();
+  let pinned = false;
+  try {
+    await Promise.all(runtimes.map((r) => r.closeGate()));
+    // Sessions first, so the fence waits for no idle transaction; again after, for any that slipped in.
+    await Promise.all(runtimes.map((r) => r.shutdownSessions(endpoint.backend, current)));
+    await killApplicationSessions(host(current), operator);
+    await setReadOnly(host(current), operator, true, options.catchUpTimeoutSeconds);
+    await killApplicationSessions(host(current), operator);
+    const position = await gtidBinlogPos(host(current), operator);
+    if (!(await waitForGtid(host(target), operator, position, options.catchUpTimeoutSeconds))) {
+      throw new Error(`${target} did not apply ${current}'s final position ${position} within ${options.catchUpTimeoutSeconds} s`);
+    }
+    await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, haproxyServerId(description, target))));
+    pinned = true;
+    await Promise.all(runtimes.map((r) => r.openGate()));
+    const heldMs = Date.now() - closedAt;
+    progress(`      write window: new connections held ${heldMs} ms; ${current} fenced at ${position || '(empty)'}, applied by ${target}`);
+    return { heldMs, position };
+  } finally {
+    if (!pinned) {
+      // Writes stay on the old master: lift its fence, keep the endpoint on it, release the held.
+      await setReadOnly(host(current), operator, false, 5).catch((e) => progress(`      could not lift the fence on ${current}: ${e.message}`));
+      await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, haproxyServerId(description, current)).catch(() => undefined)));
+      await Promise.all(runtimes.map((r) => r.openGate().catch(() => undefined)));
+    }
+  }
+}
+
 export async function switchover(options: SwitchoverOptions): Promise<SwitchoverResult> {
   const { description, target, monitor, progress } = options;
   const endpoint = requireEndpoint(description);
-  const steps = new Steps(5, progress);
+  const steps = new Steps(6, progress);
   const persist = async () => {
     if (options.persistConfig) for (const i of endpoint.instances) await persistEndpointConfig(endpoint, i, options.persistConfig);
   };
-  const result = (outcome: SwitchoverOutcome, message: string, from?: string): SwitchoverResult => ({ outcome, message, from, seconds: steps.seconds });
+  const result = (outcome: SwitchoverOutcome, message: string, from?: string, windowMs?: number): SwitchoverResult => ({ outcome, message, from, seconds: steps.seconds, windowMs });
+  const refused = (problems: string[], from?: string) =>
+    result(SwitchoverOutcome.REFUSED, `refused, nothing was changed:\n${problems.map((p) => `  - ${p}`).join('\n')}\nFix the above (see 'mariadb-ha status'), then run the switchover again.`, from);
+  const problemsOf = (error: unknown) => (error instanceof RefusedError ? error.problems : [(error as Error).message]);
 
   progress(`switchover of ${description.cluster}: writes to ${target}`);
   let current = '';
@@ -235,10 +267,7 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
       }
     });
   } catch (error) {
-    if (error instanceof RefusedError) {
-      return result(SwitchoverOutcome.REFUSED, `refused, nothing was changed:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\nFix the above (see 'mariadb-ha status'), then run the switchover again.`);
-    }
-    return result(SwitchoverOutcome.REFUSED, `refused, nothing was changed: ${(error as Error).message}`);
+    return refused(problemsOf(error));
   }
 
   if (current === target) {
@@ -246,40 +275,44 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     return result(SwitchoverOutcome.ALREADY_ACTIVE, `the endpoint already sends writes to ${target}; replication is healthy`, current);
   }
 
+  const host = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
   try {
-    await steps.run(`catch-up: ${target} applies everything ${current} has committed`, async () => {
-      const position = await gtidBinlogPos(description, current, monitor);
-      if (!(await waitForGtid(description, target, position, options.catchUpTimeoutSeconds, monitor))) {
+    // While writes still flow: the target gets close, so the write window only covers the last few.
+    await steps.run(`catch-up: ${target} applies what ${current} has committed so far`, async () => {
+      const position = await gtidBinlogPos(host(current), options.operator);
+      if (!(await waitForGtid(host(target), options.operator, position, options.catchUpTimeoutSeconds))) {
         throw new RefusedError([`${target} did not reach ${current}'s position ${position} within ${options.catchUpTimeoutSeconds} s`]);
       }
     });
-  } catch (error) {
-    const problems = error instanceof RefusedError ? error.problems : [(error as Error).message];
-    return result(SwitchoverOutcome.REFUSED, `refused, nothing was changed:\n${problems.map((p) => `  - ${p}`).join('\n')}`, current);
-  }
-
-  try {
-    await steps.run(`move the endpoint: new connections to ${target}, open ones finish on ${current}`, async () => {
-      for (const instance of endpoint.instances) await moveInstance(description, instance, target, monitor, progress);
+    await steps.run(`admit: every endpoint instance sees ${target} as a healthy writer`, async () => {
+      for (const instance of endpoint.instances) await admitTarget(description, instance, target, progress);
     });
   } catch (error) {
-    return result(SwitchoverOutcome.FAILED, `the endpoint could not be moved (${(error as Error).message}); its servers are back in service and writes continue on whichever master it pins. Check 'mariadb-ha status', then retry.`, current);
+    return refused(problemsOf(error), current);
+  }
+
+  let window: MoveWindow;
+  try {
+    window = await steps.run(`move: hold new connections, fence ${current}, ${target} applies its last writes, pin ${target}`, () => moveWrites(options, current, progress));
+  } catch (error) {
+    return result(SwitchoverOutcome.FAILED, `writes stay on ${current}: ${(error as Error).message}. Its fence was lifted and the endpoint still sends writes to it; clients connected to it were disconnected once. Check 'mariadb-ha status', then retry.`, current);
   }
 
   try {
+    // Until a monitor owns failover, a standby stays writable so the endpoint can fail over to it;
+    // the endpoint sends it no writes, and its sessions were closed while it was fenced.
+    await steps.run(`return ${current} to standby`, () => setReadOnly(host(current), options.operator, false, 5));
     await steps.run('persist the endpoint config for restarts', persist);
-    const lingering = await steps.run('verify: endpoint, replication', async () => {
+    await steps.run('verify: endpoint, replication', async () => {
       const serving = await endpointServing(description, monitor);
       if (serving !== target) throw new Error(`the endpoint serves ${serving}, not ${target}`);
       const status = await readClusterStatus(endpointsOf(description), monitor);
       const broken = status.flatMap((s) => s.channels.filter((c) => !channelHealthy(c)).map((c) => `${c.connectionName} -> ${s.name}`));
       if (broken.length > 0) throw new Error(`replication broke during the switchover: ${broken.join(', ')}`);
-      const sessions = await Promise.all(endpoint.instances.map(async (i) => (await runtimeOf(i).servers(endpoint.backend)).find((s) => s.name === current)?.currentSessions ?? 0));
-      return sessions.reduce((a, b) => a + b, 0);
     });
-    return result(SwitchoverOutcome.DONE, `writes now go to ${target}; ${lingering} connection(s) opened before the switchover finish on ${current}, which stays writable and conflict-free`, current);
+    return result(SwitchoverOutcome.DONE, `writes now go to ${target}; new connections waited ${window.heldMs} ms while no master took writes; sessions on ${current} were closed once`, current, window.heldMs);
   } catch (error) {
-    return result(SwitchoverOutcome.FAILED, `the endpoint moved to ${target}, but: ${(error as Error).message}. Run 'mariadb-ha status' and fix replication before the next switchover.`, current);
+    return result(SwitchoverOutcome.FAILED, `writes go to ${target}, but: ${(error as Error).message}. Run 'mariadb-ha status' and fix it before the next switchover.`, current, window.heldMs);
   }
 }
 

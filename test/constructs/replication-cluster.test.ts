@@ -42,7 +42,7 @@ describe('MariaDbReplicationCluster on Docker', () => {
     });
 
     test('THEN every password is a sensitive variable and no secret value is in the JSON', () => {
-      for (const account of ['root', 'replication', 'monitor', 'application']) {
+      for (const account of ['root', 'replication', 'monitor', 'operator', 'application']) {
         const variable = json.variable[`shop_${account}_password`];
         expect(variable).toMatchObject({ sensitive: true, type: 'string', nullable: false });
         expect(variable.validation[0].condition).toContain(`length(trimspace(var.shop_${account}_password)) > 0`);
@@ -50,9 +50,17 @@ describe('MariaDbReplicationCluster on Docker', () => {
       }
       const sql = upload(json, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
       const secretSlots = [...sql.matchAll(/(IDENTIFIED BY |MASTER_PASSWORD=|USING PASSWORD\()(.{0,30})/g)].map((m) => m[2]);
-      expect(secretSlots).toHaveLength(5);
+      expect(secretSlots).toHaveLength(6);
       secretSlots.forEach((slot) => expect(slot).toMatch(/^', QUOTE\(@secret_\w+\)/));
       expect(JSON.stringify(json.variable)).not.toMatch(/"default"/);
+    });
+
+    test('THEN the application account is granted its own database only, with GRANT wildcards escaped', () => {
+      const { json: underscored } = synthCluster({ databaseName: 'my_ql' });
+      const sql = upload(underscored, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
+      // Unescaped, `my_ql` would match the `mysql` schema (seen: ALL PRIVILEGES on mysql after a restart).
+      expect(sql).toContain("ON `my\\_ql`.* TO 'app'@'10.213.0.0/255.255.255.0';");
+      expect(sql).toContain('CREATE DATABASE IF NOT EXISTS `my_ql`;');
     });
 
     test('THEN the tools get a description output without secrets', () => {
@@ -89,6 +97,14 @@ describe('MariaDbReplicationCluster on Docker', () => {
     expect(image).toMatchObject({ name: 'mariadb:10.11', keep_locally: true });
     const container = Object.values(json.resource.docker_container)[0] as any;
     expect(container.image).toMatch(/^\$\{docker_image\.\w+\.image_id\}$/);
+  });
+
+  test('WHEN publishing beyond loopback is opted into THEN the ports use it and synth warns', () => {
+    const stack = dockerStack();
+    const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({ backend: new DockerBackend({ publishAddress: '0.0.0.0', publishBeyondLoopback: true }) }));
+    const text = Testing.synth(stack, true);
+    expect(text).toHaveResourceWithProperties(Container, { name: 'shop-db-a', ports: [{ internal: 3306, external: 23306, ip: '0.0.0.0', protocol: 'tcp' }] });
+    expect(JSON.stringify(cluster.node.metadata)).toMatch(/backend\.publishAddress: database ports are published on 0\.0\.0\.0, beyond this machine/);
   });
 
   test('WHEN three masters form a ring THEN synth warns', () => {
@@ -141,10 +157,21 @@ describe('bad input fails at synth naming the construct path and the property', 
       /test\/shop\.replicas\[0\]\.source: replication chain r1 <- r2 loops without reaching a master/],
     ['an invalid subnet', { backend: new DockerBackend({ subnet: '10.0.0.7/24' }) },
       /test\/shop\.backend\.subnet: '10\.0\.0\.7\/24' is not an IPv4 network/],
+    ['publishing beyond loopback without opting in', { backend: new DockerBackend({ publishAddress: '0.0.0.0' }) },
+      /test\/shop\.backend\.publishAddress: 0\.0\.0\.0 publishes every database port beyond this machine; use 127\.0\.0\.1, or set publishBeyondLoopback: true/],
+    ['an invalid publish address', { backend: new DockerBackend({ publishAddress: 'localhost:80' }) },
+      /test\/shop\.backend\.publishAddress: 'localhost:80' is not an IPv4 address/],
+    ...['mysql', 'information_schema', 'PERFORMANCE_SCHEMA', 'sys'].map((databaseName): [string, Parameters<typeof clusterProps>[0], RegExp] =>
+      [`the system schema ${databaseName} as the application database`, { databaseName },
+        new RegExp(`test\\/shop\\.databaseName: '${databaseName}' is a MariaDB system schema`)]),
   ];
 
   test.each(cases)('%s', (_name, overrides, message) => {
     expect(() => new MariaDbReplicationCluster(dockerStack(), 'shop', clusterProps(overrides))).toThrow(message);
+  });
+
+  test.each(['`touch PWNED`', 'shop;id', 'shop 1', '1shop', "shop'"])('a cluster id that is not a plain name: %s', (id) => {
+    expect(() => new MariaDbReplicationCluster(dockerStack(), id, clusterProps())).toThrow(/\.id: '.*' is not a cluster id: a letter, then up to 39 letters, digits, '-' or '_'/);
   });
 
   test('every problem is listed at once', () => {

@@ -39,7 +39,8 @@ describe('HaproxyWriterEndpoint', () => {
   test('a switchover is a terraform_data replaced when the variable changes, running mariadb-ha without secrets in its config', () => {
     expect(switchover.triggers_replace).toEqual({ activeMaster: '${var.shop_active_master}' });
     const exec = switchover.provisioner[0]['local-exec'];
-    expect(exec.command).toMatch(/bin\/mariadb-ha\.js" switchover --cluster shop --to \$\{var\.shop_active_master\} --max-lag 5/);
+    // Every argument single-quoted: nothing in an id or a variable reaches the shell as code.
+    expect(exec.command).toMatch(/^'node' '[^']*\/bin\/mariadb-ha\.js' 'switchover' '--cluster' 'shop' '--to' '\$\{var\.shop_active_master\}' '--max-lag' '5'/);
     expect(JSON.stringify(exec)).not.toMatch(/password/i);
     expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toEqual({
       address: '127.0.0.1', port: 23300, backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',

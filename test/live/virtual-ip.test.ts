@@ -44,13 +44,9 @@ describe('writer endpoint with a virtual IP on local Docker', () => {
   });
 
   test('a switchover moves both instances', async () => {
-    process.env.MARIADB_HA_MONITOR_PASSWORD = ha.passwords.monitor;
     const output: string[] = [];
-    try {
-      expect(await main(['switchover', '--cluster', PREFIX, '--stack-dir', ha.live.dir, '--to', 'db-b'], (s) => output.push(s), (s) => output.push(s))).toBe(0);
-    } finally {
-      delete process.env.MARIADB_HA_MONITOR_PASSWORD;
-    }
+    const code = await ha.withToolPasswords(() => main(['switchover', '--cluster', PREFIX, '--stack-dir', ha.live.dir, '--to', 'db-b'], (s) => output.push(s), (s) => output.push(s)));
+    expect({ code, output }).toMatchObject({ code: 0 });
     expect(await endpointServing(description, ha.monitor)).toBe('db-b');
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { planTopologyOrThrow } from '../../src/model';
-import { endpointServers, renderHaproxyConfig, renderWriterCheck } from '../../src/render/haproxy-config';
+import { endpointServers, GATE_MAX_HOLD_MS, renderHaproxyConfig, renderWriterCheck, renderWriterGate } from '../../src/render/haproxy-config';
 
 const plan = planTopologyOrThrow({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }], promotion: { candidates: ['db-a', 'db-c', 'db-b'] } }, 'test');
 const addresses = { 'db-a': '10.0.0.10', 'db-b': '10.0.0.11', 'db-c': '10.0.0.12' };
@@ -49,5 +49,24 @@ describe('renderWriterCheck', () => {
 
   test('a fenced writer stays out while another is up', () => {
     expect(script).toMatch(/\$18 ~ \/\^UP\/ \{ up = 1 \} END \{ exit !up \}' && exit 1/);
+  });
+});
+
+describe('renderWriterGate', () => {
+  const gate = renderWriterGate();
+  const cfg = renderHaproxyConfig(plan, { activeMaster: 'db-a', addresses, checkUser: 'monitor' });
+
+  test('every new client connection passes the gate before a server is chosen, waiting no longer than the bound', () => {
+    expect(cfg).toContain('lua-load /etc/haproxy/mariadb-ha/writer-gate.lua');
+    expect(cfg).toMatch(/frontend writer\n {2}bind :3306\n(.*\n)* {2}tcp-request inspect-delay (\d+)ms\n {2}tcp-request content lua\.writer_gate\n/);
+    const inspectDelay = Number(/tcp-request inspect-delay (\d+)ms/.exec(cfg)![1]);
+    expect(inspectDelay).toBeGreaterThan(GATE_MAX_HOLD_MS);
+  });
+
+  test('the tools can close, open and read it, and a gate left closed reopens by itself', () => {
+    expect(gate).toContain('core.register_cli({"writer-gate", "close"}');
+    expect(gate).toContain('core.register_cli({"writer-gate", "open"}');
+    expect(gate).toContain(`now_ms() - closed_at < ${GATE_MAX_HOLD_MS}`);
+    expect(gate).toContain(`while closed() and waited < ${GATE_MAX_HOLD_MS / 5} do core.msleep(5)`);
   });
 });

@@ -50,7 +50,7 @@ describe('renderBootstrapSql', () => {
 
   test('accounts are limited to the client network and hold only their grants', () => {
     expect(sql).toContain("GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'10.213.0.0/255.255.255.0';");
-    expect(sql).toContain("GRANT SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'monitor'@'10.213.0.0/255.255.255.0';");
+    expect(sql).toContain("GRANT SLAVE MONITOR ON *.* TO 'monitor'@'10.213.0.0/255.255.255.0';");
     expect(sql).toMatch(/GRANT SELECT, INSERT, UPDATE, DELETE, .* ON `app`\.\* TO 'app'@'10\.213\.0\.0\/255\.255\.255\.0';/);
     expect(sql).not.toMatch(/GRANT ALL|SUPER|@'%'/);
   });
@@ -65,7 +65,7 @@ describe('renderBootstrapSql', () => {
   });
 
   test('secrets are only ever named, never inlined', () => {
-    expect(sql.match(/@secret_(\w+)/g)).toEqual(['@secret_root', '@secret_replication', '@secret_monitor', '@secret_application', '@secret_replication']);
+    expect(sql.match(/@secret_(\w+)/g)).toEqual(['@secret_root', '@secret_replication', '@secret_monitor', '@secret_operator', '@secret_application', '@secret_replication']);
   });
 });
 

@@ -1,4 +1,5 @@
 // Assertions-in-waiting shared by the live tests: convergence and identical data on every host.
+import { counterTable, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
 import { hasReached } from '../../src/tools/gtid';
 import { Login, queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { channelHealthy, HostStatus, NamedEndpoint, readClusterStatus } from '../../src/tools/replication-status';
@@ -49,4 +50,28 @@ export async function missingTokens(host: NamedEndpoint, login: Login, table: st
     }
     return tokens.filter((t) => !present.has(t));
   });
+}
+
+export interface CounterAudit {
+  readonly host: string;
+  /** The counter's value. */
+  readonly counter: number;
+  /** Committed increments (one token row each). */
+  readonly increments: number;
+}
+
+/** The COUNTER workload's state on every host: with one writer at a time, counter equals increments. */
+export function counterAudit(hosts: NamedEndpoint[], login: Login, table: string): Promise<CounterAudit[]> {
+  return Promise.all(hosts.map((h) => withConnection(h, login, async (c) => {
+    const [counter] = await queryRows<any>(c, `SELECT n FROM \`${counterTable(table)}\` WHERE id = 1`);
+    const [count] = await queryRows<any>(c, `SELECT COUNT(*) AS n FROM \`${table}\``);
+    return { host: h.name, counter: Number(counter.n), increments: Number(count.n) };
+  })));
+}
+
+/** Workers that saw more than `limit` writes fail or end unknown, with what they saw. */
+export function workersWithMoreErrorsThan(records: WriteRecord[], limit: number): string[] {
+  const byWorker = new Map<string, WriteRecord[]>();
+  for (const r of records.filter((x) => x.outcome !== WriteOutcome.OK)) byWorker.set(r.worker, [...(byWorker.get(r.worker) ?? []), r]);
+  return [...byWorker.entries()].filter(([, rs]) => rs.length > limit).map(([w, rs]) => `${w}: ${rs.map((r) => `${r.outcome} ${r.error}`).join(', ')}`);
 }

@@ -3,7 +3,7 @@
 // so runs never collide.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
-import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
+import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { Login } from '../../src/tools/mariadb-client';
 import { NamedEndpoint } from '../../src/tools/replication-status';
 import { generatedPassword, LiveStack } from './live-stack';
@@ -26,15 +26,18 @@ export interface HaDeployment {
   readonly hosts: NamedEndpoint[];
   readonly endpoint: { host: string; port: number };
   readonly monitor: Login;
+  readonly operator: Login;
   readonly app: Login;
   readonly passwords: Record<string, string>;
   host(name: string): NamedEndpoint;
+  /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
+  withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const { prefix, port } = options;
   const hostPortBase = port + 6;
-  const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), application: generatedPassword() };
+  const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const live = new LiveStack({
     dockerPrefix: prefix,
     variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
@@ -62,8 +65,19 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     // about one connection in 20,000 whatever the endpoint does (measured; see the README).
     endpoint: { host: `10.213.${options.subnetOctet}.${options.withVirtualIp ? 4 : 5}`, port: 3306 },
     monitor: { user: MONITOR_USER, password: passwords.monitor },
+    operator: { user: OPERATOR_USER, password: passwords.operator },
     app: { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
     passwords,
     host: (name) => hosts.find((h) => h.name === name)!,
+    withToolPasswords: async (work) => {
+      process.env.MARIADB_HA_MONITOR_PASSWORD = passwords.monitor;
+      process.env.MARIADB_HA_OPERATOR_PASSWORD = passwords.operator;
+      try {
+        return await work();
+      } finally {
+        delete process.env.MARIADB_HA_MONITOR_PASSWORD;
+        delete process.env.MARIADB_HA_OPERATOR_PASSWORD;
+      }
+    },
   };
 }

@@ -2,7 +2,7 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Construct } from '../../cdktf';
+import { Annotations, Construct } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { TopologyPlan } from '../../model/plan';
@@ -42,10 +42,18 @@ export interface DockerBackendProps {
    */
   readonly hostPortBase?: number;
   /**
-   * Host address ports are published on. Anything but loopback exposes the databases.
+   * Host address ports are published on. Anything but a loopback address exposes the databases
+   * beyond this machine, and needs `publishBeyondLoopback`.
    * @default '127.0.0.1'
    */
   readonly publishAddress?: string;
+  /**
+   * Allow a `publishAddress` outside 127.0.0.0/8. Published ports reach the hosts from the
+   * network's gateway, so the cluster-network accounts then accept clients from that address too;
+   * synth warns.
+   * @default false
+   */
+  readonly publishBeyondLoopback?: boolean;
   /**
    * Seconds `terraform apply` waits for a container to report healthy.
    * @default 180
@@ -78,7 +86,18 @@ export class DockerBackend implements IReplicationBackend {
     if (this.props.namePrefix !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,40}$/.test(this.props.namePrefix)) {
       problems.push({ property: 'backend.namePrefix', message: `'${this.props.namePrefix}' is not a valid Docker name prefix (a-z, 0-9, '_', '.', '-')` });
     }
+    problems.push(...this.publishProblems());
     return problems;
+  }
+
+  private publishProblems(): Problem[] {
+    const address = this.props.publishAddress;
+    if (address === undefined) return [];
+    if (!isIpv4(address)) return [{ property: 'backend.publishAddress', message: `'${address}' is not an IPv4 address` }];
+    if (!isLoopback(address) && !this.props.publishBeyondLoopback) {
+      return [{ property: 'backend.publishAddress', message: `${address} publishes every database port beyond this machine; use 127.0.0.1, or set publishBeyondLoopback: true if that is what you want` }];
+    }
+    return [];
   }
 
   public network(plan: TopologyPlan): ClusterNetwork {
@@ -109,6 +128,9 @@ export class DockerBackend implements IReplicationBackend {
     const prefix = this.namePrefix(scope);
     const image = (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope);
     const publishAddress = this.props.publishAddress ?? LOOPBACK;
+    if (!isLoopback(publishAddress)) {
+      Annotations.of(scope).addWarning(`backend.publishAddress: database ports are published on ${publishAddress}, beyond this machine; the cluster-network accounts accept connections through them`);
+    }
     const network = new Network(scope, 'network', {
       name: `${prefix}-net`,
       driver: 'bridge',
@@ -165,4 +187,13 @@ export class DockerBackend implements IReplicationBackend {
       ...secrets,
     ];
   }
+}
+
+function isIpv4(address: string): boolean {
+  const parts = address.split('.');
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+function isLoopback(address: string): boolean {
+  return isIpv4(address) && address.startsWith('127.');
 }

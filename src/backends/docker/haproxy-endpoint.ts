@@ -10,8 +10,8 @@ import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
-  HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_PORT, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck,
-  WRITER_BACKEND, WRITER_CHECK_PATH, WriterHealthCheck,
+  HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_PORT, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck, renderWriterGate,
+  WRITER_BACKEND, WRITER_CHECK_PATH, WRITER_GATE_PATH, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
 import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
@@ -128,6 +128,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const render = (activeMaster: string): string => renderHaproxyConfig(plan, { activeMaster, addresses, healthCheck: props.healthCheck, checkUser: MONITOR_USER });
     const configs = Object.fromEntries(plan.candidates.map((c) => [c, render(c)]));
     const checkScript = renderWriterCheck(MONITOR_USER, props.healthCheck);
+    const gateScript = renderWriterGate();
 
     const variableName = `${cluster.variablePrefix}_active_master`;
     this.activeMasterVariable = new TerraformVariable(this, 'active-master', {
@@ -150,7 +151,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const canonical = plan.hosts.find((h) => plan.candidates.includes(h.name))!.name;
     const revision = new DataResource(this, 'config-revision', {
       input: {
-        config: sha256(configs[canonical] + checkScript),
+        config: sha256(configs[canonical] + checkScript + gateScript),
         monitorPassword: Fn.sha256(cluster.secrets.monitor),
       },
     });
@@ -190,6 +191,7 @@ export class HaproxyWriterEndpoint extends Construct {
         upload: [
           { file: HAPROXY_CONFIG_PATH, content: activeConfig, permissions: '0644' },
           { file: WRITER_CHECK_PATH, content: checkScript, executable: true },
+          { file: WRITER_GATE_PATH, content: gateScript, permissions: '0644' },
           { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: cluster.secrets.monitor, permissions: '0400' },
           ...(keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: keepalived, permissions: '0644' }] : []),
         ],
@@ -232,12 +234,13 @@ export class HaproxyWriterEndpoint extends Construct {
         type: 'local-exec',
         // No secret in this block: Terraform would hide the tool's progress. The tool reads the
         // monitor password from the environment `terraform apply` runs in.
+        // Every argument quoted for the shell; the active master is also validated against the candidates.
         command: [
-          'node', JSON.stringify(cli), 'switchover', '--cluster', cluster.node.id, '--to', active,
+          'node', cli, 'switchover', '--cluster', cluster.node.id, '--to', active,
           '--max-lag', String(settings.maxLagSeconds ?? 5),
           '--catch-up-timeout', String(settings.catchUpTimeoutSeconds ?? 10),
           '--wait-healthy', String(settings.waitHealthySeconds ?? 120),
-        ].join(' '),
+        ].map(shellQuote).join(' '),
         environment: {
           MARIADB_HA_DESCRIPTION: JSON.stringify(cluster.describe()),
           MARIADB_HA_ENDPOINT_CONFIG_B64: Fn.base64encode(activeConfig),
@@ -245,6 +248,11 @@ export class HaproxyWriterEndpoint extends Construct {
       }],
     });
   }
+}
+
+/** One shell word: single-quoted, so nothing in it is expanded. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function sha256(text: string): string {
