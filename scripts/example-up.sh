@@ -18,6 +18,12 @@ for account in root replication monitor operator application; do
 done
 set -a; source "$secrets"; set +a
 
+# cdktf deploy runs `terraform providers lock` when the stack has no lock file, and that command
+# ignores the CLI config's mirrors; `terraform init` writes the lock file from the mirrors first.
+log "synthesizing the example and initializing its stack from the local provider mirrors"
+npx --no-install cdktf synth >/dev/null
+(cd "$PROJECT_ROOT/cdktf.out/stacks/local-ha" && terraform init -input=false -no-color >/dev/null)
+
 log "deploying the example with cdktf deploy"
 npx --no-install cdktf deploy local-ha --auto-approve --outputs-file "$STATE_DIR/example-outputs.json"
 

@@ -5,6 +5,9 @@ export type { IConstruct } from 'constructs';
 export {
   Annotations,
   DataResource,
+  DefaultTokenResolver,
+  StringConcat,
+  Tokenization,
   Fn,
   Lazy,
   TerraformElement,

@@ -49,8 +49,11 @@ export interface ClusterPlacement {
 
 /** A place to run the cluster's hosts. */
 export interface IReplicationBackend {
-  /** Problems with the backend's own settings, reported together with the topology's. */
-  validate(plan: TopologyPlan | undefined): Problem[];
+  /**
+   * Problems with the backend's own settings, reported together with the topology's; `scope` is
+   * the cluster, so clashes with other clusters in its stack are found too.
+   */
+  validate(plan: TopologyPlan | undefined, scope: Construct): Problem[];
   /** Network facts for the renderers. */
   network(plan: TopologyPlan): ClusterNetwork;
   /** Creates the resources for every host under `scope`. */

@@ -1,5 +1,5 @@
 // Secrets enter as references to sensitive Terraform variables, never as plain text in synth output.
-import { Construct, TerraformVariable, Token } from '../cdktf';
+import { Construct, DefaultTokenResolver, StringConcat, TerraformStack, TerraformVariable, Token, Tokenization } from '../cdktf';
 import { Problem } from '../model/problems';
 import { ClusterSecrets } from './backend';
 
@@ -86,4 +86,25 @@ function sensitiveVariable(scope: Construct, name: string, describes: string): T
     errorMessage: `${name} must not be blank and must have at least ${MIN_PASSWORD_LENGTH} characters.`,
   });
   return variable;
+}
+
+/**
+ * Passwords passed as references to Terraform variables that are not sensitive: Terraform would
+ * print them in plans and logs.
+ */
+export function sensitivityProblems(scope: Construct, credentials: ClusterCredentials | undefined): Problem[] {
+  const stack = TerraformStack.of(scope);
+  const variables = new Map(stack.node.findAll().filter((c): c is TerraformVariable => c instanceof TerraformVariable).map((v) => [v.friendlyUniqueId, v]));
+  const problems: Problem[] = [];
+  for (const { prop } of CREDENTIALS) {
+    const value = credentials?.[prop];
+    if (value === undefined || !Token.isUnresolved(value)) continue;
+    const resolved = String(Tokenization.resolve(value, { scope: stack, resolver: new DefaultTokenResolver(new StringConcat()) }));
+    for (const [, name] of resolved.matchAll(/\$\{var\.([A-Za-z0-9_-]+)\}/g)) {
+      if (variables.get(name)?.sensitive !== true) {
+        problems.push({ property: `credentials.${prop}`, message: `refers to the Terraform variable '${name}', which is not sensitive: plans and logs would print the password; declare it with sensitive: true` });
+      }
+    }
+  }
+  return problems;
 }

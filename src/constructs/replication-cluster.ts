@@ -1,14 +1,14 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, Lazy, TerraformOutput } from '../cdktf';
+import { Annotations, Construct, Lazy, TerraformOutput, TerraformStack } from '../cdktf';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
-import { renderServerConfig, ServerTuning } from '../render/server-config';
+import { renderServerConfig, ServerTuning, tuningProblems } from '../render/server-config';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
-import { ClusterCredentials, credentialProblems, resolveCredentials, variablePrefix } from './credentials';
+import { ClusterCredentials, credentialProblems, resolveCredentials, sensitivityProblems, variablePrefix } from './credentials';
 
 export interface MariaDbReplicationClusterProps extends TopologySpec {
   /** Where the hosts run, e.g. `new DockerBackend()`. */
@@ -27,13 +27,10 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
 
 /** One running copy of the writer endpoint (an HAProxy). */
 export interface EndpointInstance {
-  /** Where a tool reaches this instance's client port directly (to pin it). */
+  /** Where a tool reaches this instance's client port directly. */
   readonly clientAddress: string;
   readonly clientPort: number;
-  /** HAProxy runtime API. */
-  readonly runtimeAddress: string;
-  readonly runtimePort: number;
-  /** Container (or instance) running it. */
+  /** Container (or instance) running it; its runtime API is a unix socket inside. */
   readonly backendName: string;
 }
 
@@ -99,7 +96,10 @@ export class MariaDbReplicationCluster extends Construct {
       ...clusterIdProblems(id),
       ...result.problems,
       ...credentialProblems(props.credentials),
-      ...props.backend.validate(result.plan),
+      ...tuningProblems(props.tuning),
+      ...props.backend.validate(result.plan, this),
+      ...variableClashProblems(this, variablePrefix(id)),
+      ...sensitivityProblems(this, props.credentials),
     ]);
     this.plan = result.plan!;
     this.plan.warnings.forEach((w) => Annotations.of(this).addWarning(w));
@@ -181,4 +181,13 @@ function clusterIdProblems(id: string): Problem[] {
   return CLUSTER_ID.test(id)
     ? []
     : [{ property: 'id', message: `'${id}' is not a cluster id: a letter, then up to 39 letters, digits, '-' or '_' (it names containers, variables and command arguments)` }];
+}
+
+/** Two clusters whose ids map to the same variable names (`shop-1`, `shop_1`) would share passwords. */
+function variableClashProblems(cluster: MariaDbReplicationCluster, prefix: string): Problem[] {
+  const other = TerraformStack.of(cluster).node.findAll()
+    .find((c): c is MariaDbReplicationCluster => c instanceof MariaDbReplicationCluster && c !== cluster && c.variablePrefix === prefix);
+  return other
+    ? [{ property: 'id', message: `'${cluster.node.id}' gives the same Terraform variable names (${prefix}_*) as the cluster at '${other.node.path}'; choose ids that differ in more than '-' and '_'` }]
+    : [];
 }

@@ -2,6 +2,7 @@
 // other host may not. No eligible standby is an error, never a silent single point of failure.
 import { ResolvedTopology } from './defaults';
 import { Problem } from './problems';
+import { hostNamesRepeat } from './validation';
 
 /** Why a host may or may not become the active master. */
 export interface CandidateVerdict {
@@ -83,8 +84,19 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
   if (active && activeVerdict && !activeVerdict.eligible) {
     problems.push({ property: 'activeMaster', message: `'${t.activeMaster}' cannot be the active master: ${activeVerdict.reasons.join('; ')}` });
   }
+  // A whitelisted master that is risky is refused loudly, never dropped from the list in silence.
+  if (policy.whitelisted) {
+    policy.candidates.forEach((name, i) => {
+      const verdict = verdicts.find((v) => v.host === name && masterNames.has(name));
+      const risks = verdict?.reasons.filter((r) => r.startsWith('in DR site') || r.startsWith('runs ')) ?? [];
+      if (risks.length > 0) {
+        problems.push({ property: `promotion.candidates[${i}]`, message: `'${name}' is listed as a candidate but ${risks.join('; ')}; add it to promotion.allowRisky to allow it, or remove it` });
+      }
+    });
+  }
   const ordered = policy.candidates.filter((name) => eligible.has(name));
-  if (active && ordered.filter((name) => name !== t.activeMaster).length === 0 && t.masters.length >= 2) {
+  // With repeated host names the verdicts cannot be told apart; that problem is reported on its own.
+  if (active && ordered.filter((name) => name !== t.activeMaster).length === 0 && t.masters.length >= 2 && !hostNamesRepeat(t)) {
     const excluded = verdicts.filter((v) => v.host !== t.activeMaster && !v.eligible).map((v) => `${v.host} (${v.reasons.join('; ')})`);
     problems.push({
       property: 'promotion',

@@ -29,6 +29,9 @@ function warningsFor(t: ResolvedTopology): string[] {
   if (t.layout === MultiMasterLayout.RING && t.masters.length > 2) {
     warnings.push(`masters replicate in a ring of ${t.masters.length}: losing one writer stops replication to every writer after it; MultiMasterLayout.MESH survives any single loss`);
   }
+  if (t.masters.some((m) => m.keyRange !== undefined)) {
+    warnings.push('key ranges are advisory: MariaDB does not enforce them, so the application must draw keys from its writer\'s range (the auto-increment offsets already keep generated keys apart)');
+  }
   return warnings;
 }
 

@@ -26,7 +26,27 @@ export interface KeyRange {
   readonly end: number;
 }
 
-/** Plans equal, adjacent key ranges for every writer in declaration order. */
+/** The type of the primary-key column that key ranges are drawn for; ranges must fit it. */
+export enum KeyColumnType {
+  /** INT, up to 2,147,483,647. */
+  INT = 'int',
+  /** INT UNSIGNED, up to 4,294,967,295. */
+  INT_UNSIGNED = 'int-unsigned',
+  /** BIGINT (signed or not); ranges stay within 2^53 - 1 so every client language holds them exactly. */
+  BIGINT = 'bigint',
+}
+
+/** Largest key each column type holds. */
+export const KEY_COLUMN_MAX: Record<KeyColumnType, number> = {
+  [KeyColumnType.INT]: 2147483647,
+  [KeyColumnType.INT_UNSIGNED]: 4294967295,
+  [KeyColumnType.BIGINT]: Number.MAX_SAFE_INTEGER,
+};
+
+/**
+ * Plans equal, adjacent key ranges for every writer in declaration order. Ranges are advisory:
+ * MariaDB does not enforce them, so the application draws keys from its writer's range.
+ */
 export interface KeyRangePlan {
   /**
    * First key of the first writer's range.
@@ -35,6 +55,11 @@ export interface KeyRangePlan {
   readonly firstKey?: number;
   /** How many keys each writer owns. */
   readonly keysPerWriter: number;
+  /**
+   * The key column's type; every range must fit in it.
+   * @default KeyColumnType.BIGINT
+   */
+  readonly keyColumnType?: KeyColumnType;
 }
 
 /** A master: accepts writes, replicates from the other masters. */

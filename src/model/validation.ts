@@ -1,9 +1,12 @@
 // Topology rules: each rule reports every violation it sees, so one synth lists all problems at once.
 import { ResolvedTopology } from './defaults';
 import { Problem } from './problems';
-import { KeyRange, TopologySpec } from './topology';
+import { KEY_COLUMN_MAX, KeyColumnType, KeyRange, ReplicaRole, TopologySpec } from './topology';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
+/** Names the constructs give their own resources beside the hosts'. */
+const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer'];
+const RESERVED_HOST_NAME = /^writer-\d+$|-data$/;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_SERVER_ID = 4294967295; // server_id and gtid_domain_id are 32-bit unsigned
 const MAX_AUTO_INCREMENT = 65535; // auto_increment_increment/offset upper bound
@@ -59,12 +62,29 @@ const hostNamesAreValidAndUnique: Rule = (t) => {
       property: `${h.path}.name`,
       message: `'${h.name}' is not a valid host name (2-40 of a-z, 0-9 and '-', starting with a letter, not ending with '-')`,
     }));
+  const reserved = hosts
+    .filter((h) => typeof h.name === 'string' && (RESERVED_HOST_NAMES.includes(h.name) || RESERVED_HOST_NAME.test(h.name)))
+    .map((h) => ({
+      property: `${h.path}.name`,
+      message: `'${h.name}' is reserved: the cluster names its own resources ${RESERVED_HOST_NAMES.join(', ')}, writer-<n> and <host>-data`,
+    }));
   const repeated = duplicates(hosts, (h) => h.name, (h, first) => ({
     property: `${h.path}.name`,
     message: `'${h.name}' is already the name of ${first.path}; host names must be unique`,
   }));
-  return [...invalid, ...repeated];
+  return [...invalid, ...reserved, ...repeated];
 };
+
+/** True when two hosts share a name (other rules then cannot tell them apart). */
+export function hostNamesRepeat(t: ResolvedTopology): boolean {
+  const names = allHosts(t).map((h) => h.name);
+  return new Set(names).size !== names.length;
+}
+
+const replicaRolesAreKnown: Rule = (t) =>
+  t.replicas
+    .filter((r) => !Object.values(ReplicaRole).includes(r.role))
+    .map((r) => ({ property: `${replicaPath(r.index)}.role`, message: `'${r.role}' is not a ReplicaRole; use one of: ${Object.values(ReplicaRole).join(', ')}` }));
 
 const activeMasterIsAMaster: Rule = (t) => {
   if (t.masters.length === 0 || t.masters.some((m) => m.name === t.activeMaster)) return [];
@@ -140,6 +160,15 @@ const keyRangesAreDisjoint: Rule = (t, spec) => {
   if (spec.keyRangePlan && !isWholeIn(spec.keyRangePlan.keysPerWriter, 1, Number.MAX_SAFE_INTEGER)) {
     problems.push({ property: 'keyRangePlan.keysPerWriter', message: `${spec.keyRangePlan.keysPerWriter} is not a positive whole number` });
     return problems;
+  }
+  const columnType = spec.keyRangePlan?.keyColumnType ?? KeyColumnType.BIGINT;
+  if (!Object.values(KeyColumnType).includes(columnType)) {
+    problems.push({ property: 'keyRangePlan.keyColumnType', message: `'${columnType}' is not a KeyColumnType; use one of: ${Object.values(KeyColumnType).join(', ')}` });
+  } else if (spec.keyRangePlan) {
+    const last = t.masters.map((m) => m.keyRange?.end ?? 0).reduce((a, b) => Math.max(a, b), 0);
+    if (last > KEY_COLUMN_MAX[columnType]) {
+      problems.push({ property: 'keyRangePlan', message: `the last writer's range ends at ${last}, beyond the largest ${columnType} key ${KEY_COLUMN_MAX[columnType]}; use fewer keysPerWriter or a wider keyColumnType` });
+    }
   }
   const withRange = t.masters.filter((m) => m.keyRange !== undefined);
   if (withRange.length === 0) return problems;
@@ -225,6 +254,7 @@ const semiSyncIsValid: Rule = (t) =>
 export const TOPOLOGY_RULES: Rule[] = [
   needsStandby,
   hostNamesAreValidAndUnique,
+  replicaRolesAreKnown,
   activeMasterIsAMaster,
   serverIdsAreValidAndUnique,
   autoIncrementCoversEveryWriter,

@@ -13,7 +13,8 @@ export const GATE_OPEN_COMMAND = 'writer-gate open';
 /** Longest a new connection waits at a closed gate; then it proceeds, so a lost tool cannot block clients. */
 export const GATE_MAX_HOLD_MS = 10_000;
 export const HAPROXY_SECRETS_DIR = `${HAPROXY_DIR}/secrets`;
-export const HAPROXY_RUNTIME_PORT = 9999;
+/** HAProxy's runtime API: a unix socket only root and HAProxy's own user can open, never a port. */
+export const HAPROXY_RUNTIME_SOCKET = '/run/haproxy/admin.sock';
 export const WRITER_BACKEND = 'writer';
 /** Where the writer check keeps its state: failure counters and fences. */
 export const ENDPOINT_STATE_DIR = '/var/lib/mariadb-ha';
@@ -89,7 +90,12 @@ export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): stri
 global
   log stdout format raw local0 info
   maxconn 4096
-  stats socket ipv4@0.0.0.0:${HAPROXY_RUNTIME_PORT} level admin
+  # HAProxy binds its ports as root, then runs as its own user (so do the checks it starts).
+  user haproxy
+  group haproxy
+  # The runtime API steers the endpoint: a unix socket in the container, not a port on the network.
+  stats socket ${HAPROXY_RUNTIME_SOCKET} mode 600 user haproxy group haproxy level admin
+  stats timeout 2m
   # The writer gate: a switchover holds new connections here while no master may take writes.
   lua-load ${WRITER_GATE_PATH}
   # The health check runs a MariaDB client, so HAProxy must be allowed to start processes.
@@ -145,7 +151,7 @@ export function renderWriterCheck(checkUser: string, healthCheck?: WriterHealthC
 STATE=${ENDPOINT_STATE_DIR}
 name=$HAPROXY_SERVER_NAME
 mkdir -p "$STATE"
-runtime() { echo "$1" | socat -t 1 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT}; }
+runtime() { echo "$1" | socat -t 1 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}; }
 
 # This server was lost as the writer if the endpoint is still pinned to it while HAProxy has taken
 # it out (failed client connections) or its last ${check.fall} checks failed (or were killed for

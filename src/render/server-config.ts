@@ -18,6 +18,14 @@ export interface ServerTuning {
   readonly binlogRetentionDays?: number;
 }
 
+/** Tuning values the server would refuse or misread, each with its property path. */
+export function tuningProblems(tuning: ServerTuning = {}): Array<{ property: string; message: string }> {
+  const checks: Array<[keyof ServerTuning, number, number]> = [['replicaNetTimeoutSeconds', 1, 31536000], ['binlogRetentionDays', 0, 99]];
+  return checks
+    .filter(([name, min, max]) => tuning[name] !== undefined && !(Number.isInteger(tuning[name]) && tuning[name]! >= min && tuning[name]! <= max))
+    .map(([name, min, max]) => ({ property: `tuning.${name}`, message: `${tuning[name]} is not a whole number in ${min}..${max}` }));
+}
+
 /** Masters both wait for and give acknowledgements; replicas never count as an acknowledgement. */
 function semiSyncSettings(timeoutMs: number): Array<[string, string | number, string?]> {
   return [

@@ -1,7 +1,8 @@
-// HAProxy's runtime API over TCP: one command per connection, the answer read until HAProxy closes.
-import { connect as tcpConnect } from 'net';
-import { GATE_CLOSE_COMMAND, GATE_OPEN_COMMAND } from '../render/haproxy-config';
-import { Endpoint } from './mariadb-client';
+// HAProxy's runtime API, through its unix socket inside the endpoint container.
+import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
+import { GATE_CLOSE_COMMAND, GATE_OPEN_COMMAND, HAPROXY_RUNTIME_SOCKET } from '../render/haproxy-config';
+
+const PROMPT = '\n> ';
 
 export interface ServerState {
   readonly name: string;
@@ -13,18 +14,86 @@ export interface ServerState {
   readonly backup: boolean;
 }
 
+/**
+ * HAProxy's runtime API, reached only through its unix socket inside the endpoint container (by
+ * `docker exec`, so only who may run containers may steer it). One interactive session per
+ * container, kept open and reused, so the switchover's few commands cost milliseconds, not an exec each.
+ */
 export class HaproxyRuntime {
-  constructor(private readonly endpoint: Endpoint, private readonly timeoutMs = 3000) {}
+  private static readonly sessions = new Map<string, HaproxyRuntime>();
+
+  /** The runtime API of the endpoint running in `container`. */
+  public static of(container: string): HaproxyRuntime {
+    let runtime = HaproxyRuntime.sessions.get(container);
+    if (!runtime) HaproxyRuntime.sessions.set(container, (runtime = new HaproxyRuntime(container)));
+    return runtime;
+  }
+
+  private child?: ChildProcessWithoutNullStreams;
+  private buffer = '';
+  private waiting?: { resolve: (answer: string) => void; reject: (error: Error) => void };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly container: string, private readonly timeoutMs = 5000) {}
 
   public command(line: string): Promise<string> {
+    const next = this.queue.then(() => this.exchange(line));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private session(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn('docker', ['exec', '-i', this.container, 'socat', '-', `UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}`]);
+    // The session never keeps the process alive; a pending command's timer does.
+    child.unref();
+    [child.stdin, child.stdout, child.stderr].forEach((s: any) => s.unref?.());
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      this.buffer += d;
+      // In prompt mode every answer ends with a newline and the prompt.
+      if (this.waiting && this.buffer.endsWith(PROMPT)) {
+        const answer = this.buffer.slice(0, -PROMPT.length);
+        this.buffer = '';
+        const waiting = this.waiting;
+        this.waiting = undefined;
+        waiting.resolve(answer);
+      }
+    });
+    const lost = (why: string) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.waiting?.reject(new Error(`HAProxy runtime API in ${this.container}: ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
+      this.waiting = undefined;
+    };
+    child.on('error', (e) => lost(e.message));
+    child.stdin.on('error', (e) => lost(e.message));
+    child.on('close', (code) => lost(`session ended (${code})`));
+    this.child = child;
+    this.buffer = '';
+    return child;
+  }
+
+  private async exchange(line: string): Promise<string> {
+    const fresh = !this.child;
+    const child = this.session();
+    if (fresh) await this.send(child, 'prompt');
+    return this.send(child, line);
+  }
+
+  private send(child: ChildProcessWithoutNullStreams, line: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const socket = tcpConnect({ host: this.endpoint.host, port: this.endpoint.port });
-      let answer = '';
-      const timer = setTimeout(() => { socket.destroy(); reject(new Error(`HAProxy runtime API did not answer '${line}' within ${this.timeoutMs} ms`)); }, this.timeoutMs);
-      socket.on('connect', () => socket.write(`${line}\n`));
-      socket.on('data', (d) => { answer += d; });
-      socket.on('error', (e) => { clearTimeout(timer); reject(new Error(`HAProxy runtime API at ${this.endpoint.host}:${this.endpoint.port}: ${e.message}`)); });
-      socket.on('close', () => { clearTimeout(timer); resolve(answer); });
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        child.kill();
+        reject(new Error(`HAProxy runtime API in ${this.container} did not answer '${line}' within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiting = {
+        resolve: (answer) => { clearTimeout(timer); resolve(answer); },
+        reject: (error) => { clearTimeout(timer); reject(error); },
+      };
+      child.stdin.write(`${line}\n`);
     });
   }
 

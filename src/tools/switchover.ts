@@ -89,7 +89,7 @@ function requireEndpoint(description: ClusterDescription): EndpointDescription {
 }
 
 function runtimeOf(instance: EndpointInstance): HaproxyRuntime {
-  return new HaproxyRuntime({ host: instance.runtimeAddress, port: instance.runtimePort });
+  return HaproxyRuntime.of(instance.backendName);
 }
 
 /** An instance's servers, and the master its stick entry pins if that master is up. */
@@ -243,7 +243,7 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
 export async function switchover(options: SwitchoverOptions): Promise<SwitchoverResult> {
   const { description, target, monitor, progress } = options;
   const endpoint = requireEndpoint(description);
-  const steps = new Steps(6, progress);
+  const steps = new Steps(7, progress);
   const persist = async () => {
     if (options.persistConfig) for (const i of endpoint.instances) await persistEndpointConfig(endpoint, i, options.persistConfig);
   };

@@ -17,11 +17,15 @@ describe('HaproxyWriterEndpoint', () => {
   const haproxy = Object.values(json.resource.docker_container).find((c: any) => c.name === 'shop-writer') as any;
   const switchover = Object.entries(json.resource.terraform_data).find(([k]) => k.includes('switchover'))![1] as any;
 
-  test('HAProxy publishes the endpoint and its runtime API on 127.0.0.1 only', () => {
+  test('HAProxy publishes the client port on 127.0.0.1 only; its runtime API is a unix socket, not a port', () => {
     expect(text).toHaveResourceWithProperties(Container, {
       name: 'shop-writer',
-      ports: [{ internal: 3306, external: 23300, ip: '127.0.0.1', protocol: 'tcp' }, { internal: 9999, external: 23301, ip: '127.0.0.1', protocol: 'tcp' }],
+      ports: [{ internal: 3306, external: 23300, ip: '127.0.0.1', protocol: 'tcp' }],
     });
+    const config = (Object.values(json.locals)[0] as any)['db-a'];
+    expect(config).toContain('stats socket /run/haproxy/admin.sock mode 600 user haproxy group haproxy level admin');
+    expect(config).not.toMatch(/stats socket .*(ipv4@|:\d+ )/);
+    expect(config).toMatch(/\n {2}user haproxy\n {2}group haproxy\n/);
   });
 
   test('the active master is a validated variable defaulting to the declared one', () => {
@@ -44,7 +48,7 @@ describe('HaproxyWriterEndpoint', () => {
     expect(JSON.stringify(exec)).not.toMatch(/password/i);
     expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toEqual({
       address: '127.0.0.1', port: 23300, backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',
-      instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, runtimeAddress: '127.0.0.1', runtimePort: 23301, backendName: 'shop-writer' }],
+      instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, backendName: 'shop-writer' }],
     });
   });
 
@@ -65,11 +69,11 @@ describe('HaproxyWriterEndpoint with a virtual IP', () => {
 
   test('two instances, each with HAProxy and keepalived, sharing the network\'s .4 address', () => {
     expect(containers.map((c) => [c.name, c.networks_advanced[0].ipv4_address, c.ports.map((p: any) => p.external)])).toEqual([
-      ['shop-writer-1', '10.213.0.5', [23300, 23301]],
-      ['shop-writer-2', '10.213.0.6', [23302, 23303]],
+      ['shop-writer-1', '10.213.0.5', [23300]],
+      ['shop-writer-2', '10.213.0.6', [23301]],
     ]);
     for (const c of containers) {
-      expect(c.command.join(' ')).toMatch(/keepalived --dont-fork .* & exec haproxy -W -db/);
+      expect(c.command.join(' ')).toMatch(/keepalived --dont-fork .* & mkdir .* && exec haproxy -W -db/);
       expect(c.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
     }
     const keepalived = containers[1].upload.find((u: any) => u.file === '/etc/keepalived/mariadb-ha.conf').content;

@@ -10,6 +10,7 @@ import { counterAudit, missingTokens, tableDigests, waitForConvergence, waitForH
 import { acked, DRILL_TABLE, drillLoad, killUnderLoad, lostAcknowledged } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs } from '../support/live-stack';
+import { PROJECT_MARIADB_IMAGE as MARIADB_IMAGE } from '../../src/backends/docker/image';
 
 const PREFIX = 'eplive';
 const TABLE = DRILL_TABLE;
@@ -45,6 +46,23 @@ describe('writer endpoint on local Docker', () => {
     expect(await endpointServing(description, monitor)).toBe('db-a');
     const plan = await run('terraform', ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { cwd: live.dir, env: live.environment, timeoutMs: 120_000 });
     expect({ code: plan.code, stdout: plan.stdout.slice(-500) }).toMatchObject({ code: 0 });
+  });
+
+  test('nothing on the network can steer the endpoint: its only port is MariaDB\'s, its runtime API a root/haproxy-only socket', async () => {
+    const writer = `${PREFIX}-writer`;
+    const listening = await run('docker', ['exec', writer, 'ss', '-Htln'], { timeoutMs: 20_000 });
+    // Docker's embedded DNS listens on 127.0.0.11 in every container; nothing else may but MariaDB's port.
+    const sockets = listening.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[3]).filter((a) => !a.startsWith('127.0.0.11:'));
+    expect([...new Set(sockets.map((a) => a.split(':').pop()))]).toEqual(['3306']);
+    // From another container on the cluster network: the old admin port and HAProxy's usual ones refuse.
+    const address = endpoint.host;
+    const probe = await run('docker', ['run', '--rm', '--network', `${PREFIX}-net`, '--entrypoint', 'sh', MARIADB_IMAGE, '-c',
+      `for p in 9999 1936 8404 9000; do echo 'show info' | timeout 3 socat -t 1 - TCP:${address}:$p 2>&1 | grep -q 'Connection refused' && echo "$p refused"; done`], { timeoutMs: 60_000 });
+    expect(probe.stdout.trim().split('\n')).toEqual(['9999 refused', '1936 refused', '8404 refused', '9000 refused']);
+    // Inside the endpoint container, an unprivileged user cannot open the socket either.
+    const asNobody = await run('docker', ['exec', '-u', 'nobody', writer, 'sh', '-c', "echo 'disable server writer/db-a' | socat -t 1 - UNIX-CONNECT:/run/haproxy/admin.sock"], { timeoutMs: 20_000 });
+    expect(asNobody.stderr).toMatch(/Permission denied/);
+    expect(await endpointServing(description, monitor)).toBe('db-a');
   });
 
   test('switching by variable plans only the endpoint switch: nothing is destroyed or restarted', async () => {

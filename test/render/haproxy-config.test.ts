@@ -25,7 +25,7 @@ describe('renderHaproxyConfig', () => {
     expect(cfg).toContain('stick on int(1)');
     expect(cfg).toMatch(/default-server inter 300ms .* fall 3 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 2 on-error mark-down/);
     expect(cfg).toContain('external-check command /etc/haproxy/mariadb-ha/writer-check.sh');
-    expect(cfg).toMatch(/stats socket ipv4@0\.0\.0\.0:9999 level admin/);
+    expect(cfg).toContain('stats socket /run/haproxy/admin.sock mode 600 user haproxy group haproxy level admin');
   });
 });
 

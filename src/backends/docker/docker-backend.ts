@@ -2,14 +2,14 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Annotations, Construct } from '../../cdktf';
+import { Annotations, Construct, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { TopologyPlan } from '../../model/plan';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
-import { accountHostFor, addressAt, Ipv4Subnet, parseSubnet } from './subnet';
+import { accountHostFor, addressAt, Ipv4Subnet, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
 import { requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
@@ -19,6 +19,9 @@ export const LOOPBACK = '127.0.0.1';
 export const VIRTUAL_IP_OFFSET = 4;
 export const ENDPOINT_OFFSET = 5;
 export const FIRST_HOST_OFFSET = 10;
+
+/** What each stack's Docker clusters occupy, so a second cluster cannot collide with a first. */
+const PLACED = new WeakMap<IConstruct, Array<{ path: string; subnet: Ipv4Subnet; ports: [number, number]; prefix: string }>>();
 
 export interface DockerBackendProps {
   /**
@@ -66,13 +69,19 @@ export class DockerBackend implements IReplicationBackend {
   /** The Docker network the cluster's hosts are on (set by place()). */
   public networkName?: string;
   private readonly subnet?: Ipv4Subnet;
+  /** Path of the cluster this backend placed; a backend serves one cluster. */
+  private placedFor?: string;
 
   constructor(private readonly props: DockerBackendProps = {}) {
     this.subnet = parseSubnet(props.subnet ?? DEFAULT_SUBNET);
   }
 
-  public validate(plan: TopologyPlan | undefined): Problem[] {
+  public validate(plan: TopologyPlan | undefined, scope: Construct): Problem[] {
     const problems: Problem[] = [];
+    if (this.placedFor !== undefined) {
+      problems.push({ property: 'backend', message: `this DockerBackend already places the cluster at '${this.placedFor}'; give each cluster its own DockerBackend` });
+    }
+    problems.push(...this.clashProblems(plan, scope));
     if (!this.subnet) {
       problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
     } else if (plan && FIRST_HOST_OFFSET + plan.hosts.length >= this.subnet.size - 1) {
@@ -88,6 +97,25 @@ export class DockerBackend implements IReplicationBackend {
     }
     problems.push(...this.publishProblems());
     return problems;
+  }
+
+  /** Another cluster of the same stack on an overlapping network, host ports or Docker names. */
+  private clashProblems(plan: TopologyPlan | undefined, scope: Construct): Problem[] {
+    const others = PLACED.get(TerraformStack.of(scope)) ?? [];
+    const ports = this.portRange(plan);
+    const prefix = this.namePrefix(scope);
+    return others.flatMap((o) => [
+      ...(this.subnet && subnetsOverlap(this.subnet, o.subnet)
+        ? [{ property: 'backend.subnet', message: `${this.subnet.network}/${this.subnet.prefixLength} overlaps the network of the cluster at '${o.path}'; give each cluster its own subnet` }] : []),
+      ...(ports[0] <= o.ports[1] && o.ports[0] <= ports[1]
+        ? [{ property: 'backend.hostPortBase', message: `host ports ${ports[0]}..${ports[1]} overlap ${o.ports[0]}..${o.ports[1]} of the cluster at '${o.path}'` }] : []),
+      ...(prefix === o.prefix
+        ? [{ property: 'backend.namePrefix', message: `'${prefix}' already names the Docker objects of the cluster at '${o.path}'; set a different namePrefix` }] : []),
+    ]);
+  }
+
+  private portRange(plan: TopologyPlan | undefined): [number, number] {
+    return [this.hostPortBase, this.hostPortBase + (plan?.hosts.length ?? 1) - 1];
   }
 
   private publishProblems(): Problem[] {
@@ -113,6 +141,11 @@ export class DockerBackend implements IReplicationBackend {
     return this.subnet!.prefixLength;
   }
 
+  /** True when `address` lies in the cluster's network. */
+  public contains(address: string): boolean {
+    return this.subnet !== undefined && subnetContains(this.subnet, address);
+  }
+
   /** The address of the subnet position `offset` (see the address plan above). */
   public addressAt(offset: number): string {
     return addressAt(this.subnet!, offset);
@@ -127,6 +160,9 @@ export class DockerBackend implements IReplicationBackend {
     requireDockerProvider(scope);
     const prefix = this.namePrefix(scope);
     const image = (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope);
+    this.placedFor = scope.node.path;
+    const stack = TerraformStack.of(scope);
+    PLACED.set(stack, [...(PLACED.get(stack) ?? []), { path: scope.node.path, subnet: this.subnet!, ports: this.portRange(placement.plan), prefix }]);
     const publishAddress = this.props.publishAddress ?? LOOPBACK;
     if (!isLoopback(publishAddress)) {
       Annotations.of(scope).addWarning(`backend.publishAddress: database ports are published on ${publishAddress}, beyond this machine; the cluster-network accounts accept connections through them`);

@@ -4,13 +4,13 @@
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { createHash } from 'crypto';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { Construct, DataResource, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
 import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
-  HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_PORT, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck, renderWriterGate,
+  ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck,
   WRITER_BACKEND, WRITER_CHECK_PATH, WRITER_GATE_PATH, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
@@ -70,11 +70,6 @@ export interface HaproxyWriterEndpointProps {
    */
   readonly hostPort?: number;
   /**
-   * Host port of HAProxy's runtime API (published on 127.0.0.1), used by `mariadb-ha`.
-   * @default - hostPort + 1
-   */
-  readonly runtimeHostPort?: number;
-  /**
    * HAProxy image; it needs the `mariadb` client for the writer health check.
    * @default PROJECT_HAPROXY_IMAGE
    */
@@ -92,7 +87,7 @@ export interface HaproxyWriterEndpointProps {
   /**
    * Run two endpoint instances sharing a keepalived virtual IP on the cluster's network (clients
    * on that network, or on the Docker host, connect to it on port 3306). Each instance also
-   * publishes its own ports on 127.0.0.1: instance n uses hostPort + 2(n-1) and the port after.
+   * publishes its own client port on 127.0.0.1: instance n uses hostPort + n - 1.
    * @default - one instance, no virtual IP
    */
   readonly virtualIp?: VirtualIpOptions;
@@ -115,9 +110,13 @@ export class HaproxyWriterEndpoint extends Construct {
       throw new Error(`${this.node.path}: HaproxyWriterEndpoint needs a cluster on a DockerBackend`);
     }
     const hostPort = props.hostPort ?? DEFAULT_ENDPOINT_PORT;
-    const runtimePort = props.runtimeHostPort ?? hostPort + 1;
     const instanceCount = props.virtualIp ? 2 : 1;
-    throwIfProblems(this.node.path, [...portProblems(hostPort, runtimePort, instanceCount), ...virtualIpProblems(props.virtualIp)]);
+    const taken = cluster.connections.map((c) => ({ port: c.port, address: c.networkAddress, host: c.hostName }));
+    throwIfProblems(this.node.path, [
+      ...portProblems(hostPort, instanceCount, taken),
+      ...virtualIpProblems(props.virtualIp, backend, taken),
+      ...healthCheckProblems(props.healthCheck),
+    ]);
     const virtualIp = props.virtualIp ? props.virtualIp.address ?? backend.addressAt(VIRTUAL_IP_OFFSET) : undefined;
     this.address = virtualIp ?? LOOPBACK;
     this.port = virtualIp ? MARIADB_PORT : hostPort;
@@ -160,8 +159,7 @@ export class HaproxyWriterEndpoint extends Construct {
       id: k === 0 ? 'haproxy' : `haproxy-${k + 1}`,
       name: instanceCount === 1 ? `${prefix}-writer` : `${prefix}-writer-${k + 1}`,
       ip: backend.addressAt(ENDPOINT_OFFSET + k),
-      clientPort: hostPort + 2 * k,
-      runtimePort: runtimePort + 2 * k,
+      clientPort: hostPort + k,
     }));
     this.containers = instances.map((instance, k) => {
       const keepalived = virtualIp ? renderKeepalivedConfig({
@@ -173,7 +171,12 @@ export class HaproxyWriterEndpoint extends Construct {
         routerId: props.virtualIp!.routerId ?? 51,
         advertIntervalSeconds: props.virtualIp!.advertIntervalSeconds ?? 0.2,
       }) : undefined;
-      const haproxy = `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`;
+      // HAProxy drops to its own user: give it the socket directory, the checks' state and the check's secret.
+      const haproxy = [
+        `mkdir -p ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR}`,
+        `chown haproxy:haproxy ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR} ${HAPROXY_SECRETS_DIR}/monitor`,
+        `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`,
+      ].join(' && ');
       return new Container(this, instance.id, {
         name: instance.name,
         image: props.image ?? PROJECT_HAPROXY_IMAGE,
@@ -186,17 +189,17 @@ export class HaproxyWriterEndpoint extends Construct {
         networksAdvanced: [{ name: backend.networkName!, aliases: [instance.name], ipv4Address: instance.ip }],
         ports: [
           { internal: MARIADB_PORT, external: instance.clientPort, ip: LOOPBACK, protocol: 'tcp' },
-          { internal: HAPROXY_RUNTIME_PORT, external: instance.runtimePort, ip: LOOPBACK, protocol: 'tcp' },
         ],
         upload: [
           { file: HAPROXY_CONFIG_PATH, content: activeConfig, permissions: '0644' },
-          { file: WRITER_CHECK_PATH, content: checkScript, executable: true },
+          // HAProxy's own user runs the check.
+          { file: WRITER_CHECK_PATH, content: checkScript, permissions: '0755' },
           { file: WRITER_GATE_PATH, content: gateScript, permissions: '0644' },
           { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: cluster.secrets.monitor, permissions: '0400' },
           ...(keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: keepalived, permissions: '0644' }] : []),
         ],
         healthcheck: {
-          test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - TCP:127.0.0.1:${HAPROXY_RUNTIME_PORT} | grep -q '^Name: HAProxy'`],
+          test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET} | grep -q '^Name: HAProxy'`],
           interval: '2s',
           timeout: '3s',
           retries: 3,
@@ -217,7 +220,7 @@ export class HaproxyWriterEndpoint extends Construct {
       backend: WRITER_BACKEND,
       configPath: HAPROXY_CONFIG_PATH,
       instances: instances.map((i) => ({
-        clientAddress: LOOPBACK, clientPort: i.clientPort, runtimeAddress: LOOPBACK, runtimePort: i.runtimePort, backendName: i.name,
+        clientAddress: LOOPBACK, clientPort: i.clientPort, backendName: i.name,
       })),
       virtualIp,
     };
@@ -259,14 +262,22 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function portProblems(port: number, runtimePort: number, instances: number): Problem[] {
-  const last = 2 * (instances - 1);
-  return [['hostPort', port], ['runtimeHostPort', runtimePort]]
-    .filter(([, p]) => !Number.isInteger(p) || (p as number) < 1024 || (p as number) + last > 65535)
-    .map(([name, p]) => ({ property: String(name), message: `${p} leaves ports ${p}..${(p as number) + last} for ${instances} instance(s); they must lie in 1024..65535` }));
+interface TakenBy {
+  readonly port: number;
+  readonly address: string;
+  readonly host: string;
 }
 
-function virtualIpProblems(v: VirtualIpOptions | undefined): Problem[] {
+function portProblems(port: number, instances: number, taken: TakenBy[]): Problem[] {
+  const last = port + instances - 1;
+  if (!Number.isInteger(port) || port < 1024 || last > 65535) {
+    return [{ property: 'hostPort', message: `${port} leaves ports ${port}..${last} for ${instances} instance(s); they must lie in 1024..65535` }];
+  }
+  return taken.filter((t) => t.port >= port && t.port <= last)
+    .map((t) => ({ property: 'hostPort', message: `${port}..${last} includes ${t.port}, the host port of ${t.host}; choose ports the cluster does not publish` }));
+}
+
+function virtualIpProblems(v: VirtualIpOptions | undefined, backend: DockerBackend, taken: TakenBy[]): Problem[] {
   if (!v) return [];
   const problems: Problem[] = [];
   if (v.routerId !== undefined && !(Number.isInteger(v.routerId) && v.routerId >= 1 && v.routerId <= 255)) {
@@ -275,8 +286,32 @@ function virtualIpProblems(v: VirtualIpOptions | undefined): Problem[] {
   if (v.advertIntervalSeconds !== undefined && !(v.advertIntervalSeconds >= 0.01 && v.advertIntervalSeconds <= 40.95)) {
     problems.push({ property: 'virtualIp.advertIntervalSeconds', message: `${v.advertIntervalSeconds} is not in 0.01..40.95 (VRRPv3)` });
   }
-  if (v.address !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(v.address)) {
-    problems.push({ property: 'virtualIp.address', message: `'${v.address}' is not an IPv4 address` });
+  if (v.address !== undefined) {
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v.address) || v.address.split('.').some((o) => Number(o) > 255)) {
+      problems.push({ property: 'virtualIp.address', message: `'${v.address}' is not an IPv4 address` });
+    } else if (!backend.contains(v.address)) {
+      problems.push({ property: 'virtualIp.address', message: `${v.address} is not in the cluster's network; the virtual IP must be on it` });
+    } else {
+      const reserved = [
+        ...taken.map((t) => ({ address: t.address, what: `the address of ${t.host}` })),
+        { address: backend.addressAt(1), what: 'the gateway' },
+        ...[0, 1].map((k) => ({ address: backend.addressAt(ENDPOINT_OFFSET + k), what: `the address of endpoint instance ${k + 1}` })),
+      ];
+      const clash = reserved.find((r) => r.address === v.address);
+      if (clash) problems.push({ property: 'virtualIp.address', message: `${v.address} is ${clash.what}; choose a free address (default: the network's .${VIRTUAL_IP_OFFSET})` });
+    }
+  }
+  return problems;
+}
+
+function healthCheckProblems(check: WriterHealthCheck | undefined): Problem[] {
+  const limits: Array<[keyof WriterHealthCheck, number]> = [['intervalMs', 100], ['timeoutMs', 50], ['fall', 1], ['rise', 1], ['connectionErrorLimit', 1]];
+  const problems: Problem[] = limits
+    .filter(([name, min]) => check?.[name] !== undefined && !(Number.isInteger(check[name]) && check[name]! >= min))
+    .map(([name, min]) => ({ property: `healthCheck.${name}`, message: `${check![name]} is not a whole number of at least ${min}` }));
+  const resolved = resolveHealthCheck(check);
+  if (problems.length === 0 && resolved.timeoutMs >= resolved.intervalMs) {
+    problems.push({ property: 'healthCheck.timeoutMs', message: `${resolved.timeoutMs} ms is not below intervalMs (${resolved.intervalMs} ms); HAProxy kills a check still running at the next interval` });
   }
   return problems;
 }

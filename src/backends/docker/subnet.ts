@@ -48,3 +48,16 @@ export function addressAt(subnet: Ipv4Subnet, offset: number): string {
   if (offset < 1 || offset >= subnet.size - 1) throw new Error(`offset ${offset} is outside ${subnet.network}/${subnet.prefixLength}`);
   return toIp(toNumber(subnet.network)! + offset);
 }
+
+/** True when `ip` is a usable host address of the subnet (not its network or broadcast address). */
+export function subnetContains(subnet: Ipv4Subnet, ip: string): boolean {
+  const n = toNumber(ip);
+  const start = toNumber(subnet.network)!;
+  return n !== undefined && n > start && n < start + subnet.size - 1;
+}
+
+/** True when two subnets share any address. */
+export function subnetsOverlap(a: Ipv4Subnet, b: Ipv4Subnet): boolean {
+  const [sa, sb] = [toNumber(a.network)!, toNumber(b.network)!];
+  return sa < sb + b.size && sb < sa + a.size;
+}
