@@ -1,5 +1,5 @@
 // What an endpoint needs from a cluster; lets backends depend on the contract, not the class.
-import { Construct } from '../cdktf';
+import { Construct, ITerraformDependable } from '../cdktf';
 import { TopologyPlan } from '../model/plan';
 import { ClusterSecrets, HostConnection, IReplicationBackend } from './backend';
 import type { EndpointDescription, ClusterDescription } from './replication-cluster';
@@ -10,6 +10,7 @@ export interface ReplicationClusterLike extends Construct {
   readonly secrets: ClusterSecrets;
   readonly backend: IReplicationBackend;
   readonly variablePrefix: string;
+  readonly passwordRotation: ITerraformDependable;
   attachEndpoint(endpoint: EndpointDescription, activeMaster: string): void;
   describe(): ClusterDescription;
 }

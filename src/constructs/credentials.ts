@@ -67,23 +67,29 @@ export function variablePrefix(id: string): string {
 export function resolveCredentials(scope: Construct, prefix: string, credentials: ClusterCredentials = {}): ClusterSecrets {
   const resolved: Partial<Record<keyof ClusterSecrets, string>> = {};
   for (const { prop, secret, describes } of CREDENTIALS) {
-    resolved[secret] = credentials[prop] ?? sensitiveVariable(scope, `${prefix}_${secret}_password`, describes).stringValue;
+    const maxLength = secret === 'replication' ? MAX_REPLICATION_PASSWORD_LENGTH : undefined;
+    resolved[secret] = credentials[prop] ?? sensitiveVariable(scope, `${prefix}_${secret}_password`, describes, maxLength).stringValue;
   }
   return resolved as ClusterSecrets;
 }
 
-function sensitiveVariable(scope: Construct, name: string, describes: string): TerraformVariable {
+/** Longest password MariaDB stores for a replication connection (ER_CHANGE_MASTER_PASSWORD_LENGTH). */
+export const MAX_REPLICATION_PASSWORD_LENGTH = 32;
+
+function sensitiveVariable(scope: Construct, name: string, describes: string, maxLength?: number): TerraformVariable {
+  const longest = maxLength === undefined ? '' : ` and at most ${maxLength}`;
   const variable = new TerraformVariable(scope, name, {
     type: 'string',
     sensitive: true,
     nullable: false,
-    description: `Password of ${describes} (at least ${MIN_PASSWORD_LENGTH} characters, not blank).`,
+    description: `Password of ${describes} (at least ${MIN_PASSWORD_LENGTH}${longest} characters, not blank, no control characters).`,
   });
   variable.overrideLogicalId(name);
-  // Written as HCL: cdktf's Op helpers render the literals 0 and '' as `undefined`.
+  // Written as HCL: cdktf's Op helpers render the literals 0 and '' as `undefined`. A control
+  // character (a newline) is stored but breaks the replication settings at the next server start.
   variable.addValidation({
-    condition: `\${length(trimspace(var.${name})) > 0 && length(var.${name}) >= ${MIN_PASSWORD_LENGTH}}`,
-    errorMessage: `${name} must not be blank and must have at least ${MIN_PASSWORD_LENGTH} characters.`,
+    condition: `\${length(trimspace(var.${name})) > 0 && length(var.${name}) >= ${MIN_PASSWORD_LENGTH}${maxLength === undefined ? '' : ` && length(var.${name}) <= ${maxLength}`} && !can(regex("[[:cntrl:]]", var.${name}))}`,
+    errorMessage: `${name} must not be blank, must have at least ${MIN_PASSWORD_LENGTH}${longest} characters, and no control characters (newlines, tabs).`,
   });
   return variable;
 }

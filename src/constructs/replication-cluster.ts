@@ -1,5 +1,8 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, Lazy, TerraformOutput, TerraformStack } from '../cdktf';
+import { join } from 'path';
+import { Annotations, Construct, DataResource, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
+import { packageRoot } from '../package-root';
+import { shellQuote } from '../render/shell';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
@@ -58,6 +61,8 @@ export interface ClusterDescription {
   /** Promotion candidates in priority order. */
   readonly candidates: string[];
   readonly databaseName: string;
+  /** MariaDB account host the network accounts are created for, e.g. `10.213.0.0/255.255.255.0`. */
+  readonly accountHost: string;
   readonly semiSync: boolean;
   readonly endpoint?: EndpointDescription;
   readonly hosts: Array<{
@@ -86,6 +91,12 @@ export class MariaDbReplicationCluster extends Construct {
   public readonly backend: IReplicationBackend;
   /** Prefix of the cluster's Terraform variable and output names. */
   public readonly variablePrefix: string;
+  /**
+   * Sets changed passwords on every running host (and the endpoint) before anything uses them;
+   * whatever uses a password depends on it.
+   */
+  public readonly passwordRotation: DataResource;
+  private readonly accountHost: string;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
 
@@ -109,6 +120,7 @@ export class MariaDbReplicationCluster extends Construct {
     this.backend = props.backend;
     this.secrets = resolveCredentials(this, prefix, props.credentials);
     const network = props.backend.network(this.plan);
+    this.accountHost = network.clientNetworkHost;
     const entrypoint = renderEntrypoint();
     const files: HostFiles[] = this.plan.hosts.map((h) => ({
       hostName: h.name,
@@ -120,6 +132,7 @@ export class MariaDbReplicationCluster extends Construct {
       entrypoint,
     }));
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
+    this.passwordRotation = this.rotatePasswordsOnChange();
 
     this.descriptionOutput = new TerraformOutput(this, 'cluster', {
       // Lazy: a writer endpoint attached later adds itself.
@@ -127,6 +140,23 @@ export class MariaDbReplicationCluster extends Construct {
       description: 'Hosts, roles and client addresses of the MariaDB cluster (no secrets).',
     });
     this.descriptionOutput.overrideLogicalId(`${prefix}_cluster`);
+  }
+
+  private rotatePasswordsOnChange(): DataResource {
+    const passwords = Fn.base64encode(Fn.jsonencode(this.secrets));
+    return new DataResource(this, 'password-rotation', {
+      triggersReplace: { passwords: Fn.sha256(passwords) },
+      dependsOn: this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource),
+      provisioners: [{
+        type: 'local-exec',
+        command: ['node', join(packageRoot(), 'bin', 'mariadb-ha.js'), 'rotate-passwords', '--cluster', this.node.id].map(shellQuote).join(' '),
+        // Terraform hides this provisioner's output (its environment is sensitive); the tool prints no secret.
+        environment: {
+          MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) }),
+          MARIADB_HA_PASSWORDS_B64: passwords,
+        },
+      }],
+    });
   }
 
   /** Where clients reach the named host. */
@@ -154,6 +184,7 @@ export class MariaDbReplicationCluster extends Construct {
       writers: this.plan.writers,
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
+      accountHost: this.accountHost,
       semiSync: this.plan.semiSyncTimeoutMs !== undefined,
       endpoint: this.endpointDescription,
       hosts: this.plan.hosts.map((h) => {

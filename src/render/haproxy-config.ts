@@ -167,10 +167,16 @@ fi
 # Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
 echo $((failures + 1)) > "$STATE/$name.failures"
 
-MYSQL_PWD=$(cat ${HAPROXY_SECRETS_DIR}/monitor) || exit 2
-export MYSQL_PWD
-read_only=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
-  --skip-ssl --batch --skip-column-names --execute='SELECT @@global.read_only' 2>/dev/null)
+# During a rotation the next password first, then the current one (only after a refused login).
+# In this order a rotation that promotes the next password to current between two reads is harmless.
+read_only=
+for secret in ${HAPROXY_SECRETS_DIR}/monitor.next ${HAPROXY_SECRETS_DIR}/monitor; do
+  [ -r "$secret" ] || continue
+  MYSQL_PWD=$(cat "$secret"); export MYSQL_PWD
+  read_only=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
+    --skip-ssl --batch --skip-column-names --execute='SELECT @@global.read_only' 2>"$STATE/$name.error") && break
+  grep -q 'ERROR 1045' "$STATE/$name.error" || break
+done
 [ "$read_only" = "0" ] || exit 1
 rm -f "$STATE/$name.failures"
 [ -f "$STATE/$name.fenced" ] || exit 0

@@ -3,6 +3,7 @@ import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin,
 import { collectStatus, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
+import { Passwords, rotatePasswords } from './rotate-passwords';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -10,6 +11,9 @@ commands:
   status       replication health of every host (threads, lag, errors, GTID positions per
                domain, errant transactions, duplicate-key errors) and where the endpoint writes
   verify       write a probe row on the active master and time its arrival on every host
+  rotate-passwords  set the passwords in MARIADB_HA_PASSWORDS_B64 (base64 JSON by account) on every
+               running host and the endpoint, checks never failing on the way (terraform apply
+               runs it when a password variable changes)
   switchover   --to <host>: move writes to another master, one writer at a time (new connections
                wait a few ms, open ones are closed once); refuses (exit 1, nothing changed) when
                replication is broken or the target lags
@@ -100,6 +104,16 @@ async function switchoverCommand(args: ParsedArgs, out: (s: string) => void): Pr
   return EXIT_CODES[result.outcome];
 }
 
+async function rotatePasswordsCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const encoded = process.env.MARIADB_HA_PASSWORDS_B64;
+  if (!encoded) throw new ToolError('rotate-passwords reads the passwords from MARIADB_HA_PASSWORDS_B64 (base64 of a JSON object by account)');
+  const passwords: Passwords = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+  const changed = await rotatePasswords({ description: await loadDescription(ref), passwords, progress: out });
+  out(`done: ${changed.length === 0 ? 'every host already had these passwords' : `${changed.join(', ')} changed on every host`}`);
+  return 0;
+}
+
 async function status(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const ref = clusterRef(args);
   const description = await loadDescription(ref);
@@ -137,6 +151,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'status': return await status(args, out);
       case 'verify': return await verify(args, out);
       case 'switchover': return await switchoverCommand(args, out);
+      case 'rotate-passwords': return await rotatePasswordsCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -12,6 +12,8 @@ export interface ServerState {
   /** Sessions currently open to the server. */
   readonly currentSessions: number;
   readonly backup: boolean;
+  /** Failed health checks since HAProxy started. */
+  readonly checkFailures: number;
 }
 
 /**
@@ -117,6 +119,7 @@ export class HaproxyRuntime {
         status: at(r, 'status'),
         currentSessions: Number(at(r, 'scur')),
         backup: at(r, 'bck') === '1',
+        checkFailures: Number(at(r, 'chkfail') || 0),
       }));
   }
 

@@ -46,6 +46,8 @@ describe('MariaDbReplicationCluster on Docker', () => {
         const variable = json.variable[`shop_${account}_password`];
         expect(variable).toMatchObject({ sensitive: true, type: 'string', nullable: false });
         expect(variable.validation[0].condition).toContain(`length(trimspace(var.shop_${account}_password)) > 0`);
+        expect(variable.validation[0].condition).toContain(`!can(regex("[[:cntrl:]]", var.shop_${account}_password))`);
+        expect(variable.validation[0].condition.includes(`length(var.shop_${account}_password) <= 32`)).toBe(account === 'replication');
         expect(upload(json, 'shop-db-a', `/etc/mysql/ha/secrets/${account}`)).toBe(`\${var.shop_${account}_password}`);
       }
       const sql = upload(json, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
@@ -76,10 +78,22 @@ describe('MariaDbReplicationCluster on Docker', () => {
     });
   });
 
-  test('WHEN only the active master changes THEN no Docker resource changes', () => {
+  test('WHEN only the active master changes THEN no resource changes (provisioners are not part of a plan)', () => {
+    const withoutProvisioners = (resources: any) => JSON.parse(JSON.stringify(resources, (k, v) => (k === 'provisioner' ? undefined : v)));
     const a = synthCluster({ activeMaster: 'db-a' }).json.resource;
     const b = synthCluster({ activeMaster: 'db-b' }).json.resource;
-    expect(b).toEqual(a);
+    expect(withoutProvisioners(b)).toEqual(withoutProvisioners(a));
+  });
+
+  test('WHEN a password changes THEN a rotation sets it on the running hosts, which are not replaced', () => {
+    const { json } = synthCluster();
+    const rotation = Object.entries(json.resource.terraform_data).find(([k]) => k.includes('password-rotation'))![1] as any;
+    expect(rotation.triggers_replace.passwords).toMatch(/^\$\{sha256\(base64encode\(jsonencode\(\{"root" = var\.shop_root_password, /);
+    expect(rotation.provisioner[0]['local-exec'].command).toMatch(/'rotate-passwords' '--cluster' 'shop'$/);
+    for (const container of Object.values(json.resource.docker_container) as any[]) {
+      expect(container.lifecycle.ignore_changes).toEqual(['upload']);
+      expect(container.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.shop_[\w-]+-files_\w+$/)]);
+    }
   });
 
   test('WHEN passwords are given as sensitive variables THEN the JSON refers to them', () => {

@@ -17,6 +17,8 @@ export interface HaDeploymentOptions {
   readonly semiSyncTimeoutMs?: number;
   /** Add the HAProxy writer endpoint (default true). */
   readonly withEndpoint?: boolean;
+  /** The application database (default 'shop'). */
+  readonly databaseName?: string;
   /** Give the endpoint two instances sharing a virtual IP (the network's .4 address). */
   readonly withVirtualIp?: boolean;
 }
@@ -47,7 +49,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         masters: [{ name: 'db-a' }, { name: 'db-b' }],
         activeMaster: 'db-a',
         replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
-        databaseName: 'shop',
+        databaseName: options.databaseName ?? 'shop',
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
         backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
       });
@@ -66,7 +68,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     endpoint: { host: `10.213.${options.subnetOctet}.${options.withVirtualIp ? 4 : 5}`, port: 3306 },
     monitor: { user: MONITOR_USER, password: passwords.monitor },
     operator: { user: OPERATOR_USER, password: passwords.operator },
-    app: { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
+    app: { user: APPLICATION_USER, password: passwords.application, database: options.databaseName ?? 'shop' },
     passwords,
     host: (name) => hosts.find((h) => h.name === name)!,
     withToolPasswords: async (work) => {

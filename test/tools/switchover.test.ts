@@ -4,7 +4,7 @@ import { HostStatus } from '../../src/tools/replication-status';
 import { preflightProblems } from '../../src/tools/switchover';
 
 const description: ClusterDescription = {
-  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], candidates: ['db-a', 'db-b'], databaseName: 'shop', semiSync: false,
+  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,
   hosts: [
     { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'a' },
     { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'b' },

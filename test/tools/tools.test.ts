@@ -33,6 +33,7 @@ const description: ClusterDescription = {
   writers: ['db-a', 'db-b'],
   candidates: ['db-a', 'db-b'],
   databaseName: 'app',
+  accountHost: '10.213.0.0/255.255.255.0',
   semiSync: false,
   hosts: [
     { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a' },

@@ -2,7 +2,8 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { Annotations, Construct, IConstruct, TerraformStack } from '../../cdktf';
+import { createHash } from 'crypto';
+import { Annotations, Construct, DataResource, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { TopologyPlan } from '../../model/plan';
@@ -178,6 +179,11 @@ export class DockerBackend implements IReplicationBackend {
       const port = this.hostPortBase + index;
       const networkAddress = this.addressAt(FIRST_HOST_OFFSET + index);
       const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
+      // A changed password must not restart the server (a rotation sets it live); the files that
+      // shape the server do. The uploaded secrets serve the first bootstrap only.
+      const revision = new DataResource(scope, `${host.name}-files`, {
+        input: { files: sha256(files.serverConfig + files.bootstrapSql + files.entrypoint) },
+      });
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,
         image,
@@ -201,6 +207,8 @@ export class DockerBackend implements IReplicationBackend {
         // InnoDB gets time for a clean shutdown before Docker kills the server.
         stopTimeout: 60,
         destroyGraceSeconds: 60,
+        // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${DataResource.tfResourceType}.${revision.friendlyUniqueId}`] },
       });
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
@@ -232,4 +240,8 @@ function isIpv4(address: string): boolean {
 
 function isLoopback(address: string): boolean {
   return isIpv4(address) && address.startsWith('127.');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

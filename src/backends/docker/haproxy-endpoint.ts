@@ -17,6 +17,7 @@ import { MARIADB_PORT } from '../../render/server-config';
 import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
 import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { packageRoot } from '../../package-root';
+import { shellQuote } from '../../render/shell';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, VIRTUAL_IP_OFFSET } from './docker-backend';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
@@ -150,8 +151,8 @@ export class HaproxyWriterEndpoint extends Construct {
     const canonical = plan.hosts.find((h) => plan.candidates.includes(h.name))!.name;
     const revision = new DataResource(this, 'config-revision', {
       input: {
+        // Not the monitor password: a rotation updates it inside the running endpoint.
         config: sha256(configs[canonical] + checkScript + gateScript),
-        monitorPassword: Fn.sha256(cluster.secrets.monitor),
       },
     });
 
@@ -232,7 +233,7 @@ export class HaproxyWriterEndpoint extends Construct {
     new DataResource(this, 'switchover', {
       input: { activeMaster: active },
       triggersReplace: { activeMaster: active },
-      dependsOn: [...this.containers, ...hosts],
+      dependsOn: [...this.containers, ...hosts, cluster.passwordRotation],
       provisioners: [{
         type: 'local-exec',
         // No secret in this block: Terraform would hide the tool's progress. The tool reads the
@@ -251,11 +252,6 @@ export class HaproxyWriterEndpoint extends Construct {
       }],
     });
   }
-}
-
-/** One shell word: single-quoted, so nothing in it is expanded. */
-function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 function sha256(text: string): string {

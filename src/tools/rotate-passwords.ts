@@ -1,0 +1,121 @@
+// Password rotation on a running cluster: every host learns a new password before anything uses
+// it, and the endpoint's checks never fail on the way (they try the next password, then the current).
+import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER, SecretName } from '../model/accounts';
+import type { ClusterDescription } from '../constructs/replication-cluster';
+import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
+import { secretVariable, sqlString, withSecret } from '../render/sql';
+import { endpointsOf } from './cluster-ref';
+import { Login, withConnection } from './mariadb-client';
+import { run } from './process';
+import { channelHealthy, readClusterStatus } from './replication-status';
+
+/** The accounts that log in over the network, by the secret that holds their password. */
+const NETWORK_ACCOUNTS: Array<[SecretName, string]> = [
+  [SecretName.REPLICATION, REPLICATION_USER],
+  [SecretName.MONITOR, MONITOR_USER],
+  [SecretName.OPERATOR, OPERATOR_USER],
+  [SecretName.APPLICATION, APPLICATION_USER],
+];
+
+/** Where the endpoint's check finds the monitor password it tries after the current one. */
+export const NEXT_MONITOR_SECRET = `${HAPROXY_SECRETS_DIR}/monitor.next`;
+const MONITOR_SECRET = `${HAPROXY_SECRETS_DIR}/monitor`;
+
+export type Passwords = Partial<Record<SecretName, string>>;
+
+export interface RotationOptions {
+  readonly description: ClusterDescription;
+  /** The passwords the cluster must have, by secret name. */
+  readonly passwords: Passwords;
+  readonly progress: (line: string) => void;
+}
+
+/** Network accounts whose password `passwords` changes: some host refuses a login with it. */
+export async function changedAccounts(description: ClusterDescription, passwords: Passwords): Promise<SecretName[]> {
+  const changed: SecretName[] = [];
+  for (const [secret, user] of NETWORK_ACCOUNTS) {
+    const password = passwords[secret];
+    if (password === undefined) continue;
+    const login: Login = { user, password };
+    const accepted = await Promise.all(endpointsOf(description).map((h) => withConnection(h, login, async () => true).catch(() => false)));
+    if (accepted.includes(false)) changed.push(secret);
+  }
+  return changed;
+}
+
+async function dockerExec(container: string, command: string[], input: string): Promise<void> {
+  const result = await run('docker', ['exec', '-i', container, ...command], { timeoutMs: 60_000, input });
+  if (result.code !== 0) throw new Error(`${container}: ${command[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+}
+
+/**
+ * The SQL one host runs as root: new passwords for the changed accounts (and root), or the new
+ * replication password on its replication connections. Secrets travel base64-encoded on stdin.
+ */
+function rotationSql(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: boolean): string {
+  const account = (user: string) => `${sqlString(user)}@${sqlString(description.accountHost)}`;
+  const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
+  return [
+    // Per host, like the bootstrap: each host sets its own accounts, nothing replicates.
+    'SET SESSION sql_log_bin = 0;',
+    ...used.map((s) => `SET ${secretVariable(s)} = FROM_BASE64('${Buffer.from(passwords[s]!).toString('base64')}');`),
+    ...(used.includes(SecretName.ROOT)
+      ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
+    ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).map(([s, user]) => withSecret(`ALTER USER ${account(user)} IDENTIFIED BY `, s)),
+    ...(channels ? host.sources.flatMap((source) => [
+      `STOP SLAVE ${sqlString(source)};`,
+      withSecret(`CHANGE MASTER ${sqlString(source)} TO MASTER_PASSWORD=`, SecretName.REPLICATION),
+      `START SLAVE ${sqlString(source)};`,
+    ]) : []),
+    ...used.map((s) => `SET ${secretVariable(s)} = NULL;`),
+    '',
+  ].join('\n');
+}
+
+async function waitForHealthyChannels(description: ClusterDescription, monitor: Login, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await readClusterStatus(endpointsOf(description), monitor);
+    const broken = status.flatMap((s) => s.channels.filter((c) => !channelHealthy(c))
+      .map((c) => `${c.connectionName} -> ${s.name}: IO ${c.ioRunning}, SQL ${c.sqlRunning} ${c.lastIoError}`));
+    if (broken.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`replication after rotation: ${broken.join('; ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Sets every given password on every host; returns the network accounts that changed. */
+export async function rotatePasswords(options: RotationOptions): Promise<SecretName[]> {
+  const { description, passwords, progress } = options;
+  const changed = await changedAccounts(description, passwords);
+  progress(`password rotation of ${description.cluster}: ${changed.length === 0 ? 'no network account changes' : `new passwords for ${changed.join(', ')}`}${passwords.root !== undefined ? '; root set on every host' : ''}`);
+  const instances = description.endpoint?.instances ?? [];
+  const monitorChanged = changed.includes(SecretName.MONITOR);
+
+  if (monitorChanged) {
+    // The checks accept the next password before any host does, so none of them fails.
+    for (const i of instances) {
+      await dockerExec(i.backendName, ['sh', '-c',
+        `umask 077 && cat > ${NEXT_MONITOR_SECRET}.tmp && chown haproxy:haproxy ${NEXT_MONITOR_SECRET}.tmp && mv ${NEXT_MONITOR_SECRET}.tmp ${NEXT_MONITOR_SECRET}`], passwords.monitor!);
+    }
+  }
+  // Accounts first on every host, then the replication connections, so no reconnect meets a host
+  // that still has the old replication password.
+  for (const host of description.hosts) {
+    await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, changed, false));
+  }
+  if (changed.includes(SecretName.REPLICATION)) {
+    for (const host of description.hosts.filter((h) => h.sources.length > 0)) {
+      await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, [], true));
+    }
+  }
+  if (monitorChanged) {
+    for (const i of instances) await dockerExec(i.backendName, ['mv', NEXT_MONITOR_SECRET, MONITOR_SECRET], '');
+  }
+  const refused = await changedAccounts(description, passwords);
+  if (refused.length > 0) throw new Error(`after rotation, some host still refuses the new password of: ${refused.join(', ')}`);
+  if (changed.includes(SecretName.REPLICATION) && passwords.monitor !== undefined) {
+    await waitForHealthyChannels(description, { user: MONITOR_USER, password: passwords.monitor }, 60_000);
+  }
+  return changed;
+}
