@@ -1,15 +1,17 @@
 // Switchover and failover as clients see them, through the writer endpoint under a bounded load of
 // 4 held connections (reconnect only after an error) and 4 recycled ones (new connection every 20
 // writes), one write each every ~5 ms.
-//  - planned switchover: this library's (no read-only window) against the seed's checklist run in
-//    the same process (old master read-only first, then the endpoint moves);
+//  - planned switchover: this library's (one writer at a time, with a write window it reports)
+//    against the seed's checklist run in the same process (old master read-only first, then the
+//    endpoint moves); beside the insert load, 2 held and 2 new-per-write connections increment one
+//    counter row, and lost updates are counted;
 //  - unplanned failover (docker kill of the active master), asynchronous against semi-sync.
 
-import { summarize, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
+import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
 import { withConnection } from '../src/tools/mariadb-client';
 import { run } from '../src/tools/process';
 import { endpointServing, switchover } from '../src/tools/switchover';
-import { missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';
+import { counterAudit, missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';
 import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged } from '../test/support/failover-drill';
 import { HaDeployment, haDeployment } from '../test/support/ha-deployment';
 import { fmt, median } from './stats';
@@ -18,11 +20,23 @@ const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
 const LOAD_MS = 8_000;
 const EVENT_AT_MS = 3_000;
 
-interface Row { gapMs: number; failed: number; unknown: number; unknownCommitted: number; resumedMs?: number; lost?: number; acked: number }
+interface Row {
+  gapMs: number; failed: number; unknown: number; unknownCommitted: number; resumedMs?: number; lost?: number; acked: number;
+  /** Counter workload: increments committed but missing from the counter (silently lost updates). */
+  lostUpdates?: number;
+  /** Most failed or unknown writes one connection saw. */
+  worstWorker?: number;
+  /** How long the switchover held new connections. */
+  windowMs?: number;
+}
+
+const COUNTER_TABLE = 'increments';
 
 async function prepare(ha: HaDeployment): Promise<any> {
   await ha.live.deploy();
-  await withConnection(ha.endpoint, ha.app, (c) => c.query(trackedWritesTableDdl(DRILL_TABLE)));
+  await withConnection(ha.endpoint, ha.app, async (c) => {
+    for (const ddl of [trackedWritesTableDdl(DRILL_TABLE), ...counterDdl(COUNTER_TABLE)]) await c.query(ddl);
+  });
   await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor);
   return ha.live.output(`${ha.live.dockerPrefix}_cluster`);
 }
@@ -31,6 +45,19 @@ async function resolveUnknown(ha: HaDeployment, records: WriteRecord[]): Promise
   const unknown = records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token);
   await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor, 90_000);
   return unknown.length - (await missingTokens(ha.host('db-b'), ha.app, DRILL_TABLE, unknown)).length;
+}
+
+/** Increments committed but missing from the counter, on the host that took the writes. */
+async function missingIncrements(ha: HaDeployment, host: string): Promise<number> {
+  await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor, 90_000);
+  const [audit] = await counterAudit([ha.host(host)], ha.app, COUNTER_TABLE);
+  return audit.increments - audit.counter;
+}
+
+function worstWorker(records: WriteRecord[]): number {
+  const counts = new Map<string, number>();
+  for (const r of records.filter((x) => x.outcome !== WriteOutcome.OK)) counts.set(r.worker, (counts.get(r.worker) ?? 0) + 1);
+  return Math.max(0, ...counts.values());
 }
 
 function quietSwitchover(ha: HaDeployment, description: any, target: string) {
@@ -44,15 +71,21 @@ async function setReadOnly(ha: HaDeployment, host: string, on: boolean): Promise
 async function plannedRound(ha: HaDeployment, description: any, checklist: boolean): Promise<Row> {
   const from = await endpointServing(description, ha.monitor);
   const to = from === 'db-a' ? 'db-b' : 'db-a';
+  const lostBefore = await missingIncrements(ha, from);
   const loading = drillLoad(ha, LOAD_MS);
+  // The hard workload beside it: held and new connections incrementing one row.
+  const counting = drillLoad(ha, LOAD_MS, { table: COUNTER_TABLE, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 });
   await new Promise((r) => setTimeout(r, EVENT_AT_MS));
   if (checklist) await setReadOnly(ha, from, true); // the seed's step: stop writes on the old master first
   const result = await quietSwitchover(ha, description, to);
   if (result.outcome !== 'done') throw new Error(`switchover ${from} -> ${to}: ${result.message}`);
-  const records = await loading;
+  const [records, counts] = await Promise.all([loading, counting]);
   if (checklist) await setReadOnly(ha, from, false);
-  const s = summarize(records);
-  return { gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: await resolveUnknown(ha, records), acked: s.ok };
+  const s = summarize([...records, ...counts]);
+  return {
+    gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: await resolveUnknown(ha, records), acked: s.ok,
+    lostUpdates: (await missingIncrements(ha, to)) - lostBefore, worstWorker: worstWorker([...records, ...counts]), windowMs: result.windowMs,
+  };
 }
 
 async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
@@ -76,7 +109,8 @@ function report(label: string, rows: Row[]): void {
     return v.length ? `${fmt(median(v), 0)} (max ${fmt(Math.max(...v), 0)})` : '-';
   };
   console.log(`${label.padEnd(34)} gap ms ${stat((r) => r.gapMs).padEnd(16)} failed ${stat((r) => r.failed).padEnd(12)} unknown ${stat((r) => r.unknown).padEnd(10)}`
-    + ` kill->first commit on survivor ms ${stat((r) => r.resumedMs).padEnd(14)} acked lost ${stat((r) => r.lost)}`);
+    + ` kill->first commit on survivor ms ${stat((r) => r.resumedMs).padEnd(14)} acked lost ${stat((r) => r.lost).padEnd(10)}`
+    + ` lost updates ${stat((r) => r.lostUpdates).padEnd(10)} worst connection ${stat((r) => r.worstWorker).padEnd(10)} write window ms ${stat((r) => r.windowMs)}`);
   rows.forEach((r, i) => console.log(`    round ${i + 1}: ${JSON.stringify(r)}`));
 }
 

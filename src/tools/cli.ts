@@ -1,6 +1,6 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
 import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin } from './cluster-ref';
-import { collectStatus, renderStatus } from './status-report';
+import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 import { Passwords, rotatePasswords } from './rotate-passwords';
@@ -24,6 +24,7 @@ options:
   --description <file>  JSON of the cluster's description output, instead of --stack-dir
   --json                machine-readable output
   --wait <seconds>      status: keep checking until healthy or the time is up
+  --max-behind <n>      status: transactions (by GTID) a host may lack of a source and be healthy (default 100)
   --to <host>           switchover: the master to make active
   --max-lag <seconds>   switchover: refuse when the target is further behind (default 5)
   --catch-up-timeout <seconds>  switchover: wait for the target to apply everything (default 10)
@@ -119,10 +120,11 @@ async function status(args: ParsedArgs, out: (s: string) => void): Promise<numbe
   const description = await loadDescription(ref);
   const login = monitorLogin(ref.cluster);
   const deadline = Date.now() + numberOption(args, 'wait', 0) * 1000;
-  let report = await collectStatus(description, login);
+  const maxBehind = numberOption(args, 'max-behind', DEFAULT_MAX_BEHIND);
+  let report = await collectStatus(description, login, maxBehind);
   while (!report.verdict.healthy && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    report = await collectStatus(description, login);
+    report = await collectStatus(description, login, maxBehind);
   }
   out(args.options.has('json') ? JSON.stringify(report, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) : renderStatus(description, report));
   return report.verdict.healthy ? 0 : 1;

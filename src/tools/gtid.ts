@@ -29,3 +29,18 @@ export function hasReached(position: string, target: string): boolean {
   const have = parseGtidPosition(position);
   return [...parseGtidPosition(target).values()].every((t) => (have.get(t.domain)?.seqNo ?? -1n) >= t.seqNo);
 }
+
+/**
+ * Transactions `position` still lacks of `source`: per GTID domain of the source, how far its
+ * sequence number is ahead (one writer per domain numbers its transactions one by one). Unlike
+ * thread state or Seconds_Behind_Master, this sees a replica that is behind while its threads run.
+ */
+export function transactionsBehind(source: string, position: string): bigint {
+  const have = parseGtidPosition(position);
+  let behind = 0n;
+  for (const s of parseGtidPosition(source).values()) {
+    const mine = have.get(s.domain)?.seqNo ?? 0n;
+    if (s.seqNo > mine) behind += s.seqNo - mine;
+  }
+  return behind;
+}

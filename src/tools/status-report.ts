@@ -2,7 +2,7 @@
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions } from './analysis';
 import { endpointsOf } from './cluster-ref';
-import { parseGtidPosition } from './gtid';
+import { parseGtidPosition, transactionsBehind } from './gtid';
 import { ServerState } from './haproxy-runtime';
 import { fencedServers, pinnedWriter } from './switchover';
 import { Login } from './mariadb-client';
@@ -32,8 +32,13 @@ export interface EndpointStatus {
   readonly error?: string;
 }
 
+/** Transactions a replica still lacks of a source: above this, status calls it unhealthy. */
+export const DEFAULT_MAX_BEHIND = 100;
+
 export interface StatusReport {
   readonly hosts: HostStatus[];
+  /** Per host, per replication connection: transactions the host still lacks of that source (by GTID). */
+  readonly behind: { [host: string]: { [source: string]: string } };
   /** Errant transactions per host. */
   readonly errant: { [host: string]: string[] };
   /** Duplicate-key errors per host: channels stopped by one now, and how many the log holds. */
@@ -42,7 +47,23 @@ export interface StatusReport {
   readonly verdict: StatusVerdict;
 }
 
-export function judgeStatus(description: ClusterDescription, status: HostStatus[], endpoint?: EndpointStatus): StatusVerdict {
+/** Per host and source, transactions the host lacks of the source's binary log (unknown when either is unreachable). */
+export function distances(description: ClusterDescription, status: HostStatus[]): StatusReport['behind'] {
+  const byName = new Map(status.map((s) => [s.name, s]));
+  const behind: StatusReport['behind'] = {};
+  for (const host of description.hosts) {
+    const s = byName.get(host.name);
+    behind[host.name] = {};
+    for (const source of host.sources) {
+      const from = byName.get(source);
+      if (s?.reachable && from?.reachable) behind[host.name][source] = String(transactionsBehind(from.gtidBinlogPos ?? '', s.gtidCurrentPos ?? ''));
+    }
+  }
+  return behind;
+}
+
+export function judgeStatus(description: ClusterDescription, status: HostStatus[], endpoint?: EndpointStatus, maxBehind = DEFAULT_MAX_BEHIND): StatusVerdict {
+  const behind = distances(description, status);
   const problems: string[] = [];
   const warnings: string[] = [];
   for (const host of description.hosts) {
@@ -57,6 +78,11 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
       else if (!channelHealthy(channel)) {
         const error = channel.lastSqlError || channel.lastIoError || 'thread not running';
         problems.push(`${host.name} <- ${source}: IO ${channel.ioRunning}, SQL ${channel.sqlRunning}: ${error}`);
+      }
+      const lacking = behind[host.name]?.[source];
+      // Running threads are not enough: a cut link shows IO Yes and lag 0 until the timeout.
+      if (lacking !== undefined && BigInt(lacking) > BigInt(maxBehind)) {
+        problems.push(`${host.name} <- ${source}: ${lacking} transactions behind (by GTID; more than ${maxBehind})`);
       }
     }
     const errant = errantTransactions(description, s);
@@ -91,7 +117,7 @@ async function readEndpoint(description: ClusterDescription): Promise<EndpointSt
   return { serving: answers.length === 1 ? answers[0] : undefined, instances, fenced, error };
 }
 
-export async function collectStatus(description: ClusterDescription, login: Login): Promise<StatusReport> {
+export async function collectStatus(description: ClusterDescription, login: Login, maxBehind = DEFAULT_MAX_BEHIND): Promise<StatusReport> {
   const [hosts, endpoint] = await Promise.all([readClusterStatus(endpointsOf(description), login), readEndpoint(description)]);
   const errant: StatusReport['errant'] = {};
   const duplicateKeys: StatusReport['duplicateKeys'] = {};
@@ -100,7 +126,7 @@ export async function collectStatus(description: ClusterDescription, login: Logi
     errant[h.name] = h.reachable ? errantTransactions(description, h) : [];
     duplicateKeys[h.name] = { stoppedChannels: duplicateKeyChannels(h), logged: await duplicateKeyErrorsLogged(backendName) };
   }));
-  return { hosts, errant, duplicateKeys, endpoint, verdict: judgeStatus(description, hosts, endpoint) };
+  return { hosts, behind: distances(description, hosts), errant, duplicateKeys, endpoint, verdict: judgeStatus(description, hosts, endpoint, maxBehind) };
 }
 
 function table(rows: string[][]): string {
@@ -115,7 +141,7 @@ function perDomain(position?: string): string {
 }
 
 export function renderStatus(description: ClusterDescription, report: StatusReport): string {
-  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'LAST_ERROR', 'ERRANT', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
+  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'BEHIND', 'LAST_ERROR', 'ERRANT', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
   for (const host of description.hosts) {
     const s = report.hosts.find((x) => x.name === host.name);
     const writes = report.endpoint?.serving === host.name ? ' <- writes' : '';
@@ -123,7 +149,7 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
     const dup = report.duplicateKeys[host.name];
     const dupText = `${dup?.stoppedChannels.length ?? 0}/${dup?.logged ?? '?'}`;
     if (!s?.reachable) {
-      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 50), '-', dupText, '-']);
+      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 50), '-', dupText, '-']);
       continue;
     }
     const channels = s.channels.length > 0 ? s.channels : [undefined];
@@ -136,6 +162,7 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
       c?.ioRunning ?? '-',
       c?.sqlRunning ?? '-',
       c ? String(c.secondsBehind ?? 'NULL') : '-',
+      c ? report.behind[host.name]?.[c.connectionName] ?? '?' : '-',
       c ? (c.lastSqlError || c.lastIoError || '-').slice(0, 50) : '-',
       i === 0 ? String(report.errant[host.name]?.length ?? 0) : '',
       i === 0 ? dupText : '',
@@ -145,6 +172,7 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
   const lines = [
     `cluster ${description.cluster}: ${description.hosts.length} hosts, declared active master ${description.activeMaster}, database ${description.databaseName}${description.semiSync ? ', semi-sync between masters' : ''}`,
     table(rows),
+    'LAG: Seconds_Behind_Master; BEHIND: transactions the host lacks of that source, by GTID',
     'DUP_KEYS: replication connections stopped by a duplicate key now / duplicate-key errors in the server log',
   ];
   if (report.endpoint) {
@@ -156,6 +184,6 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
   }
   const v = report.verdict;
   lines.push(...v.warnings.map((w) => `warning: ${w}`));
-  lines.push(v.healthy ? 'healthy: every replication connection is running without errors' : `UNHEALTHY:\n${v.problems.map((p) => `  - ${p}`).join('\n')}`);
+  lines.push(v.healthy ? 'healthy: every replication connection is running without errors and caught up' : `UNHEALTHY:\n${v.problems.map((p) => `  - ${p}`).join('\n')}`);
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
-import { formatGtidPosition, hasReached, parseGtidPosition } from '../../src/tools/gtid';
+import { formatGtidPosition, hasReached, parseGtidPosition, transactionsBehind } from '../../src/tools/gtid';
 import { parseArgs, main } from '../../src/tools/cli';
-import { judgeStatus, renderStatus } from '../../src/tools/status-report';
+import { distances, judgeStatus, renderStatus } from '../../src/tools/status-report';
 import { HostStatus } from '../../src/tools/replication-status';
 import { ClusterDescription } from '../../src/constructs/replication-cluster';
 import { HostKind } from '../../src/model';
@@ -59,9 +59,24 @@ describe('status verdict', () => {
     expect(verdict.healthy).toBe(false);
     expect(verdict.problems).toEqual(["db-b <- db-a: IO Yes, SQL No: Duplicate entry '7' for key 'PRIMARY'"]);
     const hosts = [host('db-a', [channel('db-b')]), host('db-b', [broken])];
-    const report = { hosts, errant: {}, duplicateKeys: { 'db-b': { stoppedChannels: ['db-a: dup'], logged: 3 } }, verdict };
+    const report = { hosts, behind: {}, errant: {}, duplicateKeys: { 'db-b': { stoppedChannels: ['db-a: dup'], logged: 3 } }, verdict };
     expect(renderStatus(description, report)).toMatch(/UNHEALTHY:\n {2}- db-b <- db-a/);
     expect(renderStatus(description, report)).toMatch(/db-b +master .* 1\/3 /);
+  });
+
+  test('running threads with lag 0 are not healthy when the host lacks transactions of its source (a cut link)', () => {
+    const ahead = { ...host('db-a', [channel('db-b')]), gtidBinlogPos: '1-1-11569,2-2-40', gtidCurrentPos: '1-1-11569,2-2-40' };
+    const behindBy = (n: number) => ({ ...host('db-b', [channel('db-a')]), gtidBinlogPos: `1-1-${11569 - n},2-2-40`, gtidCurrentPos: `1-1-${11569 - n},2-2-40` });
+    expect(distances(description, [ahead, behindBy(11564)])).toEqual({ 'db-a': { 'db-b': '0' }, 'db-b': { 'db-a': '11564' } });
+    expect(judgeStatus(description, [ahead, behindBy(11564)]).problems).toEqual(['db-b <- db-a: 11564 transactions behind (by GTID; more than 100)']);
+    expect(judgeStatus(description, [ahead, behindBy(100)]).healthy).toBe(true);
+    expect(judgeStatus(description, [ahead, behindBy(100)], undefined, 10).healthy).toBe(false);
+  });
+
+  test('transactions behind count per domain, and only what the source has', () => {
+    expect(transactionsBehind('1-1-100,2-2-50', '1-1-90,2-2-50')).toBe(10n);
+    expect(transactionsBehind('1-1-100,2-2-50', '2-2-60')).toBe(100n);
+    expect(transactionsBehind('', '1-1-5')).toBe(0n);
   });
 
   test('an unreachable host and a missing connection are problems', () => {
