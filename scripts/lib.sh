@@ -8,6 +8,8 @@ STATE_DIR="${MARIADB_HA_STATE_DIR:-$PROJECT_ROOT/.local}"
 mkdir -p "$CACHE_DIR" "$STATE_DIR"
 # The state dir holds generated passwords and Terraform state (secrets in plain text): owner only.
 chmod 700 "$STATE_DIR"
+# Provisioners in the synthesized stack run this checkout's CLI (installed, the package is found by name).
+export MARIADB_HA_CLI="$PROJECT_ROOT/bin/mariadb-ha.js"
 
 log() { printf '[%s] %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '[%s] ERROR: %s\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }

@@ -1,8 +1,6 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { join } from 'path';
 import { Annotations, Construct, DataResource, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
-import { packageRoot } from '../package-root';
-import { shellQuote } from '../render/shell';
+import { toolCommand } from './tool-command';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
@@ -149,7 +147,7 @@ export class MariaDbReplicationCluster extends Construct {
       dependsOn: this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource),
       provisioners: [{
         type: 'local-exec',
-        command: ['node', join(packageRoot(), 'bin', 'mariadb-ha.js'), 'rotate-passwords', '--cluster', this.node.id].map(shellQuote).join(' '),
+        command: toolCommand(['rotate-passwords', '--cluster', this.node.id]),
         // Terraform hides this provisioner's output (its environment is sensitive); the tool prints no secret.
         environment: {
           MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) }),

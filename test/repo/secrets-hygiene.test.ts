@@ -20,11 +20,13 @@ describe('secrets stay out of git and out of the package', () => {
     expect(ignored).toEqual(candidates);
   });
 
-  test('npm pack would ship no state file and nothing from .local', () => {
+  test('npm pack would ship no state file, nothing from .local, and nothing but the package itself', () => {
     const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' }));
     const files: string[] = pack.files.map((f: { path: string }) => f.path);
     expect(files.length).toBeGreaterThan(0);
     expect(files.filter((f) => STATE_FILE.test(f) || f.startsWith('.local/'))).toEqual([]);
+    // Only what users need: the compiled library, the CLI, the README and the manifest.
+    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/mariadb-ha\.js|README\.md|package\.json)$/.test(f))).toEqual([]);
   });
 
   test('the example keeps its state in the owner-only state directory', () => {

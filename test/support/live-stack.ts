@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
+import { CLI_OVERRIDE_ENV } from '../../src/constructs/tool-command';
 import { run, runChecked, RunResult } from '../../src/tools/process';
 
 const TERRAFORM_TIMEOUT_MS = 5 * 60_000;
@@ -42,6 +43,8 @@ export class LiveStack {
       ...process.env,
       ...Object.fromEntries(Object.entries(options.variables).map(([k, v]) => [`TF_VAR_${k}`, v])),
       TF_IN_AUTOMATION: '1',
+      // Provisioners run this checkout's CLI; an installed package is found by name instead.
+      [CLI_OVERRIDE_ENV]: join(__dirname, '..', '..', 'bin', 'mariadb-ha.js'),
     };
   }
 

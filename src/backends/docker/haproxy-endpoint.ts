@@ -4,7 +4,7 @@
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { createHash } from 'crypto';
-import { dirname, join } from 'path';
+import { dirname } from 'path';
 import { Construct, DataResource, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
 import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
@@ -16,8 +16,7 @@ import {
 import { MARIADB_PORT } from '../../render/server-config';
 import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
 import type { EndpointDescription } from '../../constructs/replication-cluster';
-import { packageRoot } from '../../package-root';
-import { shellQuote } from '../../render/shell';
+import { toolCommand } from '../../constructs/tool-command';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, VIRTUAL_IP_OFFSET } from './docker-backend';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
@@ -228,7 +227,6 @@ export class HaproxyWriterEndpoint extends Construct {
     cluster.attachEndpoint(endpointDescription, active);
 
     const settings = props.switchover ?? {};
-    const cli = join(packageRoot(), 'bin', 'mariadb-ha.js');
     const hosts = cluster.node.findAll().filter((c): c is Container => c instanceof Container);
     new DataResource(this, 'switchover', {
       input: { activeMaster: active },
@@ -239,12 +237,12 @@ export class HaproxyWriterEndpoint extends Construct {
         // No secret in this block: Terraform would hide the tool's progress. The tool reads the
         // monitor password from the environment `terraform apply` runs in.
         // Every argument quoted for the shell; the active master is also validated against the candidates.
-        command: [
-          'node', cli, 'switchover', '--cluster', cluster.node.id, '--to', active,
+        command: toolCommand([
+          'switchover', '--cluster', cluster.node.id, '--to', active,
           '--max-lag', String(settings.maxLagSeconds ?? 5),
           '--catch-up-timeout', String(settings.catchUpTimeoutSeconds ?? 10),
           '--wait-healthy', String(settings.waitHealthySeconds ?? 120),
-        ].map(shellQuote).join(' '),
+        ]),
         environment: {
           MARIADB_HA_DESCRIPTION: JSON.stringify(cluster.describe()),
           MARIADB_HA_ENDPOINT_CONFIG_B64: Fn.base64encode(activeConfig),
