@@ -74,6 +74,11 @@ export interface EndpointRender {
   readonly checkUser: string;
 }
 
+/** HAProxy's server id for the host at `planIndex` in the plan: fixed per host, whatever the server order. */
+export function haproxyServerId(planIndex: number): number {
+  return planIndex + 1;
+}
+
 /** Candidates in endpoint order: the active master, then the others by priority. */
 export function endpointServers(plan: TopologyPlan, activeMaster: string): string[] {
   return [activeMaster, ...plan.candidates.filter((c) => c !== activeMaster)];
@@ -83,7 +88,7 @@ export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): stri
   const check = resolveHealthCheck(r.healthCheck);
   const interval = check.intervalMs;
   // Server ids stay with the host whatever the order, so runtime state and stick entries keep meaning.
-  const serverId = (name: string) => plan.hosts.findIndex((h) => h.name === name) + 1;
+  const serverId = (name: string) => haproxyServerId(plan.hosts.findIndex((h) => h.name === name));
   const servers = endpointServers(plan, r.activeMaster).map((name, i) =>
     `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${serverId(name)} check${i === 0 ? '' : ' backup'}`);
   return `# Rendered by cdktf-mariadb-ha: writer endpoint; active master ${r.activeMaster}. Do not edit.

@@ -9,7 +9,7 @@ import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from
 import { run } from './process';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 import { endpointsOf } from './cluster-ref';
-import { ENDPOINT_STATE_DIR } from '../render/haproxy-config';
+import { ENDPOINT_STATE_DIR, GATE_MAX_HOLD_MS, haproxyServerId } from '../render/haproxy-config';
 
 export enum SwitchoverOutcome {
   DONE = 'done',
@@ -98,7 +98,7 @@ export async function pinnedWriter(description: ClusterDescription, instance: En
   const runtime = runtimeOf(instance);
   const stuck = await runtime.stuckServerId(endpoint.backend);
   const servers = await runtime.servers(endpoint.backend);
-  const name = stuck === undefined ? undefined : description.hosts[stuck - 1]?.name;
+  const name = stuck === undefined ? undefined : description.hosts.find((_, i) => haproxyServerId(i) === stuck)?.name;
   // A pinned server that is down no longer takes connections.
   return { pinned: servers.find((s) => s.name === name)?.status.startsWith('UP') ? name : undefined, servers };
 }
@@ -169,9 +169,9 @@ async function admitTarget(description: ClusterDescription, instance: EndpointIn
   }
 }
 
-/** HAProxy's id for a host: its position in the plan (the renderer numbers servers so). */
-function haproxyServerId(description: ClusterDescription, name: string): number {
-  return description.hosts.findIndex((h) => h.name === name) + 1;
+/** HAProxy's id for a host (the description lists hosts in plan order). */
+function serverIdOf(description: ClusterDescription, name: string): number {
+  return haproxyServerId(description.hosts.findIndex((h) => h.name === name));
 }
 
 class Steps {
@@ -224,9 +224,10 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
     if (!(await waitForGtid(host(target), operator, position, options.catchUpTimeoutSeconds))) {
       throw new Error(`${target} did not apply ${current}'s final position ${position} within ${options.catchUpTimeoutSeconds} s`);
     }
-    await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, haproxyServerId(description, target))));
+    await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, serverIdOf(description, target))));
     pinned = true;
-    await Promise.all(runtimes.map((r) => r.openGate()));
+    // Writes go to the target from here; a gate that does not open reopens by itself within its bound.
+    await Promise.all(runtimes.map((r) => r.openGate().catch((e) => progress(`      a writer gate did not open (${e.message}); it opens by itself within ${GATE_MAX_HOLD_MS / 1000} s`))));
     const heldMs = Date.now() - closedAt;
     progress(`      write window: new connections held ${heldMs} ms; ${current} fenced at ${position || '(empty)'}, applied by ${target}`);
     return { heldMs, position };
@@ -234,7 +235,7 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
     if (!pinned) {
       // Writes stay on the old master: lift its fence, keep the endpoint on it, release the held.
       await setReadOnly(host(current), operator, false, 5).catch((e) => progress(`      could not lift the fence on ${current}: ${e.message}`));
-      await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, haproxyServerId(description, current)).catch(() => undefined)));
+      await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, serverIdOf(description, current)).catch(() => undefined)));
       await Promise.all(runtimes.map((r) => r.openGate().catch(() => undefined)));
     }
   }

@@ -10,7 +10,7 @@ import { TopologyPlan } from '../../model/plan';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
-import { accountHostFor, addressAt, Ipv4Subnet, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
+import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
 import { requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
@@ -231,15 +231,6 @@ export class DockerBackend implements IReplicationBackend {
       ...secrets,
     ];
   }
-}
-
-function isIpv4(address: string): boolean {
-  const parts = address.split('.');
-  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
-}
-
-function isLoopback(address: string): boolean {
-  return isIpv4(address) && address.startsWith('127.');
 }
 
 function sha256(text: string): string {

@@ -18,6 +18,7 @@ import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/kee
 import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { toolCommand } from '../../constructs/tool-command';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { isIpv4 } from './subnet';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
@@ -281,7 +282,7 @@ function virtualIpProblems(v: VirtualIpOptions | undefined, backend: DockerBacke
     problems.push({ property: 'virtualIp.advertIntervalSeconds', message: `${v.advertIntervalSeconds} is not in 0.01..40.95 (VRRPv3)` });
   }
   if (v.address !== undefined) {
-    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(v.address) || v.address.split('.').some((o) => Number(o) > 255)) {
+    if (!isIpv4(v.address)) {
       problems.push({ property: 'virtualIp.address', message: `'${v.address}' is not an IPv4 address` });
     } else if (!backend.contains(v.address)) {
       problems.push({ property: 'virtualIp.address', message: `${v.address} is not in the cluster's network; the virtual IP must be on it` });

@@ -9,6 +9,16 @@ export interface Ipv4Subnet {
   readonly gateway: string;
 }
 
+/** True for a dotted-quad IPv4 address. */
+export function isIpv4(address: string): boolean {
+  return toNumber(address) !== undefined;
+}
+
+/** True for an address in 127.0.0.0/8. */
+export function isLoopback(address: string): boolean {
+  return isIpv4(address) && address.startsWith('127.');
+}
+
 function toNumber(ip: string): number | undefined {
   const parts = ip.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
