@@ -93,7 +93,8 @@ export async function dockerObjectsNamed(prefix: string): Promise<string[]> {
   return [containers, volumes, networks].join('\n').split('\n').filter(Boolean);
 }
 
-async function removeDockerObjects(prefix: string): Promise<void> {
+/** Removes every container, volume and network whose name starts with the prefix. */
+export async function removeDockerObjects(prefix: string): Promise<void> {
   for (const line of await dockerObjectsNamed(prefix)) {
     const [kind, name] = line.split(' ');
     if (kind === 'container') await docker(['rm', '-f', '-v', name]);
