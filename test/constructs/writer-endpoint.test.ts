@@ -58,6 +58,21 @@ describe('HaproxyWriterEndpoint', () => {
     expect(text.includes(root)).toBe(false);
   });
 
+  test('an application container joins the cluster network and reaches the endpoint without casts', () => {
+    const stack = dockerStack();
+    const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({}));
+    const writer = new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: 23300 });
+    new Container(stack, 'app', {
+      name: 'shop-app', image: 'my-app',
+      networksAdvanced: [{ name: writer.networkName }],
+      env: [`DB_HOST=${writer.networkAddress}`, `DB_PORT=${writer.networkPort}`],
+    });
+    const app = Object.values(JSON.parse(Testing.synth(stack)).resource.docker_container).find((c: any) => c.name === 'shop-app') as any;
+    expect(app.networks_advanced).toEqual([{ name: expect.stringMatching(/^\$\{docker_network\.shop_network_\w+\.name\}$/) }]);
+    expect(app.env).toEqual(['DB_HOST=10.213.0.5', 'DB_PORT=3306']);
+    expect([writer.address, writer.port]).toEqual(['127.0.0.1', 23300]);
+  });
+
   test('the declared active master changes only the variable default', () => {
     const other = synthEndpoint('db-b').json;
     expect(other.resource).toEqual(json.resource);

@@ -99,9 +99,14 @@ export class HaproxyWriterEndpoint extends Construct {
   public readonly activeMasterVariable: TerraformVariable;
   /** The HAProxy containers (two with a virtual IP). */
   public readonly containers: Container[];
-  /** Where clients connect: 127.0.0.1, or the virtual IP. */
+  /** Where clients on the Docker host connect: 127.0.0.1, or the virtual IP. */
   public readonly address: string;
   public readonly port: number;
+  /** Where containers on the cluster's network connect (the virtual IP, or the endpoint's own address). */
+  public readonly networkAddress: string;
+  public readonly networkPort: number;
+  /** The Docker network to attach application containers to, so they reach `networkAddress`. */
+  public readonly networkName: string;
 
   constructor(scope: Construct, id: string, props: HaproxyWriterEndpointProps) {
     super(scope, id);
@@ -121,6 +126,9 @@ export class HaproxyWriterEndpoint extends Construct {
     const virtualIp = props.virtualIp ? props.virtualIp.address ?? backend.addressAt(VIRTUAL_IP_OFFSET) : undefined;
     this.address = virtualIp ?? LOOPBACK;
     this.port = virtualIp ? MARIADB_PORT : hostPort;
+    this.networkAddress = virtualIp ?? backend.addressAt(ENDPOINT_OFFSET);
+    this.networkPort = MARIADB_PORT;
+    this.networkName = backend.networkName!;
 
     const plan = cluster.plan;
     const prefix = backend.namePrefix(cluster);
