@@ -1,5 +1,5 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, DataResource, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
+import { Annotations, Construct, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
 import { toolCommand } from './tool-command';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
@@ -93,7 +93,7 @@ export class MariaDbReplicationCluster extends Construct {
    * Sets changed passwords on every running host (and the endpoint) before anything uses them;
    * whatever uses a password depends on it.
    */
-  public readonly passwordRotation: DataResource;
+  public readonly passwordRotation: TerraformData;
   private readonly accountHost: string;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
@@ -140,9 +140,9 @@ export class MariaDbReplicationCluster extends Construct {
     this.descriptionOutput.overrideLogicalId(`${prefix}_cluster`);
   }
 
-  private rotatePasswordsOnChange(): DataResource {
+  private rotatePasswordsOnChange(): TerraformData {
     const passwords = Fn.base64encode(Fn.jsonencode(this.secrets));
-    return new DataResource(this, 'password-rotation', {
+    return new TerraformData(this, 'password-rotation', {
       triggersReplace: { passwords: Fn.sha256(passwords) },
       dependsOn: this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource),
       provisioners: [{

@@ -3,7 +3,7 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { createHash } from 'crypto';
-import { Annotations, Construct, DataResource, IConstruct, TerraformStack } from '../../cdktf';
+import { Annotations, Construct, TerraformData, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { TopologyPlan } from '../../model/plan';
@@ -181,7 +181,7 @@ export class DockerBackend implements IReplicationBackend {
       const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
       // A changed password must not restart the server (a rotation sets it live); the files that
       // shape the server do. The uploaded secrets serve the first bootstrap only.
-      const revision = new DataResource(scope, `${host.name}-files`, {
+      const revision = new TerraformData(scope, `${host.name}-files`, {
         input: { files: sha256(files.serverConfig + files.bootstrapSql + files.entrypoint) },
       });
       const container = new Container(scope, host.name, {
@@ -208,7 +208,7 @@ export class DockerBackend implements IReplicationBackend {
         stopTimeout: 60,
         destroyGraceSeconds: 60,
         // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${DataResource.tfResourceType}.${revision.friendlyUniqueId}`] },
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
       });
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });

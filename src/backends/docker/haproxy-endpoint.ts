@@ -5,7 +5,7 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { createHash } from 'crypto';
 import { dirname } from 'path';
-import { Construct, DataResource, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
+import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
 import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
@@ -157,7 +157,7 @@ export class HaproxyWriterEndpoint extends Construct {
     // The container is replaced only when its config changes for a reason other than the active
     // master; a switchover must not restart HAProxy and drop every client connection.
     const canonical = plan.hosts.find((h) => plan.candidates.includes(h.name))!.name;
-    const revision = new DataResource(this, 'config-revision', {
+    const revision = new TerraformData(this, 'config-revision', {
       input: {
         // Not the monitor password: a rotation updates it inside the running endpoint.
         config: sha256(configs[canonical] + checkScript + gateScript),
@@ -219,7 +219,7 @@ export class HaproxyWriterEndpoint extends Construct {
         restart: 'unless-stopped',
         mustRun: true,
         // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${DataResource.tfResourceType}.${revision.friendlyUniqueId}`] },
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
       });
     });
 
@@ -237,7 +237,7 @@ export class HaproxyWriterEndpoint extends Construct {
 
     const settings = props.switchover ?? {};
     const hosts = cluster.node.findAll().filter((c): c is Container => c instanceof Container);
-    new DataResource(this, 'switchover', {
+    new TerraformData(this, 'switchover', {
       input: { activeMaster: active },
       triggersReplace: { activeMaster: active },
       dependsOn: [...this.containers, ...hosts, cluster.passwordRotation],
