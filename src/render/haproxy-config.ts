@@ -172,10 +172,11 @@ fi
 # Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
 echo $((failures + 1)) > "$STATE/$name.failures"
 
-# During a rotation the next password first, then the current one (only after a refused login).
-# In this order a rotation that promotes the next password to current between two reads is harmless.
+# During a rotation: the next password, the current one, the next again, each only after a refused
+# login. A host that switches passwords between two attempts, or a rotation that promotes the next
+# password to current between two reads, then still finds one that works.
 read_only=
-for secret in ${HAPROXY_SECRETS_DIR}/monitor.next ${HAPROXY_SECRETS_DIR}/monitor; do
+for secret in ${HAPROXY_SECRETS_DIR}/monitor.next ${HAPROXY_SECRETS_DIR}/monitor ${HAPROXY_SECRETS_DIR}/monitor.next; do
   [ -r "$secret" ] || continue
   MYSQL_PWD=$(cat "$secret"); export MYSQL_PWD
   read_only=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\

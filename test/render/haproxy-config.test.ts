@@ -47,6 +47,11 @@ describe('renderWriterCheck', () => {
     expect(script).toContain('runtime "clear table writer"');
   });
 
+  test('during a password rotation it tries the next password, the current, then the next again, moving on only after a refused login', () => {
+    expect(script).toContain('for secret in /etc/haproxy/mariadb-ha/secrets/monitor.next /etc/haproxy/mariadb-ha/secrets/monitor /etc/haproxy/mariadb-ha/secrets/monitor.next; do');
+    expect(script).toMatch(/&& break\n {2}grep -q 'ERROR 1045' "\$STATE\/\$name\.error" \|\| break\ndone/);
+  });
+
   test('a fenced writer stays out while another is up', () => {
     expect(script).toMatch(/\$18 ~ \/\^UP\/ \{ up = 1 \} END \{ exit !up \}' && exit 1/);
   });
