@@ -114,8 +114,9 @@ defaults
   timeout connect 250ms
   timeout client 8h
   timeout server 8h
-  # Slack above the check's own deadline, so the check always records its result.
-  timeout check ${Math.max(check.intervalMs, check.timeoutMs + 100)}ms
+  # No 'timeout check': with it, HAProxy 2.6 bounds an external check by min(timeout connect, inter)
+  # (250 ms here; loaded checks were killed at 251 ms). Without it the bound is inter; the check
+  # bounds its own login with timeoutMs.
 
 frontend writer
   bind :${MARIADB_PORT}
@@ -131,6 +132,8 @@ backend ${WRITER_BACKEND}
   stick-table type integer size 1 nopurge
   stick on int(1)
   option external-check
+  # Every change in a server's check results is logged with its reason (failed checks included).
+  option log-health-checks
   external-check path "/usr/bin:/bin"
   external-check command ${WRITER_CHECK_PATH}
   option redispatch
