@@ -130,7 +130,10 @@ describe('writer endpoint on local Docker', () => {
     expect(await endpointServing(description, monitor)).toBe('db-a');
 
     const kill = await killUnderLoad(ha, 'db-a', 14_000, 4_000);
-    const afterKill = acked(kill.records).filter((r) => r.startedAt >= kill.killedAt);
+    // Writes started once the old master was dead: they can only have committed on the survivor.
+    // (One started while `docker kill` ran may have committed on the dying master and, with
+    // asynchronous replication, be lost with it: seen once in CI; semi-sync is the guarantee.)
+    const afterKill = acked(kill.records).filter((r) => r.startedAt >= kill.deadAt);
     console.log(`failover under load: ${JSON.stringify(kill.summary)}`);
     expect(afterKill.length).toBeGreaterThan(100);
     expect(kill.summary.duplicateKeyErrors).toBe(0);

@@ -23,8 +23,10 @@ export const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome
 export interface KillResult {
   readonly records: WriteRecord[];
   readonly summary: LoadSummary;
-  /** When `docker kill` returned. */
+  /** When `docker kill` started. */
   readonly killedAt: number;
+  /** When `docker kill` returned: the victim is dead, nothing started later can commit on it. */
+  readonly deadAt: number;
   /** Acknowledged writes that started before the kill (they went to the victim). */
   readonly ackedBeforeKill: string[];
 }
@@ -35,11 +37,13 @@ export async function killUnderLoad(ha: HaDeployment, victim: string, durationMs
   await new Promise((r) => setTimeout(r, killAfterMs));
   const killStarted = Date.now();
   await run('docker', ['kill', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 30_000 });
+  const deadAt = Date.now();
   const records = await loading;
   return {
     records,
     summary: summarize(records),
     killedAt: killStarted,
+    deadAt,
     ackedBeforeKill: acked(records).filter((r) => r.endedAt < killStarted).map((r) => r.token),
   };
 }
