@@ -193,12 +193,10 @@ class Steps {
   }
 }
 
-/** The single-writer move: what happened, for the result and the rollback. */
+/** The single-writer move, as the result reports it. */
 interface MoveWindow {
   /** Milliseconds new connections were held and no master took writes. */
   readonly heldMs: number;
-  /** The old master's final position, which the target applied before taking writes. */
-  readonly position: string;
 }
 
 /**
@@ -230,7 +228,7 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
     await Promise.all(runtimes.map((r) => r.openGate().catch((e) => progress(`      a writer gate did not open (${e.message}); it opens by itself within ${GATE_MAX_HOLD_MS / 1000} s`))));
     const heldMs = Date.now() - closedAt;
     progress(`      write window: new connections held ${heldMs} ms; ${current} fenced at ${position || '(empty)'}, applied by ${target}`);
-    return { heldMs, position };
+    return { heldMs };
   } finally {
     if (!pinned) {
       // Writes stay on the old master: lift its fence, keep the endpoint on it, release the held.

@@ -233,6 +233,7 @@ export class DockerBackend implements IReplicationBackend {
   }
 }
 
-function sha256(text: string): string {
+/** Hex SHA-256 of rendered content: a revision that changes exactly when the content does. */
+export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -3,7 +3,6 @@
 // Terraform variable (defaulting to the cluster's `activeMaster`); changing it replaces only a
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
-import { createHash } from 'crypto';
 import { dirname } from 'path';
 import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
 import { ReplicationClusterLike } from '../../constructs/cluster-like';
@@ -17,7 +16,7 @@ import { MARIADB_PORT } from '../../render/server-config';
 import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
 import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { toolCommand } from '../../constructs/tool-command';
-import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
 import { isIpv4 } from './subnet';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
@@ -259,10 +258,6 @@ export class HaproxyWriterEndpoint extends Construct {
       }],
     });
   }
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 interface TakenBy {
