@@ -5,15 +5,20 @@
 //    against the seed's checklist run in the same process (old master read-only first, then the
 //    endpoint moves); beside the insert load, 2 held and 2 new-per-write connections increment one
 //    counter row, and lost updates are counted;
-//  - unplanned failover (docker kill of the active master), asynchronous against semi-sync.
+//  - unplanned failover by the monitor (docker kill of the active master, the counter workload
+//    beside the inserts), asynchronous against semi-sync; the killed master is rejoined after;
+//  - the monitor's cost: write throughput with the monitor running against it paused, same run.
 
 import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
 import { withConnection } from '../src/tools/mariadb-client';
 import { run } from '../src/tools/process';
 import { endpointServing, switchover } from '../src/tools/switchover';
+import { rejoin } from '../src/tools/rejoin';
+import { readHostStatus } from '../src/tools/replication-status';
 import { counterAudit, missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';
 import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged } from '../test/support/failover-drill';
 import { HaDeployment, haDeployment } from '../test/support/ha-deployment';
+import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
 
 const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
@@ -41,15 +46,16 @@ async function prepare(ha: HaDeployment): Promise<any> {
   return ha.live.output(`${ha.live.dockerPrefix}_cluster`);
 }
 
-async function resolveUnknown(ha: HaDeployment, records: WriteRecord[]): Promise<number> {
+/** Unknown outcomes that committed, by the state of `writer` once every reachable host caught up with it. */
+async function resolveUnknown(ha: HaDeployment, records: WriteRecord[], writer = 'db-b'): Promise<number> {
   const unknown = records.filter((r) => r.outcome === WriteOutcome.UNKNOWN).map((r) => r.token);
-  await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor, 90_000);
-  return unknown.length - (await missingTokens(ha.host('db-b'), ha.app, DRILL_TABLE, unknown)).length;
+  await waitForConvergence(ha.hosts.filter((h) => h.name === writer || h.name === 'analytics'), [writer], ha.monitor, 90_000);
+  return unknown.length - (await missingTokens(ha.host(writer), ha.app, DRILL_TABLE, unknown)).length;
 }
 
-/** Increments committed but missing from the counter, on the host that took the writes. */
-async function missingIncrements(ha: HaDeployment, host: string): Promise<number> {
-  await waitForConvergence(ha.hosts, ['db-a', 'db-b'], ha.monitor, 90_000);
+/** Increments committed but missing from the counter, on the host that took the writes (once `hosts` caught up with it). */
+async function missingIncrements(ha: HaDeployment, host: string, hosts = ['db-a', 'db-b', 'analytics']): Promise<number> {
+  await waitForConvergence(ha.hosts.filter((h) => hosts.includes(h.name)), [host], ha.monitor, 90_000);
   const [audit] = await counterAudit([ha.host(host)], ha.app, COUNTER_TABLE);
   return audit.increments - audit.counter;
 }
@@ -80,7 +86,6 @@ async function plannedRound(ha: HaDeployment, description: any, checklist: boole
   const result = await quietSwitchover(ha, description, to);
   if (result.outcome !== 'done') throw new Error(`switchover ${from} -> ${to}: ${result.message}`);
   const [records, counts] = await Promise.all([loading, counting]);
-  if (checklist) await setReadOnly(ha, from, false);
   const s = summarize([...records, ...counts]);
   return {
     gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: await resolveUnknown(ha, records), acked: s.ok,
@@ -91,15 +96,42 @@ async function plannedRound(ha: HaDeployment, description: any, checklist: boole
 async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   const victim = await endpointServing(description, ha.monitor);
   const survivor = victim === 'db-a' ? 'db-b' : 'db-a';
+  const lostBefore = await missingIncrements(ha, victim);
+  const counting = drillLoad(ha, LOAD_MS, { table: COUNTER_TABLE, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 });
   const kill = await killUnderLoad(ha, victim, LOAD_MS, EVENT_AT_MS);
-  const lost = (await lostAcknowledged(ha, survivor, kill)).length;
+  const counts = await counting;
+  const lost = (await lostAcknowledged(ha, survivor, kill.ackedBeforeKill)).length;
   const resumedMs = await firstWriteOn(ha, survivor, survivor === 'db-a' ? 1 : 2, kill.killedAt);
+  const lostUpdates = (await missingIncrements(ha, survivor, [survivor, 'analytics'])) - lostBefore;
+  const unknownCommitted = await resolveUnknown(ha, kill.records, survivor);
+  // The killed master returns read-only; rejoin makes it a standby again (rebuilt if it has extra
+  // transactions), then a switchover moves writes back for the next round.
   await run('docker', ['start', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 60_000 });
+  await waitFor(`${victim} to answer`, 120_000, async () => ((await readHostStatus(ha.host(victim), ha.monitor)).reachable ? true : undefined));
+  const rejoined = await ha.withToolPasswords(() => rejoin({
+    description, host: victim, monitor: ha.monitor, operator: ha.operator, replicationPassword: ha.passwords.replication,
+    applyExtra: false, catchUpTimeoutSeconds: 120, progress: () => undefined,
+  }));
+  if (rejoined.outcome !== 'done') throw new Error(`rejoin ${victim}: ${rejoined.message}`);
   await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
-  const unknownCommitted = await resolveUnknown(ha, kill.records);
-  const back = await quietSwitchover(ha, description, victim); // re-admit the fenced master for the next round
+  const back = await quietSwitchover(ha, description, victim);
   if (back.outcome !== 'done') throw new Error(`switching back to ${victim}: ${back.message}`);
-  return { gapMs: kill.summary.longestGapMs, failed: kill.summary.failed, unknown: kill.summary.unknown, unknownCommitted, resumedMs, lost, acked: kill.ackedBeforeKill.length };
+  return {
+    gapMs: kill.summary.longestGapMs, failed: kill.summary.failed, unknown: kill.summary.unknown, unknownCommitted, resumedMs, lost,
+    acked: kill.ackedBeforeKill.length, lostUpdates, worstWorker: worstWorker([...kill.records, ...counts]),
+  };
+}
+
+/** Acknowledged writes per second over one bounded load, with the monitor running or paused. */
+async function throughput(ha: HaDeployment, monitorRunning: boolean): Promise<number> {
+  const monitor = `${ha.live.dockerPrefix}-monitor`;
+  if (!monitorRunning) await run('docker', ['pause', monitor], { timeoutMs: 20_000 });
+  try {
+    const records = await drillLoad(ha, 6_000, { pauseMs: 0 });
+    return summarize(records).ok / 6;
+  } finally {
+    if (!monitorRunning) await run('docker', ['unpause', monitor], { timeoutMs: 20_000 });
+  }
 }
 
 function report(label: string, rows: Row[]): void {
@@ -117,6 +149,8 @@ function report(label: string, rows: Row[]): void {
 async function main(): Promise<void> {
   const asyncHa = haDeployment({ prefix: 'benchha', subnetOctet: 50, port: 24600 });
   const results: Array<[string, Row[]]> = [];
+  const withMonitor: number[] = [];
+  const withoutMonitor: number[] = [];
   try {
     const description = await prepare(asyncHa);
     const ours: Row[] = [];
@@ -129,6 +163,11 @@ async function main(): Promise<void> {
     const failovers: Row[] = [];
     for (let i = 0; i < ROUNDS; i++) failovers.push(await failoverRound(asyncHa, description));
     results.push(['unplanned: async replication', failovers]);
+    // Alternating, so drift in the machine's load hits both sides alike.
+    for (let i = 0; i < ROUNDS; i++) {
+      withMonitor.push(await throughput(asyncHa, true));
+      withoutMonitor.push(await throughput(asyncHa, false));
+    }
   } finally {
     await asyncHa.live.destroy();
   }
@@ -144,6 +183,9 @@ async function main(): Promise<void> {
   console.log(`\nwriter endpoint benchmark: ${ROUNDS} rounds each, ${LOAD_MS / 1000} s of load, event at ${EVENT_AT_MS / 1000} s; medians (max)`);
   console.log('gap: longest time between two acknowledged writes; failed: refused or never sent; unknown: sent, answer lost');
   for (const [label, rows] of results) report(label, rows);
+  const cost = 1 - median(withMonitor) / median(withoutMonitor);
+  console.log(`\nmonitor cost: ${fmt(median(withMonitor), 0)} acknowledged writes/s with the monitor running, ${fmt(median(withoutMonitor), 0)} with it paused`
+    + ` (medians of ${ROUNDS} alternating 6 s runs, 8 connections without pauses): ${fmt(cost * 100, 1)} % throughput cost`);
 }
 
 main().catch((error) => { console.error(error); process.exit(1); });

@@ -58,3 +58,11 @@ export class TerraformData extends TerraformResource {
     };
   }
 }
+
+/**
+ * Text Terraform must take literally (a shell script in a file upload): `${` and `%{` would be
+ * read as interpolation and template directives, so they are escaped as `$${` and `%%{`.
+ */
+export function terraformLiteral(text: string): string {
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+}

@@ -3,7 +3,7 @@
 
 // Topology: what a user declares, and the plan a cluster exposes.
 export {
-  KeyColumnType, MultiMasterLayout, ReplicaRole,
+  KeyColumnType, MultiMasterLayout, ReplicaRole, WriteMode,
 } from './model/topology';
 export type {
   KeyRange, KeyRangePlan, MasterSpec, PromotionPolicy, ReplicaSpec, SemiSyncOptions, TopologySpec,
@@ -16,6 +16,7 @@ export { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER, Secret
 export { MARIADB_PORT } from './render/server-config';
 export type { ServerTuning } from './render/server-config';
 export type { WriterHealthCheck } from './render/haproxy-config';
+export type { FailoverMonitorOptions } from './render/monitor-script';
 
 // Constructs and the backend contract.
 export { MariaDbReplicationCluster } from './constructs/replication-cluster';

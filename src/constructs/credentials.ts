@@ -21,7 +21,8 @@ export interface ClusterCredentials {
    */
   readonly monitorPassword?: string;
   /**
-   * Password of the switchover account (`READ_ONLY ADMIN`, `CONNECTION ADMIN`, `SLAVE MONITOR`).
+   * Password of the switchover and failover account (`READ_ONLY ADMIN`, `CONNECTION ADMIN`,
+   * `REPLICATION SLAVE ADMIN`, `RELOAD`, `SLAVE MONITOR`; no data privilege).
    * @default - a sensitive variable `<cluster>_operator_password`
    */
   readonly operatorPassword?: string;

@@ -4,7 +4,7 @@ import { toolCommand } from './tool-command';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
-import { TopologySpec } from '../model/topology';
+import { TopologySpec, WriteMode } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
 import { renderServerConfig, ServerTuning, tuningProblems } from '../render/server-config';
@@ -48,6 +48,8 @@ export interface EndpointDescription {
   readonly instances: EndpointInstance[];
   /** The virtual IP, when there is one. */
   readonly virtualIp?: string;
+  /** Container of the failover monitor (one writer at a time); a switchover takes its lock. */
+  readonly monitorContainer?: string;
 }
 
 /** What the cluster tells tools and tests about itself (no secrets), as a Terraform output. */
@@ -132,6 +134,9 @@ export class MariaDbReplicationCluster extends Construct {
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
     this.passwordRotation = this.rotatePasswordsOnChange();
 
+    // Checked at synth, once an endpoint had the chance to attach itself.
+    this.node.addValidation({ validate: () => this.writerProblems() });
+
     this.descriptionOutput = new TerraformOutput(this, 'cluster', {
       // Lazy: a writer endpoint attached later adds itself.
       value: Lazy.anyValue({ produce: () => this.describe() }),
@@ -155,6 +160,12 @@ export class MariaDbReplicationCluster extends Construct {
         },
       }],
     });
+  }
+
+  /** With one writer at a time, only a writer endpoint's switchover and monitor make a master writable. */
+  private writerProblems(): string[] {
+    if (this.plan.writeMode !== WriteMode.ONE_WRITER || this.endpointDescription) return [];
+    return [`${this.node.path}: writeMode: with WriteMode.ONE_WRITER (the default) every master starts read-only and only a writer endpoint (HaproxyWriterEndpoint) makes one writable; add an endpoint for this cluster, or set writeMode: WriteMode.EVERY_MASTER for a schema designed for writes on every master`];
   }
 
   /** Where clients reach the named host. */

@@ -69,10 +69,12 @@ export function planAccounts(plan: TopologyPlan): AccountPlan[] {
       user: OPERATOR_USER,
       reach: AccountReach.CLIENT_NETWORK,
       secret: SecretName.OPERATOR,
-      // READ_ONLY ADMIN fences a master (read_only), CONNECTION ADMIN closes the application's
-      // sessions on it (KILL USER), SLAVE MONITOR reads replication state; no data privilege.
-      grants: ['READ_ONLY ADMIN, CONNECTION ADMIN, SLAVE MONITOR ON *.*'],
-      purpose: 'switchover: fences the old master and closes its application sessions',
+      // READ_ONLY ADMIN fences a master and promotes its successor (read_only), CONNECTION ADMIN
+      // closes the application's sessions (KILL USER), REPLICATION SLAVE ADMIN stops and re-points
+      // replication, RELOAD lets it forget a lost master's connection (RESET SLAVE ... ALL), SLAVE
+      // MONITOR reads replication state; no data privilege.
+      grants: ['READ_ONLY ADMIN, CONNECTION ADMIN, REPLICATION SLAVE ADMIN, RELOAD, SLAVE MONITOR ON *.*'],
+      purpose: 'switchover and failover monitor: fences and promotes masters, closes sessions, re-points replicas',
     },
     {
       user: APPLICATION_USER,

@@ -1,5 +1,5 @@
 // Defaults are applied here and only here, so docs, validation and rendering agree.
-import { KeyRange, MasterSpec, MultiMasterLayout, PromotionPolicy, ReplicaRole, ReplicaSpec, TopologySpec } from './topology';
+import { KeyRange, MasterSpec, MultiMasterLayout, PromotionPolicy, ReplicaRole, ReplicaSpec, TopologySpec, WriteMode } from './topology';
 
 export const DEFAULT_DATABASE_NAME = 'app';
 export const DEFAULT_SITE = 'primary';
@@ -33,6 +33,7 @@ export interface ResolvedTopology {
   readonly masters: ResolvedMaster[];
   readonly replicas: ResolvedReplica[];
   readonly activeMaster: string;
+  readonly writeMode: WriteMode;
   readonly autoIncrementIncrement: number;
   readonly layout: MultiMasterLayout;
   readonly databaseName: string;
@@ -86,6 +87,7 @@ export function resolveTopology(spec: TopologySpec): ResolvedTopology {
       mariadbVersion: r.mariadbVersion,
     })),
     activeMaster,
+    writeMode: spec.writeMode ?? WriteMode.ONE_WRITER,
     autoIncrementIncrement: autoIncrement.increment,
     layout: spec.layout ?? MultiMasterLayout.MESH,
     databaseName: spec.databaseName ?? DEFAULT_DATABASE_NAME,

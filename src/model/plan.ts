@@ -1,6 +1,6 @@
 // The planned topology: every id, offset, domain and replication edge, derived from a TopologySpec.
 import { CandidateVerdict } from './candidates';
-import { KeyRange, MultiMasterLayout, ReplicaRole } from './topology';
+import { KeyRange, MultiMasterLayout, ReplicaRole, WriteMode } from './topology';
 
 /** Whether a host accepts application writes. */
 export enum HostKind {
@@ -42,6 +42,7 @@ export interface TopologyPlan {
   readonly hosts: PlannedHost[];
   readonly writers: string[];
   readonly activeMaster: string;
+  readonly writeMode: WriteMode;
   readonly autoIncrementIncrement: number;
   readonly layout: MultiMasterLayout;
   readonly edges: ReplicationEdge[];

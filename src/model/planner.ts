@@ -3,7 +3,7 @@ import { CandidateEvaluation, evaluateCandidates } from './candidates';
 import { ResolvedTopology, resolveTopology } from './defaults';
 import { HostKind, PlannedHost, ReplicationEdge, TopologyPlan } from './plan';
 import { Problem, throwIfProblems } from './problems';
-import { MultiMasterLayout, TopologySpec } from './topology';
+import { MultiMasterLayout, TopologySpec, WriteMode } from './topology';
 import { validateTopology } from './validation';
 
 export interface PlanResult {
@@ -47,9 +47,9 @@ function buildPlan(t: ResolvedTopology, promotion: CandidateEvaluation): Topolog
       kind: HostKind.MASTER,
       serverId: m.serverId,
       gtidDomainId: m.gtidDomainId,
-      // Standbys stay writable: the endpoint routes writes, offsets keep keys apart, and failover
-      // then needs no read_only flip on a host that may be unreachable.
-      readOnly: false,
+      // With one writer, a master that starts (or returns) is read-only until the switchover or the
+      // monitor makes it the writer; a client bypassing the endpoint cannot write to a standby.
+      readOnly: t.writeMode === WriteMode.ONE_WRITER,
       autoIncrementIncrement: t.autoIncrementIncrement,
       autoIncrementOffset: m.autoIncrementOffset,
       keyRange: m.keyRange,
@@ -74,6 +74,7 @@ function buildPlan(t: ResolvedTopology, promotion: CandidateEvaluation): Topolog
     hosts,
     writers,
     activeMaster: t.activeMaster,
+    writeMode: t.writeMode,
     autoIncrementIncrement: t.autoIncrementIncrement,
     layout: t.layout,
     edges,

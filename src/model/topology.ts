@@ -10,6 +10,20 @@ export enum ReplicaRole {
   READ = 'read',
 }
 
+/** Which masters take application writes. */
+export enum WriteMode {
+  /**
+   * One writer at a time: every master starts read-only, and only the switchover or the failover
+   * monitor of a writer endpoint makes exactly one writable. Safe for any schema.
+   */
+  ONE_WRITER = 'one-writer',
+  /**
+   * Every master is writable, always: an N-writer mesh whose application spreads writes, with a
+   * schema designed for it (disjoint keys, no row updated on two masters).
+   */
+  EVERY_MASTER = 'every-master',
+}
+
 /** How more than two writers replicate among themselves. */
 export enum MultiMasterLayout {
   /** Every writer replicates directly from every other writer (survives any single loss). */
@@ -182,6 +196,12 @@ export interface TopologySpec {
    * @default - the first master
    */
   readonly activeMaster?: string;
+  /**
+   * Which masters take application writes. ONE_WRITER needs a writer endpoint, whose monitor
+   * makes one master writable.
+   * @default WriteMode.ONE_WRITER
+   */
+  readonly writeMode?: WriteMode;
   /**
    * Read-only replicas.
    * @default []

@@ -162,18 +162,21 @@ mkdir -p "$STATE"
 runtime() { echo "$1" | socat -t 1 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}; }
 
 # This server was lost as the writer if the endpoint is still pinned to it while HAProxy has taken
-# it out (failed client connections) or its last ${check.fall} checks failed (or were killed for
-# taking too long). Fence it, and let the next connection pin its successor.
+# it out (failed client connections) or its last ${check.fall} checks as the pinned writer failed (or
+# were killed for taking too long). Fence it, and let the next connection pin its successor.
 failures=$(cat "$STATE/$name.failures" 2>/dev/null || echo 0)
-if [ ! -f "$STATE/$name.fenced" ] && runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
-  if [ "$failures" -ge ${check.fall} ] || runtime "show stat" | awk -F, -v me="$name" \\
-       '$1 == "${WRITER_BACKEND}" && $2 == me && $18 ~ /^DOWN/ { down = 1 } END { exit !down }'; then
+if runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
+  if [ ! -f "$STATE/$name.fenced" ] && { [ "$failures" -ge ${check.fall} ] || runtime "show stat" | awk -F, -v me="$name" \\
+       '$1 == "${WRITER_BACKEND}" && $2 == me && $18 ~ /^DOWN/ { down = 1 } END { exit !down }'; }; then
     date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/$name.fenced"
     runtime "clear table ${WRITER_BACKEND}" >/dev/null
   fi
+  # Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
+  echo $((failures + 1)) > "$STATE/$name.failures"
+else
+  # Only checks as the pinned writer count: a read-only standby fails every check.
+  rm -f "$STATE/$name.failures"
 fi
-# Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
-echo $((failures + 1)) > "$STATE/$name.failures"
 
 # During a rotation: the next password, the current one, the next again, each only after a refused
 # login. A host that switches passwords between two attempts, or a rotation that promotes the next

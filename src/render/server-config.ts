@@ -63,7 +63,8 @@ export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning:
       ? [['auto_increment_offset', host.autoIncrementOffset, 'this writer\'s slot; no two writers share one'] as [string, number, string]]
       : []),
     ...(isMaster && plan.semiSyncTimeoutMs !== undefined ? semiSyncSettings(plan.semiSyncTimeoutMs) : []),
-    ['read_only', host.readOnly ? 'ON' : 'OFF', host.readOnly ? 'replicas refuse application writes' : undefined],
+    ['read_only', host.readOnly ? 'ON' : 'OFF', !host.readOnly ? 'every master takes writes (WriteMode.EVERY_MASTER)'
+      : isMaster ? 'starts fenced: only the switchover or the failover monitor makes one master writable' : 'replicas refuse application writes'],
     ['report_host', host.name],
   ];
   const body = lines.map(([key, value, why]) => (why ? `# ${why}\n${key} = ${value}` : `${key} = ${value}`));

@@ -22,6 +22,16 @@ export function errantTransactions(description: ClusterDescription, host: HostSt
   return errant;
 }
 
+/** One writer at a time: masters start read-only and a failover monitor runs beside the endpoint. */
+export function oneWriter(description: ClusterDescription): boolean {
+  return description.endpoint?.monitorContainer !== undefined;
+}
+
+/** Masters that take writes now (read_only OFF), by the servers' own word. */
+export function writableMasters(description: ClusterDescription, status: HostStatus[]): string[] {
+  return status.filter((s) => description.writers.includes(s.name) && s.reachable && s.readOnly === false).map((s) => s.name);
+}
+
 /** Replication connections currently stopped by a duplicate key. */
 export function duplicateKeyChannels(host: HostStatus): string[] {
   return host.channels.filter((c) => c.lastSqlErrno === DUPLICATE_KEY_ERRNO).map((c) => `${c.connectionName}: ${c.lastSqlError}`);

@@ -3,6 +3,8 @@ import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin,
 import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
+import { rejoin, RejoinOutcome } from './rejoin';
+import { passwordFor } from './cluster-ref';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
@@ -10,13 +12,16 @@ const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | -
 commands:
   status       replication health of every host (threads, lag, errors, GTID positions per
                domain, errant transactions, duplicate-key errors) and where the endpoint writes
-  verify       write a probe row on the active master and time its arrival on every host
+  verify       write a probe row on the writer and time its arrival on every host
   rotate-passwords  set the passwords in MARIADB_HA_PASSWORDS_B64 (base64 JSON by account) on every
                running host and the endpoint, checks never failing on the way (terraform apply
                runs it when a password variable changes)
   switchover   --to <host>: move writes to another master, one writer at a time (new connections
                wait a few ms, open ones are closed once); refuses (exit 1, nothing changed) when
                replication is broken or the target lags
+  rejoin       --host <master>: make a master that was lost as the writer a standby again; its
+               extra transactions (see status, EXTRA) are discarded by rebuilding it from the
+               writer with mariabackup, or applied on the writer with --apply-extra
 
 options:
   --cluster <id>        construct id of the cluster (names its output and password variables)
@@ -29,12 +34,14 @@ options:
   --max-lag <seconds>   switchover: refuse when the target is further behind (default 5)
   --catch-up-timeout <seconds>  switchover: wait for the target to apply everything (default 10)
   --wait-healthy <seconds>      switchover: re-check a failed preflight this long (default 0)
+  --host <master>       rejoin: the master to make a standby again
+  --apply-extra         rejoin: apply its extra transactions on the writer instead of discarding them
 
 exit codes: 0 healthy/done, 1 unhealthy/refused (nothing changed), 2 usage, 3 failed part-way
 (the message says what state things are in and what to do)
 
-passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_OPERATOR_PASSWORD (switchover) /
-MARIADB_HA_APPLICATION_PASSWORD,
+passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_OPERATOR_PASSWORD (switchover, rejoin) /
+MARIADB_HA_REPLICATION_PASSWORD (rejoin) / MARIADB_HA_APPLICATION_PASSWORD,
 or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
 
 export interface ParsedArgs {
@@ -105,6 +112,24 @@ async function switchoverCommand(args: ParsedArgs, out: (s: string) => void): Pr
   return EXIT_CODES[result.outcome];
 }
 
+async function rejoinCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const host = stringOption(args, 'host');
+  if (!host) throw new ToolError(`rejoin needs --host <master>\n${USAGE}`);
+  const result = await rejoin({
+    description: await loadDescription(ref),
+    host,
+    monitor: monitorLogin(ref.cluster),
+    operator: operatorLogin(ref.cluster),
+    replicationPassword: passwordFor(ref.cluster, 'replication'),
+    applyExtra: args.options.has('apply-extra'),
+    catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
+    progress: out,
+  });
+  out(`${result.outcome}: ${result.message}`);
+  return result.outcome === RejoinOutcome.DONE ? 0 : result.outcome === RejoinOutcome.REFUSED ? 1 : 3;
+}
+
 async function rotatePasswordsCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const ref = clusterRef(args);
   const encoded = process.env.MARIADB_HA_PASSWORDS_B64;
@@ -140,7 +165,7 @@ async function verify(args: ParsedArgs, out: (s: string) => void): Promise<numbe
   } else {
     for (const r of results) out(`  ${r.host.padEnd(16)} ${r.visibleAfterMs === undefined ? 'NOT REPLICATED' : `row visible after ${r.visibleAfterMs} ms`}`);
     out(missing.length === 0
-      ? `replicating: a row written on ${description.activeMaster} reached all ${results.length} hosts`
+      ? `replicating: a row written on the writer reached all ${results.length} hosts`
       : `NOT replicating to: ${missing.map((m) => m.host).join(', ')}; run 'mariadb-ha status' for the reason`);
   }
   return missing.length === 0 ? 0 : 1;
@@ -154,6 +179,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'verify': return await verify(args, out);
       case 'switchover': return await switchoverCommand(args, out);
       case 'rotate-passwords': return await rotatePasswordsCommand(args, out);
+      case 'rejoin': return await rejoinCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -37,7 +37,7 @@ export async function loadDescription(ref: ClusterRef): Promise<ClusterDescripti
 }
 
 /** A password from MARIADB_HA_<ACCOUNT>_PASSWORD, or the Terraform variable the cluster deploys with. */
-export function passwordFor(cluster: string, account: 'monitor' | 'operator' | 'application'): string {
+export function passwordFor(cluster: string, account: 'monitor' | 'operator' | 'application' | 'replication'): string {
   const names = [`MARIADB_HA_${account.toUpperCase()}_PASSWORD`, `TF_VAR_${cluster.replace(/[^A-Za-z0-9_]/g, '_')}_${account}_password`];
   for (const name of names) {
     const value = process.env[name];

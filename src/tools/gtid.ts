@@ -44,3 +44,21 @@ export function transactionsBehind(source: string, position: string): bigint {
   }
   return behind;
 }
+
+/**
+ * Transactions in `position` that `other` lacks, as GTID ranges per domain (`1-1-101..103`), with
+ * their count: what a returning master committed that the writer never received.
+ */
+export function transactionsAhead(position: string, other: string): { ranges: string[]; count: bigint } {
+  const have = parseGtidPosition(other);
+  const ranges: string[] = [];
+  let count = 0n;
+  for (const p of parseGtidPosition(position).values()) {
+    const theirs = have.get(p.domain)?.seqNo ?? 0n;
+    if (p.seqNo <= theirs) continue;
+    const first = theirs + 1n;
+    ranges.push(`${p.domain}-${p.serverId}-${first}${p.seqNo > first ? `..${p.seqNo}` : ''}`);
+    count += p.seqNo - theirs;
+  }
+  return { ranges, count };
+}

@@ -137,6 +137,14 @@ export class HaproxyRuntime {
     return this.set(`shutdown sessions server ${backend}/${server}`);
   }
 
+  /**
+   * Sets a server's check state now, ahead of its next check (which confirms it): a new writer
+   * takes connections without waiting `rise` checks.
+   */
+  public setHealth(backend: string, server: string, health: 'up' | 'down'): Promise<void> {
+    return this.set(`set server ${backend}/${server} health ${health}`);
+  }
+
   /** Pins new connections to the server with this id: one stick entry, replaced whole. */
   public async pin(backend: string, serverId: number): Promise<void> {
     await this.set(`clear table ${backend}`);

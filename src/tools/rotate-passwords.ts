@@ -3,6 +3,7 @@
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER, SecretName } from '../model/accounts';
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
+import { MONITOR_SECRETS_DIR } from '../render/monitor-script';
 import { secretVariable, sqlString, withSecret } from '../render/sql';
 import { endpointsOf } from './cluster-ref';
 import { Login, withConnection } from './mariadb-client';
@@ -103,6 +104,13 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   // that still has the old replication password.
   for (const host of description.hosts) {
     await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, changed, false));
+  }
+  // The failover monitor logs in as the operator and re-points replicas with the replication
+  // password; between the hosts' change and this, its probes are refused (never taken for a loss).
+  const monitorContainer = description.endpoint?.monitorContainer;
+  for (const secret of monitorContainer ? [SecretName.OPERATOR, SecretName.REPLICATION].filter((s) => changed.includes(s)) : []) {
+    const file = `${MONITOR_SECRETS_DIR}/${secret}`;
+    await dockerExec(monitorContainer!, ['sh', '-c', `umask 077 && cat > ${file}.tmp && mv ${file}.tmp ${file}`], passwords[secret]!);
   }
   if (changed.includes(SecretName.REPLICATION)) {
     for (const host of description.hosts.filter((h) => h.sources.length > 0)) {

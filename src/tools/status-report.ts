@@ -1,11 +1,12 @@
 // Cluster status: gathered from every host and the endpoint, judged, and rendered as a table.
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions } from './analysis';
+import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, oneWriter, writableMasters } from './analysis';
 import { endpointsOf } from './cluster-ref';
-import { parseGtidPosition, transactionsBehind } from './gtid';
+import { parseGtidPosition, transactionsAhead, transactionsBehind } from './gtid';
 import { ServerState } from './haproxy-runtime';
 import { fencedServers, pinnedWriter } from './switchover';
 import { Login } from './mariadb-client';
+import { HostKind } from '../model/plan';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
 
 export interface StatusVerdict {
@@ -37,6 +38,10 @@ export const DEFAULT_MAX_BEHIND = 100;
 
 export interface StatusReport {
   readonly hosts: HostStatus[];
+  /** With one writer at a time: the one writable master (undefined when none or several are). */
+  readonly writer?: string;
+  /** Per master: transactions it has that the writer lacks (a returning old master's extra commits). */
+  readonly extra: { [host: string]: { ranges: string[]; count: string } };
   /** Per host, per replication connection: transactions the host still lacks of that source (by GTID). */
   readonly behind: { [host: string]: { [source: string]: string } };
   /** Errant transactions per host. */
@@ -47,6 +52,16 @@ export interface StatusReport {
   readonly verdict: StatusVerdict;
 }
 
+/**
+ * The sources a host replicates from now: as planned, or for a replica the monitor re-pointed
+ * (its planned source was lost), the masters it follows instead.
+ */
+function sourcesNow(host: ClusterDescription['hosts'][number], s: HostStatus | undefined): string[] {
+  const names = s?.channels.map((c) => c.connectionName) ?? [];
+  if (host.kind !== HostKind.REPLICA || host.sources.some((x) => names.includes(x)) || names.length === 0) return host.sources;
+  return names;
+}
+
 /** Per host and source, transactions the host lacks of the source's binary log (unknown when either is unreachable). */
 export function distances(description: ClusterDescription, status: HostStatus[]): StatusReport['behind'] {
   const byName = new Map(status.map((s) => [s.name, s]));
@@ -54,7 +69,7 @@ export function distances(description: ClusterDescription, status: HostStatus[])
   for (const host of description.hosts) {
     const s = byName.get(host.name);
     behind[host.name] = {};
-    for (const source of host.sources) {
+    for (const source of sourcesNow(host, s)) {
       const from = byName.get(source);
       if (s?.reachable && from?.reachable) behind[host.name][source] = String(transactionsBehind(from.gtidBinlogPos ?? '', s.gtidCurrentPos ?? ''));
     }
@@ -62,19 +77,48 @@ export function distances(description: ClusterDescription, status: HostStatus[])
   return behind;
 }
 
+/** The one writable master, when exactly one is. */
+export function writerOf(description: ClusterDescription, status: HostStatus[]): string | undefined {
+  const writable = writableMasters(description, status);
+  return writable.length === 1 ? writable[0] : undefined;
+}
+
+/** Per master other than the writer: transactions the writer lacks (by GTID). */
+export function extraTransactions(description: ClusterDescription, status: HostStatus[], writer: string | undefined): StatusReport['extra'] {
+  const w = status.find((s) => s.name === writer);
+  const extra: StatusReport['extra'] = {};
+  if (!w?.reachable) return extra;
+  for (const s of status.filter((x) => x.reachable && x.name !== writer && description.writers.includes(x.name))) {
+    const ahead = transactionsAhead(s.gtidBinlogPos ?? '', w.gtidCurrentPos ?? '');
+    if (ahead.count > 0n) extra[s.name] = { ranges: ahead.ranges, count: String(ahead.count) };
+  }
+  return extra;
+}
+
 export function judgeStatus(description: ClusterDescription, status: HostStatus[], endpoint?: EndpointStatus, maxBehind = DEFAULT_MAX_BEHIND): StatusVerdict {
   const behind = distances(description, status);
   const problems: string[] = [];
   const warnings: string[] = [];
+  if (oneWriter(description)) {
+    const writable = writableMasters(description, status);
+    if (writable.length === 0) problems.push(`no master is writable; 'mariadb-ha switchover --to <master>' makes one the writer`);
+    if (writable.length > 1) problems.push(`${writable.join(' and ')} are all writable; the failover monitor fences all but the writer`);
+    const writer = writable.length === 1 ? writable[0] : undefined;
+    for (const [name, e] of Object.entries(extraTransactions(description, status, writer))) {
+      problems.push(`${name}: ${e.count} transactions the writer ${writer} lacks (${e.ranges.join(', ')}); 'mariadb-ha rejoin --host ${name}' discards them (rebuilds ${name} from ${writer}), '--apply-extra' applies them on ${writer}`);
+    }
+  }
   for (const host of description.hosts) {
     const s = status.find((x) => x.name === host.name);
     if (!s || !s.reachable) {
       problems.push(`${host.name}: unreachable (${s?.error ?? 'no status'})`);
       continue;
     }
-    for (const source of host.sources) {
+    const sources = sourcesNow(host, s);
+    if (sources !== host.sources) warnings.push(`${host.name} replicates from ${sources.join(', ')} instead of ${host.sources.join(', ')} (re-pointed by the failover monitor when its source was lost)`);
+    for (const source of sources) {
       const channel = s.channels.find((c) => c.connectionName === source);
-      if (!channel) problems.push(`${host.name}: no replication connection from ${source}`);
+      if (!channel) problems.push(`${host.name}: no replication connection from ${source}${oneWriter(description) && description.writers.includes(source) ? ` (detached when ${source} was lost; 'mariadb-ha rejoin --host ${source}' reattaches it)` : ''}`);
       else if (!channelHealthy(channel)) {
         const error = channel.lastSqlError || channel.lastIoError || 'thread not running';
         problems.push(`${host.name} <- ${source}: IO ${channel.ioRunning}, SQL ${channel.sqlRunning}: ${error}`);
@@ -126,7 +170,11 @@ export async function collectStatus(description: ClusterDescription, login: Logi
     errant[h.name] = h.reachable ? errantTransactions(description, h) : [];
     duplicateKeys[h.name] = { stoppedChannels: duplicateKeyChannels(h), logged: await duplicateKeyErrorsLogged(backendName) };
   }));
-  return { hosts, behind: distances(description, hosts), errant, duplicateKeys, endpoint, verdict: judgeStatus(description, hosts, endpoint, maxBehind) };
+  const writer = writerOf(description, hosts);
+  return {
+    hosts, writer, extra: extraTransactions(description, hosts, writer), behind: distances(description, hosts), errant, duplicateKeys, endpoint,
+    verdict: judgeStatus(description, hosts, endpoint, maxBehind),
+  };
 }
 
 function table(rows: string[][]): string {
@@ -141,15 +189,15 @@ function perDomain(position?: string): string {
 }
 
 export function renderStatus(description: ClusterDescription, report: StatusReport): string {
-  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'BEHIND', 'LAST_ERROR', 'ERRANT', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
+  const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'BEHIND', 'LAST_ERROR', 'ERRANT', 'EXTRA', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
   for (const host of description.hosts) {
     const s = report.hosts.find((x) => x.name === host.name);
-    const writes = report.endpoint?.serving === host.name ? ' <- writes' : '';
+    const writes = report.endpoint?.serving === host.name || (!report.endpoint && report.writer === host.name) ? ' <- writes' : '';
     const role = `${host.role}${host.name === description.activeMaster ? ' (active)' : ''}${writes}`;
     const dup = report.duplicateKeys[host.name];
     const dupText = `${dup?.stoppedChannels.length ?? 0}/${dup?.logged ?? '?'}`;
     if (!s?.reachable) {
-      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 50), '-', dupText, '-']);
+      rows.push([host.name, role, String(host.serverId), '?', '-', '-', '-', '-', '-', `unreachable: ${s?.error ?? ''}`.slice(0, 50), '-', '-', dupText, '-']);
       continue;
     }
     const channels = s.channels.length > 0 ? s.channels : [undefined];
@@ -165,6 +213,7 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
       c ? report.behind[host.name]?.[c.connectionName] ?? '?' : '-',
       c ? (c.lastSqlError || c.lastIoError || '-').slice(0, 50) : '-',
       i === 0 ? String(report.errant[host.name]?.length ?? 0) : '',
+      i === 0 ? report.extra[host.name]?.count ?? '0' : '',
       i === 0 ? dupText : '',
       i === 0 ? perDomain(s.gtidCurrentPos) : '',
     ]));
@@ -172,7 +221,7 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
   const lines = [
     `cluster ${description.cluster}: ${description.hosts.length} hosts, declared active master ${description.activeMaster}, database ${description.databaseName}${description.semiSync ? ', semi-sync between masters' : ''}`,
     table(rows),
-    'LAG: Seconds_Behind_Master; BEHIND: transactions the host lacks of that source, by GTID',
+    'LAG: Seconds_Behind_Master; BEHIND: transactions the host lacks of that source, by GTID; EXTRA: transactions the writer lacks',
     'DUP_KEYS: replication connections stopped by a duplicate key now / duplicate-key errors in the server log',
   ];
   if (report.endpoint) {

@@ -1,13 +1,17 @@
 // Planned switchover, one writer at a time: check health, let the target catch up, then in one
 // short window hold new connections, fence the old master, let the target apply its last writes,
-// and pin the target; then verify. No acknowledged write or update is lost.
+// make it writable and pin it; then verify. No acknowledged write or update is lost. With a
+// failover monitor (one writer at a time), the switchover holds the monitor's lock throughout, so
+// exactly one actor moves the writer, and the same run makes the first writer of a new cluster.
 import type { ClusterDescription, EndpointDescription, EndpointInstance } from '../constructs/replication-cluster';
-import { errantTransactions } from './analysis';
+import { errantTransactions, oneWriter, writableMasters } from './analysis';
 import { HaproxyRuntime, ServerState } from './haproxy-runtime';
 import { Login, queryRows, withConnection } from './mariadb-client';
 import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from './server-ops';
 import { run } from './process';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
+import { hasReached } from './gtid';
+import { MonitorLock, takeMonitorLock } from './monitor-lock';
 import { endpointsOf } from './cluster-ref';
 import { ENDPOINT_STATE_DIR, GATE_MAX_HOLD_MS, haproxyServerId } from '../render/haproxy-config';
 
@@ -83,6 +87,15 @@ export function preflightProblems(description: ClusterDescription, status: HostS
   return problems;
 }
 
+/** Why `target` must not become the first writer (no master writable): it must hold everything any master logged. */
+export function establishProblems(description: ClusterDescription, status: HostStatus[], target: string): string[] {
+  const t = status.find((s) => s.name === target);
+  if (!t?.reachable) return [];
+  return status
+    .filter((s) => s.name !== target && description.writers.includes(s.name) && s.reachable && !hasReached(t.gtidCurrentPos ?? '', s.gtidBinlogPos ?? ''))
+    .map((s) => `${target} lacks transactions ${s.name} logged (${s.name} at ${s.gtidBinlogPos}, ${target} at ${t.gtidCurrentPos}); make ${s.name} the writer, or let ${target} catch up`);
+}
+
 function requireEndpoint(description: ClusterDescription): EndpointDescription {
   if (!description.endpoint) throw new Error(`cluster ${description.cluster} has no writer endpoint to switch`);
   return description.endpoint;
@@ -152,7 +165,11 @@ async function persistEndpointConfig(endpoint: EndpointDescription, instance: En
   if (result.code !== 0) throw new Error(`could not write ${endpoint.configPath} in ${instance.backendName}: ${result.stderr.trim()}`);
 }
 
-/** Waits until an instance sees `target` pass its writer checks, lifting a fence it set on it. */
+/**
+ * Lifts a fence an instance set on `target` when it lost the writer role; then, with writable
+ * standbys (every master writable), waits until the instance sees it pass its writer checks. With
+ * one writer at a time the target is read-only until the move, which marks it up itself.
+ */
 async function admitTarget(description: ClusterDescription, instance: EndpointInstance, target: string, progress: (line: string) => void): Promise<void> {
   const endpoint = requireEndpoint(description);
   const runtime = runtimeOf(instance);
@@ -162,11 +179,31 @@ async function admitTarget(description: ClusterDescription, instance: EndpointIn
     progress(`      ${instance.backendName}: ${target} was fenced after losing the writer role; it has caught up, so it is re-admitted`);
     await unfence(instance, target);
   }
+  if (oneWriter(description)) return;
   const upBy = Date.now() + 15_000;
   while (!(await targetUp())) {
     if (Date.now() > upBy) throw new Error(`${instance.backendName} does not see ${target} as a healthy writer`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Makes `target` writable (one writer at a time) and points every endpoint instance at it; the
+ * fenced old master, `from`, is marked down at once rather than after `fall` checks.
+ */
+async function routeWritesTo(options: SwitchoverOptions, target: string, from?: string): Promise<void> {
+  const { description, operator } = options;
+  const endpoint = requireEndpoint(description);
+  if (oneWriter(description)) await setReadOnly(endpointsOf(description).find((h) => h.name === target)!, operator, false, 5);
+  await Promise.all(endpoint.instances.map(async (i) => {
+    const runtime = runtimeOf(i);
+    // Now, not after `rise`/`fall` checks: the next checks confirm both, the servers agree.
+    if (oneWriter(description)) {
+      await runtime.setHealth(endpoint.backend, target, 'up');
+      if (from) await runtime.setHealth(endpoint.backend, from, 'down');
+    }
+    await runtime.pin(endpoint.backend, serverIdOf(description, target));
+  }));
 }
 
 /** HAProxy's id for a host (the description lists hosts in plan order). */
@@ -222,7 +259,7 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
     if (!(await waitForGtid(host(target), operator, position, options.catchUpTimeoutSeconds))) {
       throw new Error(`${target} did not apply ${current}'s final position ${position} within ${options.catchUpTimeoutSeconds} s`);
     }
-    await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, serverIdOf(description, target))));
+    await routeWritesTo(options, target, current);
     pinned = true;
     // Writes go to the target from here; a gate that does not open reopens by itself within its bound.
     await Promise.all(runtimes.map((r) => r.openGate().catch((e) => progress(`      a writer gate did not open (${e.message}); it opens by itself within ${GATE_MAX_HOLD_MS / 1000} s`))));
@@ -232,17 +269,55 @@ async function moveWrites(options: SwitchoverOptions, current: string, progress:
   } finally {
     if (!pinned) {
       // Writes stay on the old master: lift its fence, keep the endpoint on it, release the held.
+      if (oneWriter(description)) await setReadOnly(host(target), operator, true, 5).catch((e) => progress(`      could not fence ${target} again: ${e.message}`));
       await setReadOnly(host(current), operator, false, 5).catch((e) => progress(`      could not lift the fence on ${current}: ${e.message}`));
-      await Promise.all(runtimes.map((r) => r.pin(endpoint.backend, serverIdOf(description, current)).catch(() => undefined)));
+      await Promise.all(runtimes.map(async (r) => {
+        if (oneWriter(description)) await r.setHealth(endpoint.backend, current, 'up').catch(() => undefined);
+        await r.pin(endpoint.backend, serverIdOf(description, current)).catch(() => undefined);
+      }));
       await Promise.all(runtimes.map((r) => r.openGate().catch(() => undefined)));
     }
   }
 }
 
 export async function switchover(options: SwitchoverOptions): Promise<SwitchoverResult> {
+  const { description, target, progress } = options;
+  const endpoint = requireEndpoint(description);
+  const started = Date.now();
+  let lock: MonitorLock | undefined;
+  if (endpoint.monitorContainer) {
+    try {
+      lock = await takeMonitorLock(endpoint.monitorContainer, 'switchover', 15_000);
+    } catch (error) {
+      return { outcome: SwitchoverOutcome.REFUSED, message: `refused, nothing was changed: ${(error as Error).message}`, seconds: (Date.now() - started) / 1000 };
+    }
+  }
+  let writer: string | undefined;
+  try {
+    const result = await switchoverHoldingLock(options);
+    writer = [SwitchoverOutcome.DONE, SwitchoverOutcome.ALREADY_ACTIVE].includes(result.outcome) ? target : undefined;
+    return result;
+  } finally {
+    // The monitor learns the writer from us: it must not take a fenced old master for a lost one.
+    await lock?.release(writer).catch((e) => progress(`      could not release the monitor's lock (${e.message}); it expires by itself`));
+  }
+}
+
+/** Where writes go now: the one writable master (one writer at a time), or where the endpoint routes. */
+async function currentWriter(options: SwitchoverOptions, status: HostStatus[]): Promise<{ current?: string; problems: string[] }> {
+  const { description, target } = options;
+  if (!oneWriter(description)) return { current: await endpointServing(description, options.monitor), problems: [] };
+  const writable = writableMasters(description, status);
+  if (writable.length > 1) return { problems: [`${writable.join(' and ')} are all writable; the failover monitor fences all but the writer (see 'docker logs ${description.endpoint!.monitorContainer}')`] };
+  if (writable.length === 1) return { current: writable[0], problems: [] };
+  return { problems: establishProblems(description, status, target) };
+}
+
+async function switchoverHoldingLock(options: SwitchoverOptions): Promise<SwitchoverResult> {
   const { description, target, monitor, progress } = options;
   const endpoint = requireEndpoint(description);
-  const steps = new Steps(7, progress);
+  const oldStaysFenced = oneWriter(description);
+  const steps = new Steps(oldStaysFenced ? 6 : 7, progress);
   const persist = async () => {
     if (options.persistConfig) for (const i of endpoint.instances) await persistEndpointConfig(endpoint, i, options.persistConfig);
   };
@@ -252,15 +327,15 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   const problemsOf = (error: unknown) => (error instanceof RefusedError ? error.problems : [(error as Error).message]);
 
   progress(`switchover of ${description.cluster}: writes to ${target}`);
-  let current = '';
+  let current: string | undefined;
   try {
     current = await steps.run('preflight: replication health, lag and errant transactions', async () => {
       const deadline = Date.now() + options.waitHealthySeconds * 1000;
       for (;;) {
-        const serving = await endpointServing(description, monitor);
         const status = await readClusterStatus(endpointsOf(description), monitor);
-        const problems = preflightProblems(description, status, serving, target, options.maxLagSeconds);
-        if (problems.length === 0) return serving;
+        const writer = await currentWriter(options, status);
+        const problems = [...writer.problems, ...preflightProblems(description, status, writer.current ?? target, target, options.maxLagSeconds)];
+        if (problems.length === 0) return writer.current;
         if (Date.now() >= deadline) throw new RefusedError(problems);
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -269,38 +344,53 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
     return refused(problemsOf(error));
   }
 
+  if (current === undefined) {
+    // A new cluster (or every master restarted): no master takes writes; the target holds everything.
+    try {
+      await steps.run(`establish: ${target} becomes the writer (no master was writable)`, async () => {
+        for (const instance of endpoint.instances) await admitTarget(description, instance, target, progress);
+        await routeWritesTo(options, target);
+      });
+      await persist();
+    } catch (error) {
+      return result(SwitchoverOutcome.FAILED, `could not make ${target} the writer: ${(error as Error).message}. Run 'mariadb-ha status', then retry.`);
+    }
+    return result(SwitchoverOutcome.DONE, `${target} is the writer; no master took writes before`);
+  }
   if (current === target) {
     await persist();
-    return result(SwitchoverOutcome.ALREADY_ACTIVE, `the endpoint already sends writes to ${target}; replication is healthy`, current);
+    return result(SwitchoverOutcome.ALREADY_ACTIVE, `${target} already takes the writes; replication is healthy`, current);
   }
 
+  const from = current;
   const host = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
   try {
     // While writes still flow: the target gets close, so the write window only covers the last few.
-    await steps.run(`catch-up: ${target} applies what ${current} has committed so far`, async () => {
-      const position = await gtidBinlogPos(host(current), options.operator);
+    await steps.run(`catch-up: ${target} applies what ${from} has committed so far`, async () => {
+      const position = await gtidBinlogPos(host(from), options.operator);
       if (!(await waitForGtid(host(target), options.operator, position, options.catchUpTimeoutSeconds))) {
-        throw new RefusedError([`${target} did not reach ${current}'s position ${position} within ${options.catchUpTimeoutSeconds} s`]);
+        throw new RefusedError([`${target} did not reach ${from}'s position ${position} within ${options.catchUpTimeoutSeconds} s`]);
       }
     });
-    await steps.run(`admit: every endpoint instance sees ${target} as a healthy writer`, async () => {
+    await steps.run(`admit: every endpoint instance may route to ${target}`, async () => {
       for (const instance of endpoint.instances) await admitTarget(description, instance, target, progress);
     });
   } catch (error) {
-    return refused(problemsOf(error), current);
+    return refused(problemsOf(error), from);
   }
 
   let window: MoveWindow;
   try {
-    window = await steps.run(`move: hold new connections, fence ${current}, ${target} applies its last writes, pin ${target}`, () => moveWrites(options, current, progress));
+    window = await steps.run(`move: hold new connections, fence ${from}, ${target} applies its last writes and takes the writes`, () => moveWrites(options, from, progress));
   } catch (error) {
-    return result(SwitchoverOutcome.FAILED, `writes stay on ${current}: ${(error as Error).message}. Its fence was lifted and the endpoint still sends writes to it; clients connected to it were disconnected once. Check 'mariadb-ha status', then retry.`, current);
+    return result(SwitchoverOutcome.FAILED, `writes stay on ${from}: ${(error as Error).message}. Its fence was lifted and the endpoint still sends writes to it; clients connected to it were disconnected once. Check 'mariadb-ha status', then retry.`, from);
   }
 
   try {
-    // Until a monitor owns failover, a standby stays writable so the endpoint can fail over to it;
-    // the endpoint sends it no writes, and its sessions were closed while it was fenced.
-    await steps.run(`return ${current} to standby`, () => setReadOnly(host(current), options.operator, false, 5));
+    if (!oldStaysFenced) {
+      // Every master writable: the endpoint alone keeps writes off the old master from here.
+      await steps.run(`return ${from} to standby`, () => setReadOnly(host(from), options.operator, false, 5));
+    }
     await steps.run('persist the endpoint config for restarts', persist);
     await steps.run('verify: endpoint, replication', async () => {
       const serving = await endpointServing(description, monitor);
@@ -309,9 +399,10 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
       const broken = status.flatMap((s) => s.channels.filter((c) => !channelHealthy(c)).map((c) => `${c.connectionName} -> ${s.name}`));
       if (broken.length > 0) throw new Error(`replication broke during the switchover: ${broken.join(', ')}`);
     });
-    return result(SwitchoverOutcome.DONE, `writes now go to ${target}; new connections waited ${window.heldMs} ms while no master took writes; sessions on ${current} were closed once`, current, window.heldMs);
+    const standby = oldStaysFenced ? `${from} stays read-only as the standby` : `sessions on ${from} were closed once`;
+    return result(SwitchoverOutcome.DONE, `writes now go to ${target}; new connections waited ${window.heldMs} ms while no master took writes; ${standby}`, from, window.heldMs);
   } catch (error) {
-    return result(SwitchoverOutcome.FAILED, `writes go to ${target}, but: ${(error as Error).message}. Run 'mariadb-ha status' and fix it before the next switchover.`, current, window.heldMs);
+    return result(SwitchoverOutcome.FAILED, `writes go to ${target}, but: ${(error as Error).message}. Run 'mariadb-ha status' and fix it before the next switchover.`, from, window.heldMs);
   }
 }
 

@@ -1,20 +1,32 @@
-// Proves replication end to end: a row written on the active master must appear on every host.
+// Proves replication end to end: a row written on the writer must appear on every host.
 import { randomBytes } from 'crypto';
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { Login, queryRows, withConnection } from './mariadb-client';
 import { endpointsOf } from './cluster-ref';
+import { NamedEndpoint } from './replication-status';
 
 export const PROBE_TABLE = 'mariadb_ha_probe';
 
 export interface ProbeResult {
   readonly host: string;
-  /** Milliseconds from commit on the active master until the row was visible; undefined if never. */
+  /** Milliseconds from commit on the writer until the row was visible; undefined if never. */
   readonly visibleAfterMs?: number;
+}
+
+/** The first writable master (with one writer at a time, the writer), else the declared active master. */
+async function writer(description: ClusterDescription, login: Login): Promise<NamedEndpoint> {
+  const hosts = endpointsOf(description);
+  for (const name of description.writers) {
+    const host = hosts.find((h) => h.name === name)!;
+    const readOnly = await withConnection(host, login, async (c) => Number((await queryRows<any>(c, 'SELECT @@global.read_only AS ro'))[0].ro)).catch(() => 1);
+    if (readOnly === 0) return host;
+  }
+  return hosts.find((h) => h.name === description.activeMaster)!;
 }
 
 export async function verifyReplication(description: ClusterDescription, login: Login, timeoutMs = 20_000): Promise<ProbeResult[]> {
   const hosts = endpointsOf(description);
-  const active = hosts.find((h) => h.name === description.activeMaster)!;
+  const active = await writer(description, login);
   const token = randomBytes(8).toString('hex');
   await withConnection(active, login, async (c) => {
     await c.query(`CREATE TABLE IF NOT EXISTS ${PROBE_TABLE} (

@@ -3,7 +3,7 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { DockerBackend, MariaDbImage, MariaDbReplicationCluster, MultiMasterLayout, ReplicaRole } from '../../src';
+import { DockerBackend, MariaDbImage, MariaDbReplicationCluster, MultiMasterLayout, ReplicaRole, WriteMode } from '../../src';
 import { clusterProps, dockerStack, synthCluster } from '../support/stacks';
 
 function upload(json: any, container: string, file: string): string {
@@ -99,7 +99,7 @@ describe('MariaDbReplicationCluster on Docker', () => {
   test('WHEN passwords are given as sensitive variables THEN the JSON refers to them', () => {
     const stack = dockerStack();
     const mine = new TerraformVariable(stack, 'my_root', { type: 'string', sensitive: true });
-    new MariaDbReplicationCluster(stack, 'shop', clusterProps({ credentials: { rootPassword: mine.stringValue } }));
+    new MariaDbReplicationCluster(stack, 'shop', clusterProps({ writeMode: WriteMode.EVERY_MASTER, credentials: { rootPassword: mine.stringValue } }));
     const json = JSON.parse(Testing.synth(stack, true));
     expect(json.variable.shop_root_password).toBeUndefined();
     expect(upload(json, 'shop-db-a', '/etc/mysql/ha/secrets/root')).toBe('${var.my_root}');
@@ -115,10 +115,16 @@ describe('MariaDbReplicationCluster on Docker', () => {
 
   test('WHEN publishing beyond loopback is opted into THEN the ports use it and synth warns', () => {
     const stack = dockerStack();
-    const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({ backend: new DockerBackend({ publishAddress: '0.0.0.0', publishBeyondLoopback: true }) }));
+    const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({ writeMode: WriteMode.EVERY_MASTER, backend: new DockerBackend({ publishAddress: '0.0.0.0', publishBeyondLoopback: true }) }));
     const text = Testing.synth(stack, true);
     expect(text).toHaveResourceWithProperties(Container, { name: 'shop-db-a', ports: [{ internal: 3306, external: 23306, ip: '0.0.0.0', protocol: 'tcp' }] });
     expect(JSON.stringify(cluster.node.metadata)).toMatch(/backend\.publishAddress: database ports are published on 0\.0\.0\.0, beyond this machine/);
+  });
+
+  test('WHEN one writer at a time is asked for with no writer endpoint THEN synth says what to add', () => {
+    const stack = dockerStack();
+    new MariaDbReplicationCluster(stack, 'shop', clusterProps({}));
+    expect(() => Testing.synth(stack, true)).toThrow(/test\/shop: writeMode: with WriteMode\.ONE_WRITER \(the default\) every master starts read-only and only a writer endpoint \(HaproxyWriterEndpoint\) makes one writable; add an endpoint for this cluster, or set writeMode: WriteMode\.EVERY_MASTER/);
   });
 
   test('WHEN three masters form a ring THEN synth warns', () => {
@@ -126,6 +132,7 @@ describe('MariaDbReplicationCluster on Docker', () => {
     new MariaDbReplicationCluster(stack, 'ring', clusterProps({
       masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }],
       layout: MultiMasterLayout.RING,
+      writeMode: WriteMode.EVERY_MASTER,
       replicas: [],
     }));
     const manifest = Testing.fullSynth(stack);

@@ -2,7 +2,7 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import 'cdktf/lib/testing/adapters/jest';
 import { join } from 'path';
 import { Testing } from 'cdktf';
-import { HaproxyWriterEndpoint, MariaDbReplicationCluster, VirtualIpOptions } from '../../src';
+import { HaproxyWriterEndpoint, MariaDbReplicationCluster, VirtualIpOptions, WriteMode } from '../../src';
 import { clusterProps, dockerStack } from '../support/stacks';
 
 function synthEndpoint(activeMaster = 'db-a', virtualIp?: VirtualIpOptions) {
@@ -50,7 +50,34 @@ describe('HaproxyWriterEndpoint', () => {
     expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toEqual({
       address: '127.0.0.1', port: 23300, backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',
       instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, backendName: 'shop-writer' }],
+      monitorContainer: expect.stringMatching(/^\$\{docker_container\.writer_monitor_[0-9A-F]+\.name\}$/),
     });
+  });
+
+  test('one failover monitor container runs the rendered script with the operator and replication secrets as references', () => {
+    const monitor = Object.values(json.resource.docker_container).find((c: any) => c.name === 'shop-monitor') as any;
+    expect(monitor.command).toEqual(['/bin/bash', '/etc/mariadb-ha/monitor/monitor.sh']);
+    expect(monitor.networks_advanced[0].ipv4_address).toBe('10.213.0.9');
+    expect(monitor.ports).toBeUndefined();
+    const upload = (file: string) => monitor.upload.find((u: any) => u.file === file).content;
+    expect(upload('/etc/mariadb-ha/monitor/secrets/operator')).toBe('${var.shop_operator_password}');
+    expect(upload('/etc/mariadb-ha/monitor/secrets/replication')).toBe('${var.shop_replication_password}');
+    // Terraform takes the script literally: every ${ of bash is escaped.
+    expect(upload('/etc/mariadb-ha/monitor/monitor.sh')).toContain('"$${MASTERS[@]}"');
+    // A rotation updates the secrets in place; only a changed script replaces it.
+    expect(monitor.lifecycle.ignore_changes).toEqual(['upload']);
+    expect(monitor.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.writer_monitor-revision_\w+$/)]);
+  });
+
+  test('bad monitor settings and a monitor on a cluster where every master writes are refused, all at once', () => {
+    const stack = dockerStack();
+    const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({}));
+    expect(() => new HaproxyWriterEndpoint(stack, 'writer', { cluster, monitor: { probeIntervalMs: 50, detectionMs: 90 } }))
+      .toThrow(/\(2 problems\):\n {2}- test\/writer\.monitor\.probeIntervalMs: 50 is not a whole number of milliseconds in 100\.\.10000\n {2}- test\/writer\.monitor\.detectionMs: 90 must be a whole number of milliseconds from two probe intervals/);
+    const every = dockerStack();
+    const writable = new MariaDbReplicationCluster(every, 'shop', clusterProps({ writeMode: WriteMode.EVERY_MASTER }));
+    expect(() => new HaproxyWriterEndpoint(every, 'writer', { cluster: writable, monitor: { detectionMs: 5000 } }))
+      .toThrow(/monitor: the failover monitor serves clusters with one writer at a time; this cluster's writeMode is every-master/);
   });
 
   test('the synthesized JSON names no path of the checkout that synthesized it (provisioners find the CLI by package name)', () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {
-  HostKind, MultiMasterLayout, planAutoIncrement, planKeyRanges, planTopology, planTopologyOrThrow, TopologyPlan,
+  HostKind, MultiMasterLayout, planAutoIncrement, planKeyRanges, planTopology, planTopologyOrThrow, TopologyPlan, WriteMode,
 } from '../../src/model';
 import { ACTIVE_PASSIVE, validTopology } from '../support/topologies';
 
@@ -23,10 +23,16 @@ describe('planTopology', () => {
       expect(host('db-b').autoIncrementOffset).toBe(2);
     });
 
-    test('THEN each writer has its own GTID domain and only the replica is read-only', () => {
-      expect(host('db-a')).toMatchObject({ gtidDomainId: 1, readOnly: false, kind: HostKind.MASTER });
-      expect(host('db-b')).toMatchObject({ gtidDomainId: 2, readOnly: false, kind: HostKind.MASTER });
+    test('THEN each writer has its own GTID domain, and every host starts read-only (one writer at a time)', () => {
+      expect(plan.writeMode).toBe(WriteMode.ONE_WRITER);
+      expect(host('db-a')).toMatchObject({ gtidDomainId: 1, readOnly: true, kind: HostKind.MASTER });
+      expect(host('db-b')).toMatchObject({ gtidDomainId: 2, readOnly: true, kind: HostKind.MASTER });
       expect(host('analytics')).toMatchObject({ readOnly: true, kind: HostKind.REPLICA });
+    });
+
+    test('THEN with WriteMode.EVERY_MASTER the masters are writable and the replica is not', () => {
+      const every = planTopologyOrThrow({ ...ACTIVE_PASSIVE, writeMode: WriteMode.EVERY_MASTER }, 'test');
+      expect(every.hosts.map((h) => [h.name, h.readOnly])).toEqual([['db-a', false], ['db-b', false], ['analytics', true]]);
     });
 
     test('THEN the masters replicate from each other and the replica from its chosen master', () => {

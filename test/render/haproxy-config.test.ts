@@ -42,7 +42,9 @@ describe('renderWriterCheck', () => {
     expect(script).toContain("--execute='SELECT @@global.read_only'");
     expect(script).toContain('[ "$read_only" = "0" ] || exit 1');
     expect(script).toContain('timeout 0.150 mariadb');
-    expect(script).toMatch(/grep -q "server_id=\$HAPROXY_SERVER_ID "; then\n {2}if \[ "\$failures" -ge 3 \] \|\| runtime "show stat"/);
+    expect(script).toMatch(/grep -q "server_id=\$HAPROXY_SERVER_ID "; then\n {2}if \[ ! -f "\$STATE\/\$name\.fenced" \] && \{ \[ "\$failures" -ge 3 \] \|\| runtime "show stat"/);
+    // Only failed checks as the pinned writer count towards the fence: a read-only standby fails them all.
+    expect(script).toMatch(/echo \$\(\(failures \+ 1\)\) > "\$STATE\/\$name\.failures"\nelse\n.*\n {2}rm -f "\$STATE\/\$name\.failures"\nfi/);
     expect(script).toContain('$2 == me && $18 ~ /^DOWN/ { down = 1 }');
     expect(script).toContain('runtime "clear table writer"');
   });

@@ -14,7 +14,7 @@ describe('renderServerConfig', () => {
   test('a master gets its id, domain, offset and the replication settings', () => {
     expect(settings(renderServerConfig(plan, 'db-b'))).toMatchObject({
       server_id: '2', gtid_domain_id: '2', auto_increment_increment: '2', auto_increment_offset: '2',
-      log_bin: 'mariadb-bin', binlog_format: 'ROW', log_slave_updates: 'ON', read_only: 'OFF',
+      log_bin: 'mariadb-bin', binlog_format: 'ROW', log_slave_updates: 'ON', read_only: 'ON',
       skip_name_resolve: 'ON', bind_address: '0.0.0.0', gtid_ignore_duplicates: 'ON', sync_binlog: '1',
     });
   });

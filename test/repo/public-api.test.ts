@@ -8,7 +8,7 @@ describe('public API', () => {
       'APPLICATION_USER', 'DEFAULT_ENDPOINT_PORT', 'DEFAULT_HOST_PORT_BASE', 'DEFAULT_SUBNET', 'DOCKER_PROVIDER_CONSTRAINT',
       'DockerBackend', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MARIADB_PORT', 'MAX_REPLICATION_PASSWORD_LENGTH',
       'MIN_PASSWORD_LENGTH', 'MONITOR_USER', 'MariaDbImage', 'MariaDbReplicationCluster', 'MultiMasterLayout', 'OPERATOR_USER',
-      'PROJECT_HAPROXY_IMAGE', 'PROJECT_MARIADB_IMAGE', 'REPLICATION_USER', 'ReplicaRole', 'SecretName', 'TopologyError',
+      'PROJECT_HAPROXY_IMAGE', 'PROJECT_MARIADB_IMAGE', 'REPLICATION_USER', 'ReplicaRole', 'SecretName', 'TopologyError', 'WriteMode',
     ]);
   });
 

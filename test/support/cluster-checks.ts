@@ -75,3 +75,27 @@ export function workersWithMoreErrorsThan(records: WriteRecord[], limit: number)
   for (const r of records.filter((x) => x.outcome !== WriteOutcome.OK)) byWorker.set(r.worker, [...(byWorker.get(r.worker) ?? []), r]);
   return [...byWorker.entries()].filter(([, rs]) => rs.length > limit).map(([w, rs]) => `${w}: ${rs.map((r) => `${r.outcome} ${r.error}`).join(', ')}`);
 }
+
+/**
+ * The counter workload lost no update: on every host the counter equals the committed increments
+ * (two writers would lose some silently), and the committed increments since `incrementsBefore`
+ * are the acknowledged ones plus at most the writes whose outcome the client could not know
+ * (counted from the servers' state, not guessed). With `acknowledgedDurable` (semi-sync, or no
+ * crash) every acknowledged increment must be there; without it (asynchronous replication and a
+ * writer that died) those that never left it are counted and returned instead.
+ */
+export async function expectNoLostUpdate(hosts: NamedEndpoint[], login: Login, table: string, counts: WriteRecord[], incrementsBefore = 0, acknowledgedDurable = true): Promise<{ audit: CounterAudit[]; lostWithWriter: number }> {
+  const audit = await counterAudit(hosts, login, table);
+  const acknowledged = counts.filter((r) => r.outcome === WriteOutcome.OK);
+  const unknown = counts.filter((r) => r.outcome === WriteOutcome.UNKNOWN).length;
+  let lostWithWriter = 0;
+  for (const [i, a] of audit.entries()) {
+    expect(a).toEqual({ host: a.host, counter: a.increments, increments: a.increments });
+    const missing = (await missingTokens(hosts[i], login, table, acknowledged.map((r) => r.token))).length;
+    if (acknowledgedDurable) expect(missing).toBe(0);
+    lostWithWriter = Math.max(lostWithWriter, missing);
+    expect(a.increments - incrementsBefore - (acknowledged.length - missing)).toBeGreaterThanOrEqual(0);
+    expect(a.increments - incrementsBefore - (acknowledged.length - missing)).toBeLessThanOrEqual(unknown);
+  }
+  return { audit, lostWithWriter };
+}

@@ -1,6 +1,6 @@
 // Failure drills shared by the live tests and the benchmarks: kill the active master under a
 // bounded load, and measure what clients saw and what the survivor holds.
-import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
+import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, Workload, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
 import { hasReached } from '../../src/tools/gtid';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
@@ -16,6 +16,14 @@ export function drillLoad(ha: HaDeployment, durationMs: number, overrides: Parti
     endpoint: ha.endpoint, login: ha.app, table: DRILL_TABLE, heldConnections: 4, recycledConnections: 4, recycleEvery: 20,
     durationMs, maxWritesPerWorker: 20_000, pauseMs: 5, ...overrides,
   });
+}
+
+/** The counter workload (held and new connections incrementing one row) beside the insert load, both through the endpoint. */
+export function hardLoad(ha: HaDeployment, counterTable: string, durationMs: number): Promise<[WriteRecord[], WriteRecord[]]> {
+  return Promise.all([
+    drillLoad(ha, durationMs, { table: counterTable, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 }),
+    drillLoad(ha, durationMs),
+  ]);
 }
 
 export const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
@@ -67,8 +75,8 @@ export async function waitRelayApplied(ha: HaDeployment, name: string, timeoutMs
   });
 }
 
-/** Acknowledged writes the survivor does not hold once it has applied all it received. */
-export async function lostAcknowledged(ha: HaDeployment, survivor: string, kill: KillResult): Promise<string[]> {
+/** Acknowledged writes (tokens) the survivor does not hold once it has applied all it received. */
+export async function lostAcknowledged(ha: HaDeployment, survivor: string, tokens: string[]): Promise<string[]> {
   await waitRelayApplied(ha, survivor);
-  return missingTokens(ha.host(survivor), ha.app, DRILL_TABLE, kill.ackedBeforeKill);
+  return missingTokens(ha.host(survivor), ha.app, DRILL_TABLE, tokens);
 }

@@ -2,7 +2,7 @@
 // shared by the live tests and the benchmarks. Each caller picks its own prefix, subnet and ports
 // so runs never collide.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { DockerBackend, FailoverMonitorOptions, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole, WriteMode } from '../../src';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { Login } from '../../src/tools/mariadb-client';
 import { NamedEndpoint } from '../../src/tools/replication-status';
@@ -21,6 +21,8 @@ export interface HaDeploymentOptions {
   readonly databaseName?: string;
   /** Give the endpoint two instances sharing a virtual IP (the network's .4 address). */
   readonly withVirtualIp?: boolean;
+  /** The failover monitor's settings. */
+  readonly monitor?: FailoverMonitorOptions;
 }
 
 export interface HaDeployment {
@@ -50,11 +52,13 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         activeMaster: 'db-a',
         replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
         databaseName: options.databaseName ?? 'shop',
+        // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
+        writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
         backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
       });
       if (options.withEndpoint !== false) {
-        new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port, virtualIp: options.withVirtualIp ? {} : undefined });
+        new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port, virtualIp: options.withVirtualIp ? {} : undefined, monitor: options.monitor });
       }
     },
   });
@@ -74,11 +78,13 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     withToolPasswords: async (work) => {
       process.env.MARIADB_HA_MONITOR_PASSWORD = passwords.monitor;
       process.env.MARIADB_HA_OPERATOR_PASSWORD = passwords.operator;
+      process.env.MARIADB_HA_REPLICATION_PASSWORD = passwords.replication;
       try {
         return await work();
       } finally {
         delete process.env.MARIADB_HA_MONITOR_PASSWORD;
         delete process.env.MARIADB_HA_OPERATOR_PASSWORD;
+        delete process.env.MARIADB_HA_REPLICATION_PASSWORD;
       }
     },
   };

@@ -121,6 +121,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
 
 /** Container logs, for failure messages. */
 export async function containerLogs(names: string[]): Promise<string> {
-  const parts = await Promise.all(names.map(async (n) => `--- ${n} ---\n${(await run('docker', ['logs', '--tail', '40', n], { timeoutMs: 20_000 })).stderr}`));
+  const parts = await Promise.all(names.map(async (n) => {
+    const logs = await run('docker', ['logs', '--tail', '40', n], { timeoutMs: 20_000 });
+    return `--- ${n} ---\n${logs.stdout}${logs.stderr}`;
+  }));
   return parts.join('\n');
 }

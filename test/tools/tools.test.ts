@@ -1,4 +1,4 @@
-import { formatGtidPosition, hasReached, parseGtidPosition, transactionsBehind } from '../../src/tools/gtid';
+import { formatGtidPosition, hasReached, parseGtidPosition, transactionsAhead, transactionsBehind } from '../../src/tools/gtid';
 import { parseArgs, main } from '../../src/tools/cli';
 import { distances, judgeStatus, renderStatus } from '../../src/tools/status-report';
 import { HostStatus } from '../../src/tools/replication-status';
@@ -59,7 +59,7 @@ describe('status verdict', () => {
     expect(verdict.healthy).toBe(false);
     expect(verdict.problems).toEqual(["db-b <- db-a: IO Yes, SQL No: Duplicate entry '7' for key 'PRIMARY'"]);
     const hosts = [host('db-a', [channel('db-b')]), host('db-b', [broken])];
-    const report = { hosts, behind: {}, errant: {}, duplicateKeys: { 'db-b': { stoppedChannels: ['db-a: dup'], logged: 3 } }, verdict };
+    const report = { hosts, extra: {}, behind: {}, errant: {}, duplicateKeys: { 'db-b': { stoppedChannels: ['db-a: dup'], logged: 3 } }, verdict };
     expect(renderStatus(description, report)).toMatch(/UNHEALTHY:\n {2}- db-b <- db-a/);
     expect(renderStatus(description, report)).toMatch(/db-b +master .* 1\/3 /);
   });
@@ -77,6 +77,27 @@ describe('status verdict', () => {
     expect(transactionsBehind('1-1-100,2-2-50', '1-1-90,2-2-50')).toBe(10n);
     expect(transactionsBehind('1-1-100,2-2-50', '2-2-60')).toBe(100n);
     expect(transactionsBehind('', '1-1-5')).toBe(0n);
+  });
+
+  test('transactions ahead are GTID ranges per domain with their count', () => {
+    expect(transactionsAhead('1-1-103,2-2-50', '1-1-100,2-2-50')).toEqual({ ranges: ['1-1-101..103'], count: 3n });
+    expect(transactionsAhead('1-1-101', '2-2-9')).toEqual({ ranges: ['1-1-1..101'], count: 101n });
+    expect(transactionsAhead('1-1-100', '1-1-100,2-2-5')).toEqual({ ranges: [], count: 0n });
+  });
+
+  test('with one writer at a time: no writer, two writers, and a returning master\'s extra transactions are problems that say what to run', () => {
+    const oneWriter = { ...description, endpoint: { address: '127.0.0.1', port: 3, backend: 'writer', configPath: '/x', instances: [], monitorContainer: 'x-monitor' } };
+    const at = (name: string, readOnly: boolean, pos: string, channels = [channel(name === 'db-a' ? 'db-b' : 'db-a')]) =>
+      ({ ...host(name, channels), readOnly, gtidBinlogPos: pos, gtidCurrentPos: pos });
+    expect(judgeStatus(oneWriter, [at('db-a', true, '1-1-5'), at('db-b', true, '1-1-5')]).problems)
+      .toEqual(["no master is writable; 'mariadb-ha switchover --to <master>' makes one the writer"]);
+    expect(judgeStatus(oneWriter, [at('db-a', false, '1-1-5'), at('db-b', false, '1-1-5')]).problems)
+      .toEqual(['db-a and db-b are all writable; the failover monitor fences all but the writer']);
+    // db-a returns after a failover with two commits db-b never received; db-b detached it.
+    expect(judgeStatus(oneWriter, [at('db-a', true, '1-1-7,2-2-3'), at('db-b', false, '1-1-5,2-2-3', [])]).problems).toEqual([
+      "db-a: 2 transactions the writer db-b lacks (1-1-6..7); 'mariadb-ha rejoin --host db-a' discards them (rebuilds db-a from db-b), '--apply-extra' applies them on db-b",
+      "db-b: no replication connection from db-a (detached when db-a was lost; 'mariadb-ha rejoin --host db-a' reattaches it)",
+    ]);
   });
 
   test('an unreachable host and a missing connection are problems', () => {

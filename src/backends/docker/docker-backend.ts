@@ -16,9 +16,10 @@ import { requireDockerProvider } from './provider';
 export const DEFAULT_SUBNET = '10.213.0.0/24';
 export const DEFAULT_HOST_PORT_BASE = 23306;
 export const LOOPBACK = '127.0.0.1';
-/** Address plan inside the subnet: .1 gateway, .4 virtual IP, .5-.9 endpoints, hosts from .10. */
+/** Address plan inside the subnet: .1 gateway, .4 virtual IP, .5-.8 endpoints, .9 monitor, hosts from .10. */
 export const VIRTUAL_IP_OFFSET = 4;
 export const ENDPOINT_OFFSET = 5;
+export const MONITOR_OFFSET = 9;
 export const FIRST_HOST_OFFSET = 10;
 
 /** What each stack's Docker clusters occupy, so a second cluster cannot collide with a first. */

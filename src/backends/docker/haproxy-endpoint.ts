@@ -4,7 +4,7 @@
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { dirname } from 'path';
-import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable } from '../../cdktf';
+import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable, terraformLiteral } from '../../cdktf';
 import { ReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
@@ -13,10 +13,12 @@ import {
   WRITER_BACKEND, WRITER_CHECK_PATH, WRITER_GATE_PATH, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
+import { FailoverMonitorOptions, MONITOR_SCRIPT_PATH, MONITOR_SECRETS_DIR, renderMonitorScript, resolveMonitorOptions } from '../../render/monitor-script';
+import { WriteMode } from '../../model/topology';
 import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
 import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { toolCommand } from '../../constructs/tool-command';
-import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
 import { isIpv4 } from './subnet';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
@@ -91,6 +93,12 @@ export interface HaproxyWriterEndpointProps {
    * @default - one instance, no virtual IP
    */
   readonly virtualIp?: VirtualIpOptions;
+  /**
+   * The failover monitor (one container, the only actor that fails over): how fast it acts.
+   * Runs when the cluster has one writer at a time (WriteMode.ONE_WRITER).
+   * @default - see FailoverMonitorOptions
+   */
+  readonly monitor?: FailoverMonitorOptions;
 }
 
 export class HaproxyWriterEndpoint extends Construct {
@@ -106,6 +114,8 @@ export class HaproxyWriterEndpoint extends Construct {
   public readonly networkPort: number;
   /** The Docker network to attach application containers to, so they reach `networkAddress`. */
   public readonly networkName: string;
+  /** The failover monitor's container (with one writer at a time). */
+  public readonly monitorContainer?: Container;
 
   constructor(scope: Construct, id: string, props: HaproxyWriterEndpointProps) {
     super(scope, id);
@@ -121,6 +131,7 @@ export class HaproxyWriterEndpoint extends Construct {
       ...portProblems(hostPort, instanceCount, taken),
       ...virtualIpProblems(props.virtualIp, backend, taken),
       ...healthCheckProblems(props.healthCheck),
+      ...monitorProblems(props.monitor, cluster.plan.writeMode),
     ]);
     const virtualIp = props.virtualIp ? props.virtualIp.address ?? backend.addressAt(VIRTUAL_IP_OFFSET) : undefined;
     this.address = virtualIp ?? LOOPBACK;
@@ -222,6 +233,10 @@ export class HaproxyWriterEndpoint extends Construct {
       });
     });
 
+    if (plan.writeMode === WriteMode.ONE_WRITER) {
+      this.monitorContainer = this.failoverMonitor(`${prefix}-monitor`, props, backend, addresses);
+    }
+
     const endpointDescription: EndpointDescription = {
       address: this.address,
       port: this.port,
@@ -231,6 +246,7 @@ export class HaproxyWriterEndpoint extends Construct {
         clientAddress: LOOPBACK, clientPort: i.clientPort, backendName: i.name,
       })),
       virtualIp,
+      monitorContainer: this.monitorContainer?.name,
     };
     cluster.attachEndpoint(endpointDescription, active);
 
@@ -239,7 +255,7 @@ export class HaproxyWriterEndpoint extends Construct {
     new TerraformData(this, 'switchover', {
       input: { activeMaster: active },
       triggersReplace: { activeMaster: active },
-      dependsOn: [...this.containers, ...hosts, cluster.passwordRotation],
+      dependsOn: [...this.containers, ...(this.monitorContainer ? [this.monitorContainer] : []), ...hosts, cluster.passwordRotation],
       provisioners: [{
         type: 'local-exec',
         // No secret in this block: Terraform would hide the tool's progress. The tool reads the
@@ -256,6 +272,35 @@ export class HaproxyWriterEndpoint extends Construct {
           MARIADB_HA_ENDPOINT_CONFIG_B64: Fn.base64encode(activeConfig),
         },
       }],
+    });
+  }
+
+  /**
+   * The failover monitor: one container running the rendered script with the operator account.
+   * A password rotation updates its secrets in place; a changed script replaces it (it learns the
+   * writer again from the servers, and needs no state a replacement would lose).
+   */
+  private failoverMonitor(name: string, props: HaproxyWriterEndpointProps, backend: DockerBackend, addresses: { [host: string]: string }): Container {
+    const { cluster } = props;
+    const script = renderMonitorScript(cluster.plan, addresses, props.monitor);
+    const revision = new TerraformData(this, 'monitor-revision', { input: { script: sha256(script) } });
+    return new Container(this, 'monitor', {
+      name,
+      image: props.image ?? PROJECT_HAPROXY_IMAGE,
+      hostname: name,
+      command: ['/bin/bash', MONITOR_SCRIPT_PATH],
+      networksAdvanced: [{ name: backend.networkName!, aliases: [name], ipv4Address: backend.addressAt(MONITOR_OFFSET) }],
+      upload: [
+        { file: MONITOR_SCRIPT_PATH, content: terraformLiteral(script), permissions: '0755' },
+        { file: `${MONITOR_SECRETS_DIR}/operator`, content: cluster.secrets.operator, permissions: '0400' },
+        { file: `${MONITOR_SECRETS_DIR}/replication`, content: cluster.secrets.replication, permissions: '0400' },
+      ],
+      restart: 'unless-stopped',
+      mustRun: true,
+      // It only sleeps and probes; SIGTERM ends it at once.
+      stopTimeout: 2,
+      // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
+      lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
     });
   }
 }
@@ -298,6 +343,22 @@ function virtualIpProblems(v: VirtualIpOptions | undefined, backend: DockerBacke
       const clash = reserved.find((r) => r.address === v.address);
       if (clash) problems.push({ property: 'virtualIp.address', message: `${v.address} is ${clash.what}; choose a free address (default: the network's .${VIRTUAL_IP_OFFSET})` });
     }
+  }
+  return problems;
+}
+
+function monitorProblems(monitor: FailoverMonitorOptions | undefined, writeMode: WriteMode): Problem[] {
+  if (!monitor) return [];
+  if (writeMode !== WriteMode.ONE_WRITER) {
+    return [{ property: 'monitor', message: `the failover monitor serves clusters with one writer at a time; this cluster's writeMode is ${writeMode}` }];
+  }
+  const o = resolveMonitorOptions(monitor);
+  const problems: Problem[] = [];
+  if (!(Number.isInteger(o.probeIntervalMs) && o.probeIntervalMs >= 100 && o.probeIntervalMs <= 10_000)) {
+    problems.push({ property: 'monitor.probeIntervalMs', message: `${o.probeIntervalMs} is not a whole number of milliseconds in 100..10000` });
+  }
+  if (!(Number.isInteger(o.detectionMs) && o.detectionMs >= 2 * o.probeIntervalMs && o.detectionMs <= 600_000)) {
+    problems.push({ property: 'monitor.detectionMs', message: `${o.detectionMs} must be a whole number of milliseconds from two probe intervals (${2 * o.probeIntervalMs}) to 600000; a shorter budget fails over on one missed probe` });
   }
   return problems;
 }

@@ -1,0 +1,242 @@
+// Rejoin: a master that was lost as the writer and came back (read-only, detached by the monitor)
+// becomes a standby again. Its extra transactions (committed but never sent before it was lost)
+// are discarded by rebuilding it from the writer with mariabackup, or, when asked, applied on the
+// writer. Then replication is reattached both ways by GTID.
+import { spawn } from 'child_process';
+import type { ClusterDescription } from '../constructs/replication-cluster';
+import { REPLICATION_USER } from '../model/accounts';
+import { DATA_DIR } from '../render/entrypoint';
+import { HostKind } from '../model/plan';
+import { MARIADB_PORT, SERVER_SOCKET } from '../render/server-config';
+import { MONITOR_STATE_DIR } from '../render/monitor-script';
+import { sqlString } from '../render/sql';
+import { endpointsOf } from './cluster-ref';
+import { formatGtidPosition, GtidEntry, hasReached, parseGtidPosition, transactionsAhead } from './gtid';
+import { Login } from './mariadb-client';
+import { runChecked } from './process';
+import { HostStatus, readClusterStatus, readHostStatus } from './replication-status';
+import { waitForGtid } from './server-ops';
+import { writerOf } from './status-report';
+
+export enum RejoinOutcome {
+  DONE = 'done',
+  REFUSED = 'refused',
+  FAILED = 'failed',
+}
+
+export interface RejoinOptions {
+  readonly description: ClusterDescription;
+  readonly host: string;
+  readonly monitor: Login;
+  readonly operator: Login;
+  /** The replication account's password: reattached connections log in with it. */
+  readonly replicationPassword: string;
+  /** Apply the host's extra transactions on the writer instead of discarding them. */
+  readonly applyExtra: boolean;
+  /** Seconds to wait for the writer or the host to apply what the other has. */
+  readonly catchUpTimeoutSeconds: number;
+  readonly progress: (line: string) => void;
+}
+
+export interface RejoinResult {
+  readonly outcome: RejoinOutcome;
+  readonly message: string;
+  /** GTID ranges the host had that the writer lacked, when it started. */
+  readonly extra: string[];
+}
+
+/** A replication connection `replica` runs from `source`, as the bootstrap makes it (never its own domain back). */
+function changeMaster(source: string, ownDomain: number | undefined, password: string): string {
+  return `CHANGE MASTER ${sqlString(source)} TO MASTER_HOST=${sqlString(source)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${sqlString(REPLICATION_USER)}, `
+    + `MASTER_PASSWORD=${sqlString(password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2${ownDomain === undefined ? '' : `, IGNORE_DOMAIN_IDS=(${ownDomain})`}`;
+}
+
+/** Runs SQL as root through the server's socket inside its container (statements on stdin, never in arguments). */
+async function rootSql(container: string, statements: string[]): Promise<string> {
+  const result = await runChecked('docker', ['exec', '-i', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--user=root', '--batch', '--skip-column-names'],
+    { timeoutMs: 60_000, input: `${statements.join(';\n')};\n` });
+  return result.stdout;
+}
+
+/**
+ * Starts `replica`'s connections from `sources`, creating those that are missing. A source whose
+ * oldest binary log lists a GTID of the replica's own domain serves it only if the replica asks
+ * for that domain, so the replica's position in its own domain is set to what the source logged
+ * of it (it never applies its own transactions back; a rebuilt host's log starts at its backup).
+ */
+async function startChannels(description: ClusterDescription, replica: string, sources: string[], login: Login, password: string): Promise<void> {
+  const info = (name: string) => description.hosts.find((h) => h.name === name)!;
+  const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  const me = await readHostStatus(endpoint(replica), login);
+  const own = info(replica).gtidDomainId;
+  const logged = (await Promise.all(sources.map((source) => readHostStatus(endpoint(source), login))))
+    .map((s) => parseGtidPosition(s.gtidBinlogPos).get(own))
+    .filter((e): e is GtidEntry => e !== undefined)
+    .sort((a, b) => (a.seqNo < b.seqNo ? -1 : 1));
+  const statements = ['STOP ALL SLAVES'];
+  if (logged.length > 0) {
+    const position = parseGtidPosition(me.gtidSlavePos);
+    position.set(own, logged[0]);
+    statements.push(`SET GLOBAL gtid_slave_pos = ${sqlString(formatGtidPosition(position))}`);
+  }
+  statements.push(...sources.filter((source) => !me.channels.some((c) => c.connectionName === source)).map((source) => changeMaster(source, own, password)));
+  statements.push('START ALL SLAVES');
+  await rootSql(info(replica).backendName, statements);
+}
+
+/**
+ * Puts a replica back on its planned sources (dropping connections the monitor made to the writer
+ * when a source was lost). Its replication stops, the planned sources catch up with what it has,
+ * then it continues from them by GTID. False when it already follows exactly its planned sources.
+ */
+async function restorePlannedSources(description: ClusterDescription, replica: string, login: Login, operator: Login, options: RejoinOptions): Promise<boolean> {
+  const planned = description.hosts.find((h) => h.name === replica)!.sources;
+  const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  const before = await readHostStatus(endpoint(replica), login);
+  const names = before.channels.map((c) => c.connectionName);
+  if (!before.reachable || (names.length === planned.length && planned.every((p) => names.includes(p)))) return false;
+  const container = description.hosts.find((h) => h.name === replica)!.backendName;
+  await rootSql(container, ['STOP ALL SLAVES']);
+  const stopped = await readHostStatus(endpoint(replica), login);
+  for (const source of planned) {
+    if (!(await waitForGtid(endpoint(source), operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
+      await rootSql(container, ['START ALL SLAVES']);
+      throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s; ${replica} keeps following ${names.join(', ')}`);
+    }
+  }
+  await rootSql(container, [
+    ...names.filter((n) => !planned.includes(n)).map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
+    ...planned.filter((p) => !names.includes(p)).map((p) => changeMaster(p, undefined, options.replicationPassword)),
+    'START ALL SLAVES',
+  ]);
+  return true;
+}
+
+async function inspect(container: string, format: string): Promise<string> {
+  return (await runChecked('docker', ['inspect', '--format', format, container], { timeoutMs: 20_000 })).stdout.trim();
+}
+
+/** Streams a mariabackup of the writer into the host's (stopped) data volume and prepares it; returns the backup's GTID position. */
+async function restoreFromWriter(writerContainer: string, hostContainer: string, progress: (line: string) => void): Promise<string> {
+  const image = await inspect(hostContainer, '{{.Config.Image}}');
+  const volume = await inspect(hostContainer, `{{range .Mounts}}{{if eq .Destination "${DATA_DIR}"}}{{.Name}}{{end}}{{end}}`);
+  if (!volume) throw new Error(`${hostContainer} has no data volume at ${DATA_DIR}`);
+  await runChecked('docker', ['stop', '--time', '60', hostContainer], { timeoutMs: 90_000 });
+  progress(`      ${hostContainer} stopped; streaming a backup of ${writerContainer} into ${volume}`);
+  const restore = [
+    'set -euo pipefail',
+    `find ${DATA_DIR} -mindepth 1 -delete`,
+    `cd ${DATA_DIR} && mbstream -x`,
+    `mariadb-backup --prepare --target-dir=${DATA_DIR} >/tmp/prepare.log 2>&1 || { cat /tmp/prepare.log >&2; exit 1; }`,
+    // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
+    `touch ${DATA_DIR}/.mariadb-ha-bootstrapped`,
+    `chown -R mysql:mysql ${DATA_DIR}`,
+    `cat ${DATA_DIR}/xtrabackup_binlog_info`,
+  ].join('\n');
+  const backup = spawn('docker', ['exec', writerContainer, 'mariadb-backup', '--backup', '--stream=xbstream', `--socket=${SERVER_SOCKET}`, '--user=root', '--target-dir=/tmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const receive = spawn('docker', ['run', '--rm', '-i', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c', restore], { stdio: ['pipe', 'pipe', 'pipe'] });
+  backup.stdout.pipe(receive.stdin);
+  const collect = (child: ReturnType<typeof spawn>, stream: 'stdout' | 'stderr') => {
+    let text = '';
+    child[stream]?.on('data', (d: Buffer) => { text += d; if (text.length > 200_000) text = text.slice(-100_000); });
+    return () => text;
+  };
+  const backupLog = collect(backup, 'stderr');
+  const receiveOut = collect(receive, 'stdout');
+  const receiveLog = collect(receive, 'stderr');
+  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.on('close', resolve));
+  const timer = setTimeout(() => { backup.kill(); receive.kill(); }, 30 * 60_000);
+  const [backupCode, receiveCode] = await Promise.all([exit(backup), exit(receive)]);
+  clearTimeout(timer);
+  if (backupCode !== 0 || receiveCode !== 0) {
+    throw new Error(`the backup stream failed (backup exit ${backupCode}, restore exit ${receiveCode}):\n${backupLog().split('\n').slice(-15).join('\n')}\n${receiveLog().split('\n').slice(-15).join('\n')}`);
+  }
+  // `mariadb-bin.000003	1234	1-1-100,2-2-50`: the writer's position when the copy was consistent.
+  const position = receiveOut().trim().split(/\s+/)[2] ?? '';
+  await runChecked('docker', ['start', hostContainer], { timeoutMs: 60_000 });
+  return position;
+}
+
+async function waitReachable(description: ClusterDescription, name: string, login: Login, timeoutMs: number): Promise<HostStatus> {
+  const endpoint = endpointsOf(description).find((h) => h.name === name)!;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await readHostStatus(endpoint, login);
+    if (s.reachable) return s;
+    if (Date.now() > deadline) throw new Error(`${name} did not come back within ${timeoutMs / 1000} s: ${s.error}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
+  const { description, host, monitor, operator, progress } = options;
+  const hosts = endpointsOf(description);
+  const info = (name: string) => description.hosts.find((h) => h.name === name)!;
+  const status = await readClusterStatus(hosts, monitor);
+  const writer = writerOf(description, status);
+  const me = status.find((s) => s.name === host);
+  const refuse = (why: string): RejoinResult => ({ outcome: RejoinOutcome.REFUSED, message: `refused, nothing was changed: ${why}`, extra: [] });
+  if (!description.writers.includes(host)) return refuse(`${host} is not a master of ${description.cluster} (masters: ${description.writers.join(', ')})`);
+  if (!writer) return refuse('there is no single writable master to rejoin; see \'mariadb-ha status\'');
+  if (writer === host) return refuse(`${host} is the writer`);
+  if (!me?.reachable) return refuse(`${host} is unreachable (${me?.error}); start it first (it comes back read-only)`);
+  if (me.readOnly === false) return refuse(`${host} is writable; the failover monitor fences it within a probe interval, retry then`);
+
+  const writerStatus = status.find((s) => s.name === writer)!;
+  const extra = transactionsAhead(me.gtidBinlogPos ?? '', writerStatus.gtidCurrentPos ?? '');
+  progress(`rejoin ${host} to ${writer}: ${extra.count === 0n ? 'no extra transactions' : `${extra.count} extra transactions (${extra.ranges.join(', ')}), which will be ${options.applyExtra ? `applied on ${writer}` : 'discarded'}`}`);
+  try {
+    if (extra.count > 0n && !options.applyExtra) {
+      progress(`  rebuild ${host} from ${writer} with mariabackup`);
+      const position = await restoreFromWriter(info(writer).backendName, info(host).backendName, progress);
+      await waitReachable(description, host, monitor, 180_000);
+      progress(`  ${host} restarted from the backup at ${position}; replication restarts there`);
+      // The copy has no binary log: its GTID state starts at the backup's position, for both directions.
+      await rootSql(info(host).backendName, [
+        'STOP ALL SLAVES', 'RESET SLAVE ALL', 'RESET MASTER',
+        `SET GLOBAL gtid_binlog_state = ${sqlString(position)}`,
+        // A new binary log file opens with this state in its GTID list, where peers look it up.
+        'FLUSH BINARY LOGS',
+        `SET GLOBAL gtid_slave_pos = ${sqlString(position)}`,
+      ]);
+    }
+    // The host follows its sources again, and every master it feeds follows it (the monitor detached the writer).
+    await startChannels(description, host, info(host).sources, monitor, options.replicationPassword);
+    for (const peer of description.hosts.filter((h) => h.kind === HostKind.MASTER && h.sources.includes(host))) {
+      if (!status.find((s) => s.name === peer.name)?.reachable) continue;
+      await startChannels(description, peer.name, [host], monitor, options.replicationPassword);
+      progress(`  ${peer.name} replicates from ${host} again`);
+    }
+    if (options.applyExtra && extra.count > 0n) {
+      if (!(await waitForGtid(hosts.find((h) => h.name === writer)!, operator, me.gtidBinlogPos ?? '', options.catchUpTimeoutSeconds))) {
+        throw new Error(`${writer} did not apply ${host}'s extra transactions within ${options.catchUpTimeoutSeconds} s`);
+      }
+      progress(`  ${writer} applied ${extra.ranges.join(', ')}`);
+    }
+    // Done when the host holds everything the writer has logged, and the writer everything the host has.
+    const writerPos = (await readHostStatus(hosts.find((h) => h.name === writer)!, monitor)).gtidBinlogPos ?? '';
+    const deadline = Date.now() + options.catchUpTimeoutSeconds * 1000;
+    for (;;) {
+      const now = await readHostStatus(hosts.find((h) => h.name === host)!, monitor);
+      const lacking = transactionsAhead(now.gtidBinlogPos ?? '', writerPos);
+      if (now.reachable && hasReached(now.gtidCurrentPos ?? '', writerPos) && (options.applyExtra || lacking.count === 0n)) break;
+      if (Date.now() > deadline) throw new Error(`${host} did not reach ${writer}'s position ${writerPos} within ${options.catchUpTimeoutSeconds} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Replicas planned to follow the host, which the monitor moved to the writer, come back to it.
+    for (const replica of description.hosts.filter((h) => h.kind === HostKind.REPLICA && h.sources.includes(host))) {
+      if (await restorePlannedSources(description, replica.name, monitor, operator, options)) progress(`  ${replica.name} replicates from ${replica.sources.join(', ')} again, as planned`);
+    }
+  } catch (error) {
+    return {
+      outcome: RejoinOutcome.FAILED,
+      message: `${(error as Error).message}. ${host} stays read-only and ${writer} keeps the writes; see 'mariadb-ha status' and 'docker logs ${info(host).backendName}', then run rejoin again.`,
+      extra: extra.ranges,
+    };
+  }
+  const monitorContainer = description.endpoint?.monitorContainer;
+  // The monitor keeps replicas off a master lost as the writer until it has rejoined.
+  if (monitorContainer) await runChecked('docker', ['exec', monitorContainer, 'rm', '-f', `${MONITOR_STATE_DIR}/detached.${host}`], { timeoutMs: 20_000 });
+  const what = extra.count === 0n ? '' : options.applyExtra ? `; its ${extra.count} extra transactions were applied on ${writer}` : `; its ${extra.count} extra transactions were discarded (rebuilt from ${writer})`;
+  return { outcome: RejoinOutcome.DONE, message: `${host} is a standby of ${writer} again${what}`, extra: extra.ranges };
+}
