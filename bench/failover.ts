@@ -23,6 +23,8 @@ import { fmt, median } from './stats';
 
 const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
 const LOAD_MS = 8_000;
+/** A failover takes the detection budget and more: the load runs long enough for writes to resume. */
+const FAILOVER_LOAD_MS = 15_000;
 const EVENT_AT_MS = 3_000;
 
 interface Row {
@@ -33,6 +35,8 @@ interface Row {
   worstWorker?: number;
   /** How long the switchover held new connections. */
   windowMs?: number;
+  /** From the kill of a replica's source until the replica replicates from the writer. */
+  repointedMs?: number;
 }
 
 const COUNTER_TABLE = 'increments';
@@ -97,8 +101,8 @@ async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   const victim = await endpointServing(description, ha.monitor);
   const survivor = victim === 'db-a' ? 'db-b' : 'db-a';
   const lostBefore = await missingIncrements(ha, victim);
-  const counting = drillLoad(ha, LOAD_MS, { table: COUNTER_TABLE, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 });
-  const kill = await killUnderLoad(ha, victim, LOAD_MS, EVENT_AT_MS);
+  const counting = drillLoad(ha, FAILOVER_LOAD_MS, { table: COUNTER_TABLE, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 });
+  const kill = await killUnderLoad(ha, victim, FAILOVER_LOAD_MS, EVENT_AT_MS);
   const counts = await counting;
   const lost = (await lostAcknowledged(ha, survivor, kill.ackedBeforeKill)).length;
   const resumedMs = await firstWriteOn(ha, survivor, survivor === 'db-a' ? 1 : 2, kill.killedAt);
@@ -122,6 +126,37 @@ async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   };
 }
 
+/**
+ * The analytics replica's source (the standby) killed under the insert load: milliseconds until the
+ * replica replicates from the writer, and whether it then holds every acknowledged write.
+ */
+async function repointRound(ha: HaDeployment, description: any): Promise<Row> {
+  const writer = await endpointServing(description, ha.monitor);
+  const source = writer === 'db-a' ? 'db-b' : 'db-a';
+  const loading = drillLoad(ha, LOAD_MS);
+  await new Promise((r) => setTimeout(r, EVENT_AT_MS));
+  const killedAt = Date.now();
+  await run('docker', ['kill', `${ha.live.dockerPrefix}-${source}`], { timeoutMs: 30_000 });
+  const followsAt = await waitFor('analytics to replicate from the writer', 60_000, async () => {
+    const s = await readHostStatus(ha.host('analytics'), ha.monitor);
+    return s.channels.some((c) => c.connectionName === writer && c.ioRunning === 'Yes' && c.sqlRunning === 'Yes') ? Date.now() : undefined;
+  }, 50);
+  const records = await loading;
+  await waitForConvergence(ha.hosts.filter((h) => h.name !== source), [writer], ha.monitor, 90_000);
+  const lost = (await missingTokens(ha.host('analytics'), ha.app, DRILL_TABLE, records.filter((r) => r.outcome === WriteOutcome.OK).map((r) => r.token))).length;
+  await run('docker', ['start', `${ha.live.dockerPrefix}-${source}`], { timeoutMs: 60_000 });
+  await waitFor(`${source} to answer`, 120_000, async () => ((await readHostStatus(ha.host(source), ha.monitor)).reachable ? true : undefined));
+  // Rejoin puts the replica back on its planned source.
+  const rejoined = await ha.withToolPasswords(() => rejoin({
+    description, host: source, monitor: ha.monitor, operator: ha.operator, replicationPassword: ha.passwords.replication,
+    applyExtra: false, catchUpTimeoutSeconds: 120, progress: () => undefined,
+  }));
+  if (rejoined.outcome !== 'done') throw new Error(`rejoin ${source}: ${rejoined.message}`);
+  await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
+  const s = summarize(records);
+  return { gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: 0, lost, acked: s.ok, repointedMs: followsAt - killedAt };
+}
+
 /** Acknowledged writes per second over one bounded load, with the monitor running or paused. */
 async function throughput(ha: HaDeployment, monitorRunning: boolean): Promise<number> {
   const monitor = `${ha.live.dockerPrefix}-monitor`;
@@ -142,7 +177,8 @@ function report(label: string, rows: Row[]): void {
   };
   console.log(`${label.padEnd(34)} gap ms ${stat((r) => r.gapMs).padEnd(16)} failed ${stat((r) => r.failed).padEnd(12)} unknown ${stat((r) => r.unknown).padEnd(10)}`
     + ` kill->first commit on survivor ms ${stat((r) => r.resumedMs).padEnd(14)} acked lost ${stat((r) => r.lost).padEnd(10)}`
-    + ` lost updates ${stat((r) => r.lostUpdates).padEnd(10)} worst connection ${stat((r) => r.worstWorker).padEnd(10)} write window ms ${stat((r) => r.windowMs)}`);
+    + ` lost updates ${stat((r) => r.lostUpdates).padEnd(10)} worst connection ${stat((r) => r.worstWorker).padEnd(10)} write window ms ${stat((r) => r.windowMs).padEnd(10)}`
+    + ` replica re-pointed ms ${stat((r) => r.repointedMs)}`);
   rows.forEach((r, i) => console.log(`    round ${i + 1}: ${JSON.stringify(r)}`));
 }
 
@@ -163,13 +199,17 @@ async function main(): Promise<void> {
     const failovers: Row[] = [];
     for (let i = 0; i < ROUNDS; i++) failovers.push(await failoverRound(asyncHa, description));
     results.push(['unplanned: async replication', failovers]);
+    const repoints: Row[] = [];
+    for (let i = 0; i < ROUNDS; i++) repoints.push(await repointRound(asyncHa, description));
+    results.push(['replica\'s source lost (standby)', repoints]);
     // Alternating, so drift in the machine's load hits both sides alike.
     for (let i = 0; i < ROUNDS; i++) {
       withMonitor.push(await throughput(asyncHa, true));
       withoutMonitor.push(await throughput(asyncHa, false));
     }
   } finally {
-    await asyncHa.live.destroy();
+    // BENCH_KEEP=1 leaves the stack for a look after a failure.
+    if (!process.env.BENCH_KEEP) await asyncHa.live.destroy();
   }
   const semiHa = haDeployment({ prefix: 'benchss', subnetOctet: 51, port: 24700, semiSyncTimeoutMs: 1000 });
   try {
@@ -180,7 +220,7 @@ async function main(): Promise<void> {
   } finally {
     await semiHa.live.destroy();
   }
-  console.log(`\nwriter endpoint benchmark: ${ROUNDS} rounds each, ${LOAD_MS / 1000} s of load, event at ${EVENT_AT_MS / 1000} s; medians (max)`);
+  console.log(`\nwriter endpoint benchmark: ${ROUNDS} rounds each, ${LOAD_MS / 1000} s of load (${FAILOVER_LOAD_MS / 1000} s for a kill of the writer), event at ${EVENT_AT_MS / 1000} s; medians (max)`);
   console.log('gap: longest time between two acknowledged writes; failed: refused or never sent; unknown: sent, answer lost');
   for (const [label, rows] of results) report(label, rows);
   const cost = 1 - median(withMonitor) / median(withoutMonitor);

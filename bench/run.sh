@@ -5,6 +5,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+# The benchmarks run compiled (dist/); their stacks' provisioners run this checkout's CLI.
+export MARIADB_HA_CLI="$root/bin/mariadb-ha.js"
 npx --no-install tsc -p tsconfig.json
 case "${1:-all}" in
   synth) node dist/bench/synth.js ;;

@@ -32,6 +32,9 @@ function warningsFor(t: ResolvedTopology): string[] {
   if (t.masters.some((m) => m.keyRange !== undefined)) {
     warnings.push('key ranges are advisory: MariaDB does not enforce them, so the application must draw keys from its writer\'s range (the auto-increment offsets already keep generated keys apart)');
   }
+  if (t.writeMode === WriteMode.EVERY_MASTER) {
+    warnings.push('writeMode: every master takes writes: a row updated on two masters loses one update silently (row events overwrite each other); safe only for a schema designed for it (inserts with planned keys, each row updated on one master), and no monitor fails over');
+  }
   return warnings;
 }
 

@@ -195,6 +195,7 @@ repoint() {
 declare -A state down_since
 writer=$(cat "$WRITER_FILE" 2>/dev/null || true)
 known=$writer
+ro_since=
 log "monitoring \${MASTERS[*]} (candidates \${CANDIDATES[*]}); writer \${writer:-not known yet}; detection \${DETECT_MS} ms"
 for m in "\${MASTERS[@]}"; do down_since[$m]=; done
 while true; do
@@ -224,9 +225,14 @@ while true; do
     writer=\${writable[0]}; echo "$writer" > "$WRITER_FILE"
   elif [ "\${state[$writer]}" = ro ] && [ \${#writable[@]} -eq 0 ]; then
     # The writer restarted (every master starts read-only) and no failover happened: it holds
-    # everything it committed, so it is still the writer.
-    act "$writer" 'SET GLOBAL read_only = OFF' && log "$writer came back read-only; it is still the writer (no failover happened), so it takes writes again"
+    # everything it committed, so it is still the writer. Not at once: a switchover about to take
+    # the lock may have fenced it.
+    ro_since=\${ro_since:-$now}
+    if [ $(( now - ro_since )) -ge $DETECT_MS ]; then
+      act "$writer" 'SET GLOBAL read_only = OFF' && log "$writer came back read-only; it is still the writer (no failover happened), so it takes writes again"
+    fi
   fi
+  [ -n "$writer" ] && [ "\${state[$writer]}" = ro ] || ro_since=
   if [ -n "$writer" ] && [ "\${state[$writer]}" = rw ]; then
     for m in "\${writable[@]}"; do [ "$m" != "$writer" ] && fence "$m"; done
     for m in "\${MASTERS[@]}"; do

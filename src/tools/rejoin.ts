@@ -67,13 +67,15 @@ async function rootSql(container: string, statements: string[]): Promise<string>
 async function startChannels(description: ClusterDescription, replica: string, sources: string[], login: Login, password: string): Promise<void> {
   const info = (name: string) => description.hosts.find((h) => h.name === name)!;
   const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  // Stopped first: a running SQL thread would move the position between reading and setting it.
+  await rootSql(info(replica).backendName, ['STOP ALL SLAVES']);
   const me = await readHostStatus(endpoint(replica), login);
   const own = info(replica).gtidDomainId;
   const logged = (await Promise.all(sources.map((source) => readHostStatus(endpoint(source), login))))
     .map((s) => parseGtidPosition(s.gtidBinlogPos).get(own))
     .filter((e): e is GtidEntry => e !== undefined)
     .sort((a, b) => (a.seqNo < b.seqNo ? -1 : 1));
-  const statements = ['STOP ALL SLAVES'];
+  const statements: string[] = [];
   if (logged.length > 0) {
     const position = parseGtidPosition(me.gtidSlavePos);
     position.set(own, logged[0]);
@@ -220,7 +222,10 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
       const now = await readHostStatus(hosts.find((h) => h.name === host)!, monitor);
       const lacking = transactionsAhead(now.gtidBinlogPos ?? '', writerPos);
       if (now.reachable && hasReached(now.gtidCurrentPos ?? '', writerPos) && (options.applyExtra || lacking.count === 0n)) break;
-      if (Date.now() > deadline) throw new Error(`${host} did not reach ${writer}'s position ${writerPos} within ${options.catchUpTimeoutSeconds} s`);
+      if (Date.now() > deadline) {
+        const channels = now.channels.map((c) => `${c.connectionName}: IO ${c.ioRunning}, SQL ${c.sqlRunning}${c.lastIoError || c.lastSqlError ? `, ${c.lastIoError || c.lastSqlError}` : ''}`).join('; ');
+        throw new Error(`${host} did not reach ${writer}'s position ${writerPos} within ${options.catchUpTimeoutSeconds} s (it is at ${now.gtidCurrentPos}, binary log ${now.gtidBinlogPos}; ${channels || 'no replication connection'})`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     // Replicas planned to follow the host, which the monitor moved to the writer, come back to it.

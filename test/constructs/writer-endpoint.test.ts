@@ -69,6 +69,13 @@ describe('HaproxyWriterEndpoint', () => {
     expect(monitor.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.writer_monitor-revision_\w+$/)]);
   });
 
+  test('with a virtual IP there are two HAProxy instances but still one monitor: one actor decides', () => {
+    const pair = synthEndpoint('db-a', {}).json;
+    const names = Object.values(pair.resource.docker_container).map((c: any) => c.name).sort();
+    expect(names.filter((n: string) => n.startsWith('shop-writer'))).toEqual(['shop-writer-1', 'shop-writer-2']);
+    expect(names.filter((n: string) => n.includes('monitor'))).toEqual(['shop-monitor']);
+  });
+
   test('bad monitor settings and a monitor on a cluster where every master writes are refused, all at once', () => {
     const stack = dockerStack();
     const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({}));

@@ -33,6 +33,8 @@ describe('planTopology', () => {
     test('THEN with WriteMode.EVERY_MASTER the masters are writable and the replica is not', () => {
       const every = planTopologyOrThrow({ ...ACTIVE_PASSIVE, writeMode: WriteMode.EVERY_MASTER }, 'test');
       expect(every.hosts.map((h) => [h.name, h.readOnly])).toEqual([['db-a', false], ['db-b', false], ['analytics', true]]);
+      expect(every.warnings).toEqual([expect.stringMatching(/^writeMode: every master takes writes: a row updated on two masters loses one update silently/)]);
+      expect(plan.warnings).toEqual([]);
     });
 
     test('THEN the masters replicate from each other and the replica from its chosen master', () => {

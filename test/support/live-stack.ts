@@ -44,7 +44,7 @@ export class LiveStack {
       ...Object.fromEntries(Object.entries(options.variables).map(([k, v]) => [`TF_VAR_${k}`, v])),
       TF_IN_AUTOMATION: '1',
       // Provisioners run this checkout's CLI; an installed package is found by name instead.
-      [CLI_OVERRIDE_ENV]: join(__dirname, '..', '..', 'bin', 'mariadb-ha.js'),
+      [CLI_OVERRIDE_ENV]: process.env[CLI_OVERRIDE_ENV] ?? join(__dirname, '..', '..', 'bin', 'mariadb-ha.js'),
     };
   }
 
