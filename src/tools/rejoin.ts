@@ -16,6 +16,7 @@ import { Login } from './mariadb-client';
 import { runChecked } from './process';
 import { HostStatus, readClusterStatus, readHostStatus } from './replication-status';
 import { waitForGtid } from './server-ops';
+import { takeMonitorLock } from './monitor-lock';
 import { writerOf } from './status-report';
 
 export enum RejoinOutcome {
@@ -86,6 +87,19 @@ async function startChannels(description: ClusterDescription, replica: string, s
   await rootSql(info(replica).backendName, statements);
 }
 
+/** Waits until the monitor has finished dropping a lost source's connection from `replica` (it does so in the background). */
+async function monitorDoneWith(description: ClusterDescription, replica: string): Promise<void> {
+  const monitorContainer = description.endpoint?.monitorContainer;
+  if (!monitorContainer) return;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending = await runChecked('docker', ['exec', monitorContainer, 'sh', '-c', `ls ${MONITOR_STATE_DIR}/dropping.${replica}.* 2>/dev/null || true`], { timeoutMs: 20_000 });
+    if (pending.stdout.trim() === '') return;
+    if (Date.now() > deadline) throw new Error(`the monitor is still dropping a connection from ${replica} (${pending.stdout.trim()}); retry later`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /**
  * Puts a replica back on its planned sources (dropping connections the monitor made to the writer
  * when a source was lost). Its replication stops, the planned sources catch up with what it has,
@@ -98,6 +112,7 @@ async function restorePlannedSources(description: ClusterDescription, replica: s
   const names = before.channels.map((c) => c.connectionName);
   if (!before.reachable || (names.length === planned.length && planned.every((p) => names.includes(p)))) return false;
   const container = description.hosts.find((h) => h.name === replica)!.backendName;
+  await monitorDoneWith(description, replica);
   await rootSql(container, ['STOP ALL SLAVES']);
   const stopped = await readHostStatus(endpoint(replica), login);
   for (const source of planned) {
@@ -184,6 +199,7 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
   if (!me?.reachable) return refuse(`${host} is unreachable (${me?.error}); start it first (it comes back read-only)`);
   if (me.readOnly === false) return refuse(`${host} is writable; the failover monitor fences it within a probe interval, retry then`);
 
+  const monitorContainer = description.endpoint?.monitorContainer;
   const writerStatus = status.find((s) => s.name === writer)!;
   const extra = transactionsAhead(me.gtidBinlogPos ?? '', writerStatus.gtidCurrentPos ?? '');
   progress(`rejoin ${host} to ${writer}: ${extra.count === 0n ? 'no extra transactions' : `${extra.count} extra transactions (${extra.ranges.join(', ')}), which will be ${options.applyExtra ? `applied on ${writer}` : 'discarded'}`}`);
@@ -202,12 +218,19 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
         `SET GLOBAL gtid_slave_pos = ${sqlString(position)}`,
       ]);
     }
-    // The host follows its sources again, and every master it feeds follows it (the monitor detached the writer).
-    await startChannels(description, host, info(host).sources, monitor, options.replicationPassword);
-    for (const peer of description.hosts.filter((h) => h.kind === HostKind.MASTER && h.sources.includes(host))) {
-      if (!status.find((s) => s.name === peer.name)?.reachable) continue;
-      await startChannels(description, peer.name, [host], monitor, options.replicationPassword);
-      progress(`  ${peer.name} replicates from ${host} again`);
+    // The host follows its sources again, and every master it feeds follows it (the monitor detached
+    // the writer). Under the monitor's lock: a failover finishes detaching first, and none starts
+    // while connections are made.
+    const lock = monitorContainer ? await takeMonitorLock(monitorContainer, 'rejoin', 30_000) : undefined;
+    try {
+      await startChannels(description, host, info(host).sources, monitor, options.replicationPassword);
+      for (const peer of description.hosts.filter((h) => h.kind === HostKind.MASTER && h.sources.includes(host))) {
+        if (!status.find((s) => s.name === peer.name)?.reachable) continue;
+        await startChannels(description, peer.name, [host], monitor, options.replicationPassword);
+        progress(`  ${peer.name} replicates from ${host} again`);
+      }
+    } finally {
+      await lock?.release();
     }
     if (options.applyExtra && extra.count > 0n) {
       if (!(await waitForGtid(hosts.find((h) => h.name === writer)!, operator, me.gtidBinlogPos ?? '', options.catchUpTimeoutSeconds))) {
@@ -239,7 +262,6 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
       extra: extra.ranges,
     };
   }
-  const monitorContainer = description.endpoint?.monitorContainer;
   // The monitor keeps replicas off a master lost as the writer until it has rejoined.
   if (monitorContainer) await runChecked('docker', ['exec', monitorContainer, 'rm', '-f', `${MONITOR_STATE_DIR}/detached.${host}`], { timeoutMs: 20_000 });
   const what = extra.count === 0n ? '' : options.applyExtra ? `; its ${extra.count} extra transactions were applied on ${writer}` : `; its ${extra.count} extra transactions were discarded (rebuilt from ${writer})`;
