@@ -46,7 +46,7 @@ export interface RejoinResult {
   readonly extra: string[];
 }
 
-/** A replication connection `replica` runs from `source`, as the bootstrap makes it (never its own domain back). */
+/** A replication connection from `source`, like the bootstrap's, that ignores the replica's own GTID domain (it never applies its own writes back). */
 function changeMaster(source: string, ownDomain: number | undefined, password: string): string {
   return `CHANGE MASTER ${sqlString(source)} TO MASTER_HOST=${sqlString(source)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${sqlString(REPLICATION_USER)}, `
     + `MASTER_PASSWORD=${sqlString(password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2${ownDomain === undefined ? '' : `, IGNORE_DOMAIN_IDS=(${ownDomain})`}`;
