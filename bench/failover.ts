@@ -97,6 +97,16 @@ async function plannedRound(ha: HaDeployment, description: any, checklist: boole
   };
 }
 
+/** Waits for a restarted master to answer, then rejoins it (rebuilt from the writer if it has extra transactions). */
+async function rejoinWhenBack(ha: HaDeployment, description: any, host: string): Promise<void> {
+  await waitFor(`${host} to answer`, 120_000, async () => ((await readHostStatus(ha.host(host), ha.monitor)).reachable ? true : undefined));
+  const rejoined = await rejoin({
+    description, host, monitor: ha.monitor, operator: ha.operator, replicationPassword: ha.passwords.replication,
+    applyExtra: false, catchUpTimeoutSeconds: 120, progress: () => undefined,
+  });
+  if (rejoined.outcome !== 'done') throw new Error(`rejoin ${host}: ${rejoined.message}`);
+}
+
 async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   const victim = await endpointServing(description, ha.monitor);
   const survivor = victim === 'db-a' ? 'db-b' : 'db-a';
@@ -111,12 +121,7 @@ async function failoverRound(ha: HaDeployment, description: any): Promise<Row> {
   // The killed master returns read-only; rejoin makes it a standby again (rebuilt if it has extra
   // transactions), then a switchover moves writes back for the next round.
   await run('docker', ['start', `${ha.live.dockerPrefix}-${victim}`], { timeoutMs: 60_000 });
-  await waitFor(`${victim} to answer`, 120_000, async () => ((await readHostStatus(ha.host(victim), ha.monitor)).reachable ? true : undefined));
-  const rejoined = await ha.withToolPasswords(() => rejoin({
-    description, host: victim, monitor: ha.monitor, operator: ha.operator, replicationPassword: ha.passwords.replication,
-    applyExtra: false, catchUpTimeoutSeconds: 120, progress: () => undefined,
-  }));
-  if (rejoined.outcome !== 'done') throw new Error(`rejoin ${victim}: ${rejoined.message}`);
+  await rejoinWhenBack(ha, description, victim);
   await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
   const back = await quietSwitchover(ha, description, victim);
   if (back.outcome !== 'done') throw new Error(`switching back to ${victim}: ${back.message}`);
@@ -145,13 +150,8 @@ async function repointRound(ha: HaDeployment, description: any): Promise<Row> {
   await waitForConvergence(ha.hosts.filter((h) => h.name !== source), [writer], ha.monitor, 90_000);
   const lost = (await missingTokens(ha.host('analytics'), ha.app, DRILL_TABLE, records.filter((r) => r.outcome === WriteOutcome.OK).map((r) => r.token))).length;
   await run('docker', ['start', `${ha.live.dockerPrefix}-${source}`], { timeoutMs: 60_000 });
-  await waitFor(`${source} to answer`, 120_000, async () => ((await readHostStatus(ha.host(source), ha.monitor)).reachable ? true : undefined));
   // Rejoin puts the replica back on its planned source.
-  const rejoined = await ha.withToolPasswords(() => rejoin({
-    description, host: source, monitor: ha.monitor, operator: ha.operator, replicationPassword: ha.passwords.replication,
-    applyExtra: false, catchUpTimeoutSeconds: 120, progress: () => undefined,
-  }));
-  if (rejoined.outcome !== 'done') throw new Error(`rejoin ${source}: ${rejoined.message}`);
+  await rejoinWhenBack(ha, description, source);
   await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
   const s = summarize(records);
   return { gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: 0, lost, acked: s.ok, repointedMs: followsAt - killedAt };

@@ -6,7 +6,7 @@ import { counterDdl, summarize, trackedWritesTableDdl } from '../../src/tools/en
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { readClusterStatus, readHostStatus } from '../../src/tools/replication-status';
-import { collectStatus } from '../../src/tools/status-report';
+import { collectStatus, writerOf } from '../../src/tools/status-report';
 import { endpointServing } from '../../src/tools/switchover';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
@@ -19,15 +19,16 @@ const ha = haDeployment({ prefix: PREFIX, subnetOctet: 90, port: 25100 });
 const { hosts, monitor, app } = ha;
 const container = (name: string) => `${PREFIX}-${name}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The cluster's description output, read once it is deployed. */
+let description: any;
 
 jest.setTimeout(10 * 60_000);
 
 const hardLoad = (durationMs: number) => hardLoadOf(ha, COUNTER_TABLE, durationMs);
 
+/** The one writable master, by the servers' word (as `status` finds it). */
 async function writerNow(): Promise<string | undefined> {
-  const status = await readClusterStatus(hosts.filter((h) => h.name !== 'analytics'), monitor);
-  const writable = status.filter((s) => s.reachable && s.readOnly === false).map((s) => s.name);
-  return writable.length === 1 ? writable[0] : undefined;
+  return writerOf(description, await readClusterStatus(hosts, monitor));
 }
 
 async function tool(args: string[]): Promise<{ code: number; output: string }> {
@@ -63,7 +64,6 @@ const monitorLog = async () => (await run('docker', ['logs', container('monitor'
 
 describe('failover by the monitor on local Docker', () => {
   const live = ha.live;
-  let description: any;
 
   beforeAll(async () => {
     await live.deploy();
