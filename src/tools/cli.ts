@@ -1,10 +1,9 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
-import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin } from './cluster-ref';
+import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin, passwordFor } from './cluster-ref';
 import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
-import { passwordFor } from './cluster-ref';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]

@@ -39,8 +39,3 @@ export async function takeMonitorLock(container: string, owner: string, timeoutM
   };
 }
 
-/** The writer the monitor knows, if any. */
-export async function monitorWriter(container: string): Promise<string | undefined> {
-  const result = await exec(container, `cat ${MONITOR_WRITER_FILE} 2>/dev/null`);
-  return result.stdout.trim() || undefined;
-}

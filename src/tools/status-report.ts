@@ -103,7 +103,7 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
     const writable = writableMasters(description, status);
     if (writable.length === 0) problems.push(`no master is writable; 'mariadb-ha switchover --to <master>' makes one the writer`);
     if (writable.length > 1) problems.push(`${writable.join(' and ')} are all writable; the failover monitor fences all but the writer`);
-    const writer = writable.length === 1 ? writable[0] : undefined;
+    const writer = writerOf(description, status);
     for (const [name, e] of Object.entries(extraTransactions(description, status, writer))) {
       problems.push(`${name}: ${e.count} transactions the writer ${writer} lacks (${e.ranges.join(', ')}); 'mariadb-ha rejoin --host ${name}' discards them (rebuilds ${name} from ${writer}), '--apply-extra' applies them on ${writer}`);
     }
