@@ -19,7 +19,7 @@ const pureLayers = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'cdktf.out/**', '.local/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', 'lib/**', 'cdktf.out/**', '.local/**', 'coverage/**', '**/*.js', '**/*.mjs'] },
   ...tseslint.configs.recommended,
   {
     rules: {

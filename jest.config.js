@@ -1,5 +1,6 @@
-// Two projects: unit (pure and synth, milliseconds to seconds) and live (real Docker, Terraform,
-// MariaDB). The live project's global setup installs and starts what it needs, or fails saying why.
+// Three projects: unit (pure and synth, milliseconds to seconds), package (the jsii build, API.md,
+// the Python wheel and example; a minute) and live (real Docker, Terraform, MariaDB).
+// The live project's global setup installs and starts what it needs, or fails saying why.
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 
 module.exports = {
@@ -11,8 +12,14 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['<rootDir>/test/live/'],
+      testPathIgnorePatterns: ['<rootDir>/test/live/', '<rootDir>/test/package/'],
       setupFilesAfterEnv: ['<rootDir>/test/support/setup-cdktf-jest.ts'],
+    },
+    {
+      displayName: 'package',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/package/**/*.test.ts'],
     },
     {
       displayName: 'live',

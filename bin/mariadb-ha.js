@@ -10,6 +10,6 @@ if (existsSync(source)) {
   require('ts-node').register({ transpileOnly: true, project: join(root, 'tsconfig.json') });
   cli = require(source);
 } else {
-  cli = require(join(root, 'dist', 'src', 'tools', 'cli.js'));
+  cli = require(join(root, 'lib', 'tools', 'cli.js'));
 }
 cli.main(process.argv.slice(2)).then((code) => process.exit(code));

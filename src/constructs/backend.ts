@@ -53,7 +53,7 @@ export interface IReplicationBackend {
    * Problems with the backend's own settings, reported together with the topology's; `scope` is
    * the cluster, so clashes with other clusters in its stack are found too.
    */
-  validate(plan: TopologyPlan | undefined, scope: Construct): Problem[];
+  validate(scope: Construct, plan?: TopologyPlan): Problem[];
   /** Network facts for the renderers. */
   network(plan: TopologyPlan): ClusterNetwork;
   /** Creates the resources for every host under `scope`. */

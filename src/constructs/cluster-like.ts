@@ -1,10 +1,10 @@
 // What an endpoint needs from a cluster; lets backends depend on the contract, not the class.
-import { Construct, ITerraformDependable } from '../cdktf';
+import { IConstruct, ITerraformDependable } from '../cdktf';
 import { TopologyPlan } from '../model/plan';
 import { ClusterSecrets, HostConnection, IReplicationBackend } from './backend';
 import type { EndpointDescription, ClusterDescription } from './replication-cluster';
 
-export interface ReplicationClusterLike extends Construct {
+export interface IReplicationClusterLike extends IConstruct {
   readonly plan: TopologyPlan;
   readonly connections: HostConnection[];
   readonly secrets: ClusterSecrets;

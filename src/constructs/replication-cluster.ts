@@ -1,5 +1,5 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
+import { Annotations, Construct, ITerraformDependable, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
 import { toolCommand } from './tool-command';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
@@ -7,9 +7,12 @@ import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec, WriteMode } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
-import { renderServerConfig, ServerTuning, tuningProblems } from '../render/server-config';
+import { MARIADB_PORT, renderServerConfig, ServerTuning, tuningProblems } from '../render/server-config';
+import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER } from '../model/accounts';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
-import { ClusterCredentials, credentialProblems, resolveCredentials, sensitivityProblems, variablePrefix } from './credentials';
+import {
+  ClusterCredentials, credentialProblems, MAX_REPLICATION_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, resolveCredentials, sensitivityProblems, variablePrefix,
+} from './credentials';
 
 export interface MariaDbReplicationClusterProps extends TopologySpec {
   /** Where the hosts run, e.g. `new DockerBackend()`. */
@@ -65,20 +68,40 @@ export interface ClusterDescription {
   readonly accountHost: string;
   readonly semiSync: boolean;
   readonly endpoint?: EndpointDescription;
-  readonly hosts: Array<{
-    name: string;
-    kind: HostKind;
-    role: string;
-    serverId: number;
-    gtidDomainId: number;
-    sources: string[];
-    address: string;
-    port: number;
-    backendName: string;
-  }>;
+  readonly hosts: HostDescription[];
+}
+
+/** One host as tools see it: identity, sources and where it is reached. */
+export interface HostDescription {
+  readonly name: string;
+  readonly kind: HostKind;
+  readonly role: string;
+  readonly serverId: number;
+  readonly gtidDomainId: number;
+  readonly sources: string[];
+  /** Address clients outside the cluster connect to, e.g. `127.0.0.1`. */
+  readonly address: string;
+  readonly port: number;
+  /** The backend's own name for the host (container name, instance id). */
+  readonly backendName: string;
 }
 
 export class MariaDbReplicationCluster extends Construct {
+  /** The port MariaDB listens on inside every host. */
+  public static readonly PORT: number = MARIADB_PORT;
+  /** The application's account (DML and DDL on `databaseName` only). */
+  public static readonly APPLICATION_USER: string = APPLICATION_USER;
+  /** The endpoint's health-check account (no data privileges). */
+  public static readonly MONITOR_USER: string = MONITOR_USER;
+  /** The account the tools and the failover monitor act as (no data privileges). */
+  public static readonly OPERATOR_USER: string = OPERATOR_USER;
+  /** The account masters and replicas replicate with. */
+  public static readonly REPLICATION_USER: string = REPLICATION_USER;
+  /** Shortest password the cluster accepts. */
+  public static readonly MIN_PASSWORD_LENGTH: number = MIN_PASSWORD_LENGTH;
+  /** Longest replication password MariaDB 10.11 stores for a replication connection. */
+  public static readonly MAX_REPLICATION_PASSWORD_LENGTH: number = MAX_REPLICATION_PASSWORD_LENGTH;
+
   /** The planned topology: ids, offsets, domains and edges. */
   public readonly plan: TopologyPlan;
   /** Where clients reach each host, in plan order. */
@@ -95,7 +118,7 @@ export class MariaDbReplicationCluster extends Construct {
    * Sets changed passwords on every running host (and the endpoint) before anything uses them;
    * whatever uses a password depends on it.
    */
-  public readonly passwordRotation: TerraformData;
+  public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
@@ -108,7 +131,7 @@ export class MariaDbReplicationCluster extends Construct {
       ...result.problems,
       ...credentialProblems(props.credentials),
       ...tuningProblems(props.tuning),
-      ...props.backend.validate(result.plan, this),
+      ...props.backend.validate(this, result.plan),
       ...variableClashProblems(this, variablePrefix(id)),
       ...sensitivityProblems(this, props.credentials),
     ]);

@@ -5,10 +5,8 @@ import * as api from '../../src';
 describe('public API', () => {
   test('the index exports exactly the public values', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'APPLICATION_USER', 'DEFAULT_ENDPOINT_PORT', 'DEFAULT_HOST_PORT_BASE', 'DEFAULT_SUBNET', 'DOCKER_PROVIDER_CONSTRAINT',
-      'DockerBackend', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MARIADB_PORT', 'MAX_REPLICATION_PASSWORD_LENGTH',
-      'MIN_PASSWORD_LENGTH', 'MONITOR_USER', 'MariaDbImage', 'MariaDbReplicationCluster', 'MultiMasterLayout', 'OPERATOR_USER',
-      'PROJECT_HAPROXY_IMAGE', 'PROJECT_MARIADB_IMAGE', 'REPLICATION_USER', 'ReplicaRole', 'SecretName', 'TopologyError', 'WriteMode',
+      'DockerBackend', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MariaDbImage', 'MariaDbReplicationCluster',
+      'MultiMasterLayout', 'ReplicaRole', 'SecretName', 'WriteMode',
     ]);
   });
 

@@ -25,8 +25,11 @@ describe('secrets stay out of git and out of the package', () => {
     const files: string[] = pack.files.map((f: { path: string }) => f.path);
     expect(files.length).toBeGreaterThan(0);
     expect(files.filter((f) => STATE_FILE.test(f) || f.startsWith('.local/'))).toEqual([]);
-    // Only what users need: the compiled library, the CLI, the README and the manifest.
-    expect(files.filter((f) => !/^(dist\/src\/.*\.(js|d\.ts)|bin\/mariadb-ha\.js|README\.md|package\.json)$/.test(f))).toEqual([]);
+    // Only what users need: the compiled library, its jsii assembly, the CLI, the docs, the manifest,
+    // and mysql2 with its dependencies (jsii bundles what is not itself a jsii module).
+    const needed = /^(lib\/.*\.(js|d\.ts)|\.jsii|bin\/mariadb-ha\.js|README\.md|API\.md|package\.json|node_modules\/[^/]+\/.*)$/;
+    expect(files.filter((f) => !needed.test(f))).toEqual([]);
+    expect(pack.bundled).toContain('mysql2');
   });
 
   test('the example keeps its state in the owner-only state directory', () => {

@@ -11,7 +11,7 @@ import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONF
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
-import { requireDockerProvider } from './provider';
+import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
 export const DEFAULT_HOST_PORT_BASE = 23306;
@@ -68,6 +68,13 @@ export interface DockerBackendProps {
 
 /** Local Docker: the default place to run and prove a topology. */
 export class DockerBackend implements IReplicationBackend {
+  /** The cluster network when `subnet` is not given. */
+  public static readonly DEFAULT_SUBNET: string = DEFAULT_SUBNET;
+  /** First host port when `hostPortBase` is not given (one port per host, in plan order). */
+  public static readonly DEFAULT_HOST_PORT_BASE: number = DEFAULT_HOST_PORT_BASE;
+  /** The `kreuzwerker/docker` versions the library is tested with, for `required_providers`. */
+  public static readonly PROVIDER_CONSTRAINT: string = DOCKER_PROVIDER_CONSTRAINT;
+
   /** The Docker network the cluster's hosts are on (set by place()). */
   public networkName?: string;
   private readonly subnet?: Ipv4Subnet;
@@ -78,7 +85,7 @@ export class DockerBackend implements IReplicationBackend {
     this.subnet = parseSubnet(props.subnet ?? DEFAULT_SUBNET);
   }
 
-  public validate(plan: TopologyPlan | undefined, scope: Construct): Problem[] {
+  public validate(scope: Construct, plan?: TopologyPlan): Problem[] {
     const problems: Problem[] = [];
     if (this.placedFor !== undefined) {
       problems.push({ property: 'backend', message: `this DockerBackend already places the cluster at '${this.placedFor}'; give each cluster its own DockerBackend` });

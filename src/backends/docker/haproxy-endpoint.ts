@@ -5,7 +5,7 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { dirname } from 'path';
 import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable, terraformLiteral } from '../../cdktf';
-import { ReplicationClusterLike } from '../../constructs/cluster-like';
+import { IReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
@@ -65,7 +65,7 @@ export interface VirtualIpOptions {
 
 export interface HaproxyWriterEndpointProps {
   /** The cluster whose masters the endpoint fronts (on a DockerBackend). */
-  readonly cluster: ReplicationClusterLike;
+  readonly cluster: IReplicationClusterLike;
   /**
    * Host port clients connect to (published on 127.0.0.1).
    * @default 23300
@@ -102,6 +102,11 @@ export interface HaproxyWriterEndpointProps {
 }
 
 export class HaproxyWriterEndpoint extends Construct {
+  /** Host port clients connect to when `hostPort` is not given. */
+  public static readonly DEFAULT_PORT: number = DEFAULT_ENDPOINT_PORT;
+  /** The project's offline-built HAProxy image (run scripts/build-images.sh first). */
+  public static readonly PROJECT_IMAGE: string = PROJECT_HAPROXY_IMAGE;
+
   /** The variable that names the active master; `-var <cluster>_active_master=db-b` switches over. */
   public readonly activeMasterVariable: TerraformVariable;
   /** The HAProxy containers (two with a virtual IP). */

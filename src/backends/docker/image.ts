@@ -1,6 +1,6 @@
 // Which MariaDB image the Docker backend runs, and whether Terraform pulls it.
 import { Construct } from '../../cdktf';
-import { Image } from '@cdktf/provider-docker/lib/image';
+import type { Image } from '@cdktf/provider-docker/lib/image';
 
 /** The image scripts/build-images.sh builds offline from Debian packages (MariaDB 10.11, galera-4). */
 export const PROJECT_MARIADB_IMAGE = 'cdktf-mariadb-ha/mariadb:10.11-bookworm';
@@ -26,7 +26,12 @@ export class MariaDbImage {
   public bind(scope: Construct): string {
     if (!this.pulled) return this.name;
     const existing = scope.node.tryFindChild('image');
-    const image = (existing as Image | undefined) ?? new Image(scope, 'image', { name: this.name, keepLocally: true });
+    const image = (existing as Image | undefined) ?? new (imageResource())(scope, 'image', { name: this.name, keepLocally: true });
     return image.imageId;
   }
+}
+
+/** The image resource class, loaded only when an image is pulled: its module is a quarter of a MB. */
+function imageResource(): typeof Image {
+  return require('@cdktf/provider-docker/lib/image').Image;
 }
