@@ -7,7 +7,7 @@ import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec, WriteMode } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
-import { MARIADB_PORT, renderServerConfig, ServerTuning, tuningProblems } from '../render/server-config';
+import { MARIADB_PORT, renderServerConfig, serverSettings, ServerTuning, tuningProblems } from '../render/server-config';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER } from '../model/accounts';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
 import {
@@ -84,6 +84,8 @@ export interface HostDescription {
   readonly port: number;
   /** The backend's own name for the host (container name, instance id). */
   readonly backendName: string;
+  /** Server settings the host runs with (its config file, without comments); a change restarts it. */
+  readonly settings: { [name: string]: string };
 }
 
 export class MariaDbReplicationCluster extends Construct {
@@ -120,6 +122,7 @@ export class MariaDbReplicationCluster extends Construct {
    */
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
+  private readonly tuning?: ServerTuning;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
 
@@ -144,6 +147,7 @@ export class MariaDbReplicationCluster extends Construct {
     this.secrets = resolveCredentials(this, prefix, props.credentials);
     const network = props.backend.network(this.plan);
     this.accountHost = network.clientNetworkHost;
+    this.tuning = props.tuning;
     const entrypoint = renderEntrypoint();
     const files: HostFiles[] = this.plan.hosts.map((h) => ({
       hostName: h.name,
@@ -231,6 +235,7 @@ export class MariaDbReplicationCluster extends Construct {
           address: c.address,
           port: c.port,
           backendName: c.backendName,
+          settings: Object.fromEntries(serverSettings(this.plan, h.name, this.tuning).map((s) => [s.name, s.value])),
         };
       }),
     };

@@ -37,7 +37,15 @@ function semiSyncSettings(timeoutMs: number): Array<[string, string | number, st
   ];
 }
 
-export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
+/** One server setting with, where it helps a reader of the file, why it has that value. */
+export interface ServerSetting {
+  readonly name: string;
+  readonly value: string;
+  readonly why?: string;
+}
+
+/** Every setting one host's server runs with, in file order. */
+export function serverSettings(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): ServerSetting[] {
   const host = hostNamed(plan, hostName);
   const isMaster = host.kind === HostKind.MASTER;
   const lines: Array<[string, string | number, string?]> = [
@@ -67,7 +75,12 @@ export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning:
       : isMaster ? 'starts fenced: only the switchover or the failover monitor makes one master writable' : 'replicas refuse application writes'],
     ['report_host', host.name],
   ];
-  const body = lines.map(([key, value, why]) => (why ? `# ${why}\n${key} = ${value}` : `${key} = ${value}`));
-  const role = isMaster ? 'master' : `${host.replicaRole} replica`;
+  return lines.map(([name, value, why]) => ({ name, value: String(value), why }));
+}
+
+export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
+  const host = hostNamed(plan, hostName);
+  const body = serverSettings(plan, hostName, tuning).map(({ name, value, why }) => (why ? `# ${why}\n${name} = ${value}` : `${name} = ${value}`));
+  const role = host.kind === HostKind.MASTER ? 'master' : `${host.replicaRole} replica`;
   return [`# Rendered by cdktf-mariadb-ha for ${host.name} (${role}); do not edit.`, '[mysqld]', ...body, ''].join('\n');
 }

@@ -5,6 +5,7 @@ import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
+import { readSynthesizedStack, renderReview, reviewStacks } from './review';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -21,6 +22,9 @@ commands:
   rejoin       --host <master>: make a master that was lost as the writer a standby again; its
                extra transactions (see status, EXTRA) are discarded by rebuilding it from the
                writer with mariabackup, or applied on the writer with --apply-extra
+  review <before> <after>: what a topology change does (hosts, identities, data at risk,
+               replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
+               pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
 
 options:
   --cluster <id>        construct id of the cluster (names its output and password variables)
@@ -46,14 +50,20 @@ or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with
 export interface ParsedArgs {
   readonly command: string;
   readonly options: Map<string, string | true>;
+  /** Arguments that are not options, in order (only `review` takes them). */
+  readonly operands: string[];
 }
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const [command, ...rest] = argv;
   const options = new Map<string, string | true>();
+  const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
-    if (!arg.startsWith('--')) throw new ToolError(`unexpected argument '${arg}'\n${USAGE}`);
+    if (!arg.startsWith('--')) {
+      operands.push(arg);
+      continue;
+    }
     const next = rest[i + 1];
     if (next !== undefined && !next.startsWith('--')) {
       options.set(arg.slice(2), next);
@@ -62,7 +72,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
       options.set(arg.slice(2), true);
     }
   }
-  return { command: command ?? 'help', options };
+  return { command: command ?? 'help', options, operands };
 }
 
 function stringOption(args: ParsedArgs, name: string): string | undefined {
@@ -170,15 +180,26 @@ async function verify(args: ParsedArgs, out: (s: string) => void): Promise<numbe
   return missing.length === 0 ? 0 : 1;
 }
 
+function review(args: ParsedArgs, out: (s: string) => void): number {
+  if (args.operands.length !== 2) throw new ToolError(`review needs two synthesized stacks: <before> <after>\n${USAGE}`);
+  const [before, after] = args.operands.map(readSynthesizedStack);
+  const reviews = reviewStacks(before, after);
+  if (reviews.length === 0) throw new ToolError('review: neither stack has a MariaDB cluster (no <cluster>_cluster output)');
+  out(renderReview(reviews));
+  return 0;
+}
+
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   try {
     const args = parseArgs(argv);
+    if (args.command !== 'review' && args.operands.length > 0) throw new ToolError(`unexpected argument '${args.operands[0]}'\n${USAGE}`);
     switch (args.command) {
       case 'status': return await status(args, out);
       case 'verify': return await verify(args, out);
       case 'switchover': return await switchoverCommand(args, out);
       case 'rotate-passwords': return await rotatePasswordsCommand(args, out);
       case 'rejoin': return await rejoinCommand(args, out);
+      case 'review': return review(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

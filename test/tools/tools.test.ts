@@ -36,8 +36,8 @@ const description: ClusterDescription = {
   accountHost: '10.213.0.0/255.255.255.0',
   semiSync: false,
   hosts: [
-    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a' },
-    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b' },
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a', settings: {} },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b', settings: {} },
   ],
 };
 const channel = (name: string, overrides = {}) => ({

@@ -1,0 +1,99 @@
+// `mariadb-ha review` on real synthesized stacks (the constructs, synthesized in-process), one
+// golden file per kind of change; UPDATE_GOLDEN=1 rewrites them. Each test also asserts the facts
+// that matter, so a wrong golden file cannot pass unnoticed.
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { TerraformStack, Testing } from 'cdktf';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { join } from 'path';
+import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, MariaDbReplicationClusterProps, ReplicaRole } from '../../src';
+import { main } from '../../src/tools/cli';
+import { renderReview, reviewStacks, SynthesizedStack } from '../../src/tools/review';
+import { ACTIVE_PASSIVE } from '../support/topologies';
+
+type Topology = Omit<MariaDbReplicationClusterProps, 'backend'>;
+
+function synthesized(topology: Topology): SynthesizedStack {
+  const stack = new TerraformStack(Testing.app(), 'local-ha');
+  new DockerProvider(stack, 'docker');
+  const cluster = new MariaDbReplicationCluster(stack, 'shop', { ...topology, backend: new DockerBackend() });
+  new HaproxyWriterEndpoint(stack, 'writer', { cluster });
+  return JSON.parse(Testing.synth(stack, true));
+}
+
+const BEFORE: Topology = { ...ACTIVE_PASSIVE, databaseName: 'shop' };
+const CHANGES: { [kind: string]: Topology } = {
+  'no-change': BEFORE,
+  'add-replica': { ...BEFORE, replicas: [...BEFORE.replicas!, { name: 'reporting', source: 'db-a', role: ReplicaRole.READ }] },
+  'add-master': { ...BEFORE, masters: [...BEFORE.masters, { name: 'db-c' }] },
+  'repoint-replica': { ...BEFORE, replicas: [{ name: 'analytics', source: 'db-a', role: ReplicaRole.ANALYTICS }] },
+  'remove-replica': { ...BEFORE, replicas: [] },
+  'reorder-masters': { ...BEFORE, masters: [{ name: 'db-b' }, { name: 'db-a' }] },
+  'switchover': { ...BEFORE, activeMaster: 'db-b' },
+};
+
+const before = synthesized(BEFORE);
+const reviews = Object.fromEntries(Object.entries(CHANGES).map(([kind, after]) => [kind, reviewStacks(before, synthesized(after))]));
+const headings = (kind: string) => reviews[kind][0].sections.map((s) => s.heading);
+const text = (kind: string) => renderReview(reviews[kind]);
+
+describe('mariadb-ha review', () => {
+  test.each(Object.keys(CHANGES))('%s matches its golden file', (kind) => {
+    const golden = join(__dirname, 'golden', 'review', `${kind}.md`);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text(kind));
+    expect(existsSync(golden)).toBe(true);
+    expect(text(kind)).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  test('no change says so and draws the topology', () => {
+    expect(reviews['no-change'][0].changed).toBe(false);
+    expect(text('no-change')).toContain('No topology change');
+    expect(reviews['no-change'][0].mermaid).toMatch(/^flowchart LR\n {2}h0\["db-a<br\/>active master · id 1"\]/);
+  });
+
+  test('adding a replica: one host and one edge added, nothing at risk, no restart', () => {
+    expect(headings('add-replica')).toEqual(['Hosts added', 'Replication edges']);
+    expect(text('add-replica')).toContain('added db-a → reporting');
+  });
+
+  test('adding a master: every live master restarts with the new increment, flagged as a risk', () => {
+    expect(headings('add-master')).toEqual(['Data at risk', 'Hosts added', 'Replication edges', 'Restarts']);
+    expect(text('add-master')).toContain('auto_increment_increment 2 → 3');
+    expect(text('add-master')).toContain('auto_increment_increment changes on live masters (db-a, db-b)');
+  });
+
+  test('re-pointing a replica: an edge moves, no host is added or removed', () => {
+    expect(headings('repoint-replica')).toEqual(['Replication edges']);
+    expect(text('repoint-replica')).toContain('added db-a → analytics');
+    expect(text('repoint-replica')).toContain('removed db-b → analytics');
+  });
+
+  test('removing a replica: its data volume is named as destroyed', () => {
+    expect(headings('remove-replica')).toEqual(['Data at risk', 'Hosts removed', 'Replication edges']);
+    expect(text('remove-replica')).toContain('**analytics** is removed: its container and its data volume are destroyed');
+  });
+
+  test('reordering masters renumbers both live masters: identity changes and a risk', () => {
+    expect(headings('reorder-masters')).toContain('Identity changes');
+    expect(text('reorder-masters')).toContain('**db-a**: server_id 1 → 2, gtid_domain_id 1 → 2, auto_increment_offset 1 → 2');
+  });
+
+  test('changing the active master is a switchover, nothing else', () => {
+    expect(headings('switchover')).toEqual(['Switchover']);
+    expect(text('switchover')).toContain('writes move from **db-a** to **db-b**');
+  });
+
+  test('the command reads two stack directories and prints the review', async () => {
+    const dir = (name: string, stack: SynthesizedStack) => {
+      const path = join(Testing.app().outdir, name);
+      require('fs').mkdirSync(path, { recursive: true });
+      writeFileSync(join(path, 'cdk.tf.json'), JSON.stringify(stack));
+      return path;
+    };
+    const lines: string[] = [];
+    const code = await main(['review', dir('before', before), dir('after', synthesized(CHANGES['add-replica']))], (s) => lines.push(s));
+    expect({ code, out: lines.join('\n') }).toEqual({ code: 0, out: text('add-replica') });
+    const errors: string[] = [];
+    expect(await main(['review', dir('only', before)], () => undefined, (s) => errors.push(s))).toBe(2);
+    expect(errors.join('\n')).toContain('review needs two synthesized stacks');
+  });
+});
