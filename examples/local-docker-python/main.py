@@ -33,6 +33,7 @@ class LocalHaStack(TerraformStack):
             replicas=[ReplicaSpec(name="analytics", source="db-b", role=ReplicaRole.ANALYTICS)],
             database_name="shop",
             backend=DockerBackend(subnet="10.213.0.0/24", host_port_base=23306),
+            identity_lock_file="examples/local-docker/mariadb-ha.lock.json",
         )
         self.writer = HaproxyWriterEndpoint(self, "writer", cluster=self.cluster, host_port=23300)
 

@@ -21,6 +21,9 @@ export class LocalHaStack extends TerraformStack {
       replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
       databaseName: 'shop',
       backend: new DockerBackend({ subnet: '10.213.0.0/24', hostPortBase: 23306 }),
+      // Every host's server id, GTID domain and key offset, committed: a change that renumbers a
+      // live host (reordering masters, renaming one) fails synth instead of reaching the servers.
+      identityLockFile: 'examples/local-docker/mariadb-ha.lock.json',
     });
     this.writer = new HaproxyWriterEndpoint(this, 'writer', { cluster: this.cluster, hostPort: 23300 });
   }

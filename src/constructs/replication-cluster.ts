@@ -1,6 +1,7 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
 import { Annotations, Construct, ITerraformDependable, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
 import { toolCommand } from './tool-command';
+import { identityLockProblems, recordIdentities } from './identity-lock';
 import { HostKind, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
@@ -27,6 +28,15 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
    * @default - see ServerTuning
    */
   readonly tuning?: ServerTuning;
+  /**
+   * A JSON file, committed with the stack, that records every host's identity (server id, GTID
+   * domain, key offset); relative paths are from where synth runs (the project root for cdktf).
+   * Synth records new hosts in it and fails when a recorded host would be renumbered or is no
+   * longer declared (reordering `masters`, inserting one before another, renaming or removing a
+   * host); synth with MARIADB_HA_ACCEPT_IDENTITY_CHANGES=1 accepts such a change by rewriting it.
+   * @default - identities are not checked
+   */
+  readonly identityLockFile?: string;
 }
 
 /** One running copy of the writer endpoint (an HAProxy). */
@@ -137,8 +147,10 @@ export class MariaDbReplicationCluster extends Construct {
       ...props.backend.validate(this, result.plan),
       ...variableClashProblems(this, variablePrefix(id)),
       ...sensitivityProblems(this, props.credentials),
+      ...(props.identityLockFile ? identityLockProblems(props.identityLockFile, this.node.path, props, result.plan) : []),
     ]);
     this.plan = result.plan!;
+    if (props.identityLockFile) recordIdentities(props.identityLockFile, this.node.path, this.plan);
     this.plan.warnings.forEach((w) => Annotations.of(this).addWarning(w));
 
     const prefix = variablePrefix(id);
