@@ -94,6 +94,13 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
       + ' joins; each host restarts with it in turn, and until all have, old and new increments can produce the same key');
   }
 
+  // A running host's replication connections come from its first bootstrap only.
+  const notApplied = kept
+    .filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join())
+    .map(({ before: b, after: a }) => `**${a.name}** keeps replicating from ${b.sources.join(', ') || 'nothing'} after this apply, not from`
+      + ` ${a.sources.join(', ') || 'nothing'}: a running host keeps the replication connections it was bootstrapped with`
+      + ' (changing them in place is not supported yet)');
+
   const restarts = kept
     .map(({ before: b, after: a }) => ({ host: a.name, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name)) }))
     .filter((r) => r.changes.length > 0)
@@ -105,6 +112,7 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     { heading: 'Hosts removed', lines: removed.map((h) => `**${h.name}** (${describeHost(h)})`) },
     { heading: 'Identity changes', lines: identity },
     { heading: 'Replication edges', lines: [...edgesAdded.map((e) => `added ${e}`), ...edgesRemoved.map((e) => `removed ${e}`)] },
+    { heading: 'Not applied to running hosts', lines: notApplied },
     {
       heading: 'Switchover',
       lines: before && after && before.activeMaster !== after.activeMaster

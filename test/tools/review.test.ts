@@ -56,13 +56,14 @@ describe('mariadb-ha review', () => {
   });
 
   test('adding a master: every live master restarts with the new increment, flagged as a risk', () => {
-    expect(headings('add-master')).toEqual(['Data at risk', 'Hosts added', 'Replication edges', 'Restarts']);
+    expect(headings('add-master')).toEqual(['Data at risk', 'Hosts added', 'Replication edges', 'Not applied to running hosts', 'Restarts']);
     expect(text('add-master')).toContain('auto_increment_increment 2 → 3');
     expect(text('add-master')).toContain('auto_increment_increment changes on live masters (db-a, db-b)');
   });
 
-  test('re-pointing a replica: an edge moves, no host is added or removed', () => {
-    expect(headings('repoint-replica')).toEqual(['Replication edges']);
+  test('re-pointing a replica: an edge moves, no host is added or removed, and the reviewer learns it is not applied live', () => {
+    expect(headings('repoint-replica')).toEqual(['Replication edges', 'Not applied to running hosts']);
+    expect(text('repoint-replica')).toContain('**analytics** keeps replicating from db-b after this apply, not from db-a');
     expect(text('repoint-replica')).toContain('added db-a → analytics');
     expect(text('repoint-replica')).toContain('removed db-b → analytics');
   });
