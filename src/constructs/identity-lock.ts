@@ -3,6 +3,7 @@
 // host; synth with MARIADB_HA_ACCEPT_IDENTITY_CHANGES=1 accepts them by rewriting the file, whose
 // diff the pull request then shows.
 import { existsSync, readFileSync, writeFileSync } from 'fs';
+import { dirname, resolve } from 'path';
 import { identitiesOf, IdentityRecord, identityProblems } from '../model/identity';
 import { TopologyPlan } from '../model/plan';
 import { Problem } from '../model/problems';
@@ -30,6 +31,9 @@ function readLock(file: string): IdentityLock {
 
 /** Problems with the plan against the lock (or with the lock itself), reported with the others. */
 export function identityLockProblems(file: string, clusterPath: string, spec: TopologySpec, plan: TopologyPlan | undefined): Problem[] {
+  if (!existsSync(dirname(resolve(file)))) {
+    return [{ property: 'identityLockFile', message: `the directory of ${file} does not exist (a relative path is taken from where synth runs, ${process.cwd()})` }];
+  }
   let lock: IdentityLock;
   try {
     lock = readLock(file);

@@ -87,4 +87,8 @@ describe('the identity lock', () => {
     writeFileSync(lockFile, '{ not json');
     expect(errorOf({})).toMatch(/test\/shop\.identityLockFile: .* is not a readable identity lock .*restore it from version control/);
   });
+
+  test('a lock in a directory that does not exist is a problem that says where synth runs', () => {
+    expect(errorOf({ identityLockFile: join(dir, 'missing', 'lock.json') })).toMatch(/test\/shop\.identityLockFile: the directory of .*missing\/lock\.json does not exist \(a relative path is taken from where synth runs, /);
+  });
 });
