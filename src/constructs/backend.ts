@@ -9,6 +9,11 @@ export interface HostFiles {
   readonly serverConfig: string;
   readonly bootstrapSql: string;
   readonly entrypoint: string;
+  /**
+   * What the host is rebuilt for when it changes: its files without what is changed on the running
+   * host (a replica's replication connections, which `mariadb-ha repoint` moves in place).
+   */
+  readonly replaceOnChange: string;
 }
 
 /** Secret values (normally references to sensitive variables), keyed by SecretName. */

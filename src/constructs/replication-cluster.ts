@@ -2,7 +2,7 @@
 import { Annotations, Construct, ITerraformDependable, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
 import { toolCommand } from './tool-command';
 import { identityLockProblems, recordIdentities } from './identity-lock';
-import { HostKind, TopologyPlan } from '../model/plan';
+import { HostKind, PlannedHost, TopologyPlan } from '../model/plan';
 import { planTopology } from '../model/planner';
 import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec, WriteMode } from '../model/topology';
@@ -94,6 +94,8 @@ export interface HostDescription {
   readonly port: number;
   /** The backend's own name for the host (container name, instance id). */
   readonly backendName: string;
+  /** MASTER_DELAY of its replication connections, in seconds (0 for masters). */
+  readonly delaySeconds: number;
   /** Server settings the host runs with (its config file, without comments); a change restarts it. */
   readonly settings: { [name: string]: string };
 }
@@ -161,17 +163,17 @@ export class MariaDbReplicationCluster extends Construct {
     this.accountHost = network.clientNetworkHost;
     this.tuning = props.tuning;
     const entrypoint = renderEntrypoint();
-    const files: HostFiles[] = this.plan.hosts.map((h) => ({
-      hostName: h.name,
-      serverConfig: renderServerConfig(this.plan, h.name, props.tuning),
-      bootstrapSql: renderBootstrapSql(this.plan, h.name, {
-        clientNetworkHost: network.clientNetworkHost,
-        addressOf: (name) => network.hostAddresses[name],
-      }),
-      entrypoint,
-    }));
+    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => network.hostAddresses[name] };
+    const files: HostFiles[] = this.plan.hosts.map((h) => {
+      const serverConfig = renderServerConfig(this.plan, h.name, props.tuning);
+      const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
+      // A replica's connections are moved on the running host (repoint), so they do not rebuild it.
+      const rebuildSql = h.kind === HostKind.REPLICA ? renderBootstrapSql(withoutSources(this.plan, h.name), h.name, bootstrapContext) : bootstrapSql;
+      return { hostName: h.name, serverConfig, bootstrapSql, entrypoint, replaceOnChange: serverConfig + rebuildSql + entrypoint };
+    });
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
     this.passwordRotation = this.rotatePasswordsOnChange();
+    this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => this.repointOnChange(h));
 
     // Checked at synth, once an endpoint had the chance to attach itself.
     this.node.addValidation({ validate: () => this.writerProblems() });
@@ -182,6 +184,24 @@ export class MariaDbReplicationCluster extends Construct {
       description: 'Hosts, roles and client addresses of the MariaDB cluster (no secrets).',
     });
     this.descriptionOutput.overrideLogicalId(`${prefix}_cluster`);
+  }
+
+  /**
+   * Moves a running replica to its planned source (and delay) when they change, in place by GTID;
+   * on creation it finds the replica already as planned and changes nothing.
+   */
+  private repointOnChange(host: PlannedHost): TerraformData {
+    return new TerraformData(this, `${host.name}-sources`, {
+      triggersReplace: { sources: host.sources.map((e) => e.source), delaySeconds: host.sources[0]?.delaySeconds ?? 0 },
+      dependsOn: [this.passwordRotation],
+      provisioners: [{
+        type: 'local-exec',
+        // No secret here, so Terraform shows the tool's progress; it reads the passwords from the
+        // environment `terraform apply` runs in, as the switchover does.
+        command: toolCommand(['repoint', '--cluster', this.node.id, '--host', host.name]),
+        environment: { MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) }) },
+      }],
+    });
   }
 
   private rotatePasswordsOnChange(): TerraformData {
@@ -244,6 +264,7 @@ export class MariaDbReplicationCluster extends Construct {
           serverId: h.serverId,
           gtidDomainId: h.gtidDomainId,
           sources: h.sources.map((e) => e.source),
+          delaySeconds: h.sources[0]?.delaySeconds ?? 0,
           address: c.address,
           port: c.port,
           backendName: c.backendName,
@@ -270,4 +291,9 @@ function variableClashProblems(cluster: MariaDbReplicationCluster, prefix: strin
   return other
     ? [{ property: 'id', message: `'${cluster.node.id}' gives the same Terraform variable names (${prefix}_*) as the cluster at '${other.node.path}'; choose ids that differ in more than '-' and '_'` }]
     : [];
+}
+
+/** The plan with one host's replication connections left out. */
+function withoutSources(plan: TopologyPlan, hostName: string): TopologyPlan {
+  return { ...plan, hosts: plan.hosts.map((h) => (h.name === hostName ? { ...h, sources: [] } : h)) };
 }

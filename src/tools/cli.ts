@@ -6,6 +6,7 @@ import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 import { readSynthesizedStack, renderReview, reviewStacks } from './review';
+import { repoint } from './repoint';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -22,6 +23,8 @@ commands:
   rejoin       --host <master>: make a master that was lost as the writer a standby again; its
                extra transactions (see status, EXTRA) are discarded by rebuilding it from the
                writer with mariabackup, or applied on the writer with --apply-extra
+  repoint      --host <replica>: make a running replica follow its planned source (and delay) by
+               GTID, in place (terraform apply runs it when a replica's source changes)
   review <before> <after>: what a topology change does (hosts, identities, data at risk,
                replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
                pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
@@ -39,12 +42,13 @@ options:
   --wait-healthy <seconds>      switchover: re-check a failed preflight this long (default 0)
   --host <master>       rejoin: the master to make a standby again
   --apply-extra         rejoin: apply its extra transactions on the writer instead of discarding them
+  --host <replica>      repoint: the replica to move to its planned source
 
 exit codes: 0 healthy/done, 1 unhealthy/refused (nothing changed), 2 usage, 3 failed part-way
 (the message says what state things are in and what to do)
 
 passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_OPERATOR_PASSWORD (switchover, rejoin) /
-MARIADB_HA_REPLICATION_PASSWORD (rejoin) / MARIADB_HA_APPLICATION_PASSWORD,
+MARIADB_HA_REPLICATION_PASSWORD (rejoin, repoint) / MARIADB_HA_APPLICATION_PASSWORD,
 or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
 
 export interface ParsedArgs {
@@ -139,6 +143,29 @@ async function rejoinCommand(args: ParsedArgs, out: (s: string) => void): Promis
   return result.outcome === RejoinOutcome.DONE ? 0 : result.outcome === RejoinOutcome.REFUSED ? 1 : 3;
 }
 
+async function repointCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const host = stringOption(args, 'host');
+  if (!host) throw new ToolError(`repoint needs --host <replica>\n${USAGE}`);
+  try {
+    out(await repoint({
+      description: await loadDescription(ref),
+      host,
+      monitor: monitorLogin(ref.cluster),
+      operator: operatorLogin(ref.cluster),
+      replicationPassword: () => passwordFor(ref.cluster, 'replication'),
+      catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
+      progress: out,
+    }));
+    return 0;
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    const message = (error as Error).message;
+    out(message.startsWith('refused') ? message : `failed: ${message}`);
+    return message.startsWith('refused') ? 1 : 3;
+  }
+}
+
 async function rotatePasswordsCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const ref = clusterRef(args);
   const encoded = process.env.MARIADB_HA_PASSWORDS_B64;
@@ -200,6 +227,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'rotate-passwords': return await rotatePasswordsCommand(args, out);
       case 'rejoin': return await rejoinCommand(args, out);
       case 'review': return review(args, out);
+      case 'repoint': return await repointCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -4,10 +4,9 @@
 // writer. Then replication is reattached both ways by GTID.
 import { spawn } from 'child_process';
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { REPLICATION_USER } from '../model/accounts';
 import { DATA_DIR } from '../render/entrypoint';
 import { HostKind } from '../model/plan';
-import { MARIADB_PORT, SERVER_SOCKET } from '../render/server-config';
+import { SERVER_SOCKET } from '../render/server-config';
 import { MONITOR_STATE_DIR } from '../render/monitor-script';
 import { sqlString } from '../render/sql';
 import { endpointsOf } from './cluster-ref';
@@ -17,6 +16,7 @@ import { runChecked } from './process';
 import { HostStatus, readClusterStatus, readHostStatus } from './replication-status';
 import { waitForGtid } from './server-ops';
 import { takeMonitorLock } from './monitor-lock';
+import { changeMaster, followPlannedSources, rootSql } from './repoint';
 import { writerOf } from './status-report';
 
 export enum RejoinOutcome {
@@ -46,19 +46,6 @@ export interface RejoinResult {
   readonly extra: string[];
 }
 
-/** A replication connection from `source`, like the bootstrap's, that ignores the replica's own GTID domain (it never applies its own writes back). */
-function changeMaster(source: string, ownDomain: number | undefined, password: string): string {
-  return `CHANGE MASTER ${sqlString(source)} TO MASTER_HOST=${sqlString(source)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${sqlString(REPLICATION_USER)}, `
-    + `MASTER_PASSWORD=${sqlString(password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2${ownDomain === undefined ? '' : `, IGNORE_DOMAIN_IDS=(${ownDomain})`}`;
-}
-
-/** Runs SQL as root through the server's socket inside its container (statements on stdin, never in arguments). */
-async function rootSql(container: string, statements: string[]): Promise<string> {
-  const result = await runChecked('docker', ['exec', '-i', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--user=root', '--batch', '--skip-column-names'],
-    { timeoutMs: 60_000, input: `${statements.join(';\n')};\n` });
-  return result.stdout;
-}
-
 /**
  * Starts `replica`'s connections from `sources`, creating those that are missing. A source whose
  * oldest binary log lists a GTID of the replica's own domain serves it only if the replica asks
@@ -82,51 +69,9 @@ async function startChannels(description: ClusterDescription, replica: string, s
     position.set(own, logged[0]);
     statements.push(`SET GLOBAL gtid_slave_pos = ${sqlString(formatGtidPosition(position))}`);
   }
-  statements.push(...sources.filter((source) => !me.channels.some((c) => c.connectionName === source)).map((source) => changeMaster(source, own, password)));
+  statements.push(...sources.filter((source) => !me.channels.some((c) => c.connectionName === source)).map((source) => changeMaster(source, password, { ignoreDomain: own })));
   statements.push('START ALL SLAVES');
   await rootSql(info(replica).backendName, statements);
-}
-
-/** Waits until the monitor has finished dropping a lost source's connection from `replica` (it does so in the background). */
-async function monitorDoneWith(description: ClusterDescription, replica: string): Promise<void> {
-  const monitorContainer = description.endpoint?.monitorContainer;
-  if (!monitorContainer) return;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pending = await runChecked('docker', ['exec', monitorContainer, 'sh', '-c', `ls ${MONITOR_STATE_DIR}/dropping.${replica}.* 2>/dev/null || true`], { timeoutMs: 20_000 });
-    if (pending.stdout.trim() === '') return;
-    if (Date.now() > deadline) throw new Error(`the monitor is still dropping a connection from ${replica} (${pending.stdout.trim()}); retry later`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/**
- * Puts a replica back on its planned sources (dropping connections the monitor made to the writer
- * when a source was lost). Its replication stops, the planned sources catch up with what it has,
- * then it continues from them by GTID. False when it already follows exactly its planned sources.
- */
-async function restorePlannedSources(description: ClusterDescription, replica: string, login: Login, operator: Login, options: RejoinOptions): Promise<boolean> {
-  const planned = description.hosts.find((h) => h.name === replica)!.sources;
-  const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
-  const before = await readHostStatus(endpoint(replica), login);
-  const names = before.channels.map((c) => c.connectionName);
-  if (!before.reachable || (names.length === planned.length && planned.every((p) => names.includes(p)))) return false;
-  const container = description.hosts.find((h) => h.name === replica)!.backendName;
-  await monitorDoneWith(description, replica);
-  await rootSql(container, ['STOP ALL SLAVES']);
-  const stopped = await readHostStatus(endpoint(replica), login);
-  for (const source of planned) {
-    if (!(await waitForGtid(endpoint(source), operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
-      await rootSql(container, ['START ALL SLAVES']);
-      throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s; ${replica} keeps following ${names.join(', ')}`);
-    }
-  }
-  await rootSql(container, [
-    ...names.filter((n) => !planned.includes(n)).map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
-    ...planned.filter((p) => !names.includes(p)).map((p) => changeMaster(p, undefined, options.replicationPassword)),
-    'START ALL SLAVES',
-  ]);
-  return true;
 }
 
 async function inspect(container: string, format: string): Promise<string> {
@@ -253,7 +198,8 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
     }
     // Replicas planned to follow the host, which the monitor moved to the writer, come back to it.
     for (const replica of description.hosts.filter((h) => h.kind === HostKind.REPLICA && h.sources.includes(host))) {
-      if (await restorePlannedSources(description, replica.name, monitor, operator, options)) progress(`  ${replica.name} replicates from ${replica.sources.join(', ')} again, as planned`);
+      const follow = { monitor, operator, replicationPassword: () => options.replicationPassword, catchUpTimeoutSeconds: options.catchUpTimeoutSeconds };
+      if (await followPlannedSources(description, replica.name, follow)) progress(`  ${replica.name} replicates from ${replica.sources.join(', ')} again, as planned`);
     }
   } catch (error) {
     return {

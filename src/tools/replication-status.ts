@@ -15,6 +15,8 @@ export interface ChannelStatus {
   readonly lastSqlErrno: number;
   readonly lastSqlError: string;
   readonly gtidIoPos: string;
+  /** MASTER_DELAY of the connection, in seconds. */
+  readonly sqlDelay: number;
 }
 
 export interface HostStatus {
@@ -52,6 +54,7 @@ export async function readChannels(c: Connection): Promise<ChannelStatus[]> {
     lastSqlErrno: Number(r.Last_SQL_Errno),
     lastSqlError: r.Last_SQL_Error,
     gtidIoPos: r.Gtid_IO_Pos,
+    sqlDelay: Number(r.SQL_Delay ?? 0),
   }));
 }
 

@@ -94,12 +94,15 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
       + ' joins; each host restarts with it in turn, and until all have, old and new increments can produce the same key');
   }
 
-  // A running host's replication connections come from its first bootstrap only.
-  const notApplied = kept
-    .filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join())
+  // A replica is moved in place (repoint); a master keeps the connections of its first bootstrap.
+  const resourced = kept.filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join() || b.delaySeconds !== a.delaySeconds);
+  const inPlace = resourced.filter(({ after: a }) => a.kind === 'replica')
+    .map(({ after: a }) => `**${a.name}** moves to ${a.sources.join(', ')}${a.delaySeconds ? ` (${a.delaySeconds} s behind)` : ''} on the running`
+      + ' host, by GTID: terraform apply runs mariadb-ha repoint; its container and data stay');
+  const notApplied = resourced.filter(({ after: a }) => a.kind === 'master')
     .map(({ before: b, after: a }) => `**${a.name}** keeps replicating from ${b.sources.join(', ') || 'nothing'} after this apply, not from`
-      + ` ${a.sources.join(', ') || 'nothing'}: a running host keeps the replication connections it was bootstrapped with`
-      + ' (changing them in place is not supported yet)');
+      + ` ${a.sources.join(', ') || 'nothing'}: a running master keeps the replication connections it was bootstrapped with`
+      + ' (growing or shrinking the writers of a live cluster is not supported yet)');
 
   const restarts = kept
     .map(({ before: b, after: a }) => ({ host: a.name, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name)) }))
@@ -112,6 +115,7 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     { heading: 'Hosts removed', lines: removed.map((h) => `**${h.name}** (${describeHost(h)})`) },
     { heading: 'Identity changes', lines: identity },
     { heading: 'Replication edges', lines: [...edgesAdded.map((e) => `added ${e}`), ...edgesRemoved.map((e) => `removed ${e}`)] },
+    { heading: 'Changed in place', lines: inPlace },
     { heading: 'Not applied to running hosts', lines: notApplied },
     {
       heading: 'Switchover',

@@ -85,6 +85,19 @@ describe('MariaDbReplicationCluster on Docker', () => {
     expect(withoutProvisioners(b)).toEqual(withoutProvisioners(a));
   });
 
+  test('WHEN a replica\'s source or delay changes THEN only its repoint resource changes: the container is not rebuilt', () => {
+    const dataOf = (json: any, suffix: string) => Object.entries(json.resource.terraform_data).find(([k]) => k.startsWith(`shop_${suffix}_`))![1] as any;
+    const before = synthCluster().json;
+    const after = synthCluster({ replicas: [{ name: 'analytics', source: 'db-a', role: ReplicaRole.ANALYTICS, delaySeconds: 60 }] }).json;
+    expect(dataOf(after, 'analytics-files').input).toEqual(dataOf(before, 'analytics-files').input);
+    expect(dataOf(before, 'analytics-sources').triggers_replace).toEqual({ sources: ['db-b'], delaySeconds: 0 });
+    expect(dataOf(after, 'analytics-sources').triggers_replace).toEqual({ sources: ['db-a'], delaySeconds: 60 });
+    expect(dataOf(after, 'analytics-sources').provisioner[0]['local-exec'].command).toMatch(/'repoint' '--cluster' 'shop' '--host' 'analytics'$/);
+    // A master's connections still rebuild it: only replicas are moved in place.
+    const threeMasters = synthCluster({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }] }).json;
+    expect(dataOf(threeMasters, 'db-a-files').input).not.toEqual(dataOf(before, 'db-a-files').input);
+  });
+
   test('WHEN a password changes THEN a rotation sets it on the running hosts, which are not replaced', () => {
     const { json } = synthCluster();
     const rotation = Object.entries(json.resource.terraform_data).find(([k]) => k.includes('password-rotation'))![1] as any;

@@ -8,7 +8,7 @@ import { run } from '../../src/tools/process';
 import { readClusterStatus, readHostStatus } from '../../src/tools/replication-status';
 import { collectStatus, writerOf } from '../../src/tools/status-report';
 import { endpointServing } from '../../src/tools/switchover';
-import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
+import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
@@ -45,14 +45,7 @@ async function commitOnlyOn(host: string): Promise<void> {
   });
 }
 
-async function expectAllEqual(): Promise<void> {
-  await waitForHealthyReplication(hosts, monitor, 90_000);
-  await waitForConvergence(hosts, ['db-a', 'db-b'], monitor, 90_000);
-  for (const table of [DRILL_TABLE, COUNTER_TABLE, `${COUNTER_TABLE}_counter`]) {
-    const digests = await tableDigests(hosts, app, table);
-    expect({ table, checksums: new Set(digests.map((d) => d.checksum)).size }).toEqual({ table, checksums: 1 });
-  }
-}
+const expectAllEqual = () => expectAllHostsEqual(hosts, ['db-a', 'db-b'], monitor, app, [DRILL_TABLE, COUNTER_TABLE, `${COUNTER_TABLE}_counter`]);
 
 /** Committed increments now, read on the writer: the baseline of the next load's audit. */
 async function incrementsNow(): Promise<number> {

@@ -23,6 +23,16 @@ export async function waitForConvergence(hosts: NamedEndpoint[], writers: string
   });
 }
 
+/** Replication healthy and caught up with the writers, then every table has one checksum on every host. */
+export async function expectAllHostsEqual(hosts: NamedEndpoint[], writers: string[], monitor: Login, login: Login, tables: string[]): Promise<void> {
+  await waitForHealthyReplication(hosts, monitor, 90_000);
+  await waitForConvergence(hosts, writers, monitor, 90_000);
+  for (const table of tables) {
+    const digests = await tableDigests(hosts, login, table);
+    expect({ table, checksums: new Set(digests.map((d) => d.checksum)).size }).toEqual({ table, checksums: 1 });
+  }
+}
+
 export interface TableDigest {
   readonly host: string;
   readonly rows: number;

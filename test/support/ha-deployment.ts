@@ -34,6 +34,8 @@ export interface HaDeployment {
   readonly app: Login;
   readonly passwords: Record<string, string>;
   host(name: string): NamedEndpoint;
+  /** Re-synthesizes the stack with the analytics replica following `source` (a topology change to apply). */
+  moveAnalytics(source: string, delaySeconds?: number): void;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -42,6 +44,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const { prefix, port } = options;
   const hostPortBase = port + 6;
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
+  const analytics = { source: 'db-b', delaySeconds: 0 };
   const live = new LiveStack({
     dockerPrefix: prefix,
     variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
@@ -50,7 +53,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
       const cluster = new MariaDbReplicationCluster(stack, prefix, {
         masters: [{ name: 'db-a' }, { name: 'db-b' }],
         activeMaster: 'db-a',
-        replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS }],
+        replicas: [{ name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds }],
         databaseName: options.databaseName ?? 'shop',
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
         writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
@@ -75,6 +78,10 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     app: { user: APPLICATION_USER, password: passwords.application, database: options.databaseName ?? 'shop' },
     passwords,
     host: (name) => hosts.find((h) => h.name === name)!,
+    moveAnalytics: (source, delaySeconds = 0) => {
+      Object.assign(analytics, { source, delaySeconds });
+      live.synthesize();
+    },
     withToolPasswords: async (work) => {
       process.env.MARIADB_HA_MONITOR_PASSWORD = passwords.monitor;
       process.env.MARIADB_HA_OPERATOR_PASSWORD = passwords.operator;

@@ -33,11 +33,7 @@ export class LiveStack {
   constructor(private readonly options: LiveStackOptions) {
     this.dockerPrefix = options.dockerPrefix;
     this.root = mkdtempSync(join(tmpdir(), `${options.dockerPrefix}-`));
-    const app = new App({ outdir: join(this.root, 'out') });
-    const stack = new TerraformStack(app, 'live');
-    new LocalBackend(stack, { path: join(this.root, 'terraform.tfstate') });
-    options.build(stack);
-    app.synth();
+    this.synthesize();
     this.dir = join(this.root, 'out', 'stacks', 'live');
     this.environment = {
       ...process.env,
@@ -46,6 +42,15 @@ export class LiveStack {
       // Provisioners run this checkout's CLI; an installed package is found by name instead.
       [CLI_OVERRIDE_ENV]: process.env[CLI_OVERRIDE_ENV] ?? join(__dirname, '..', '..', 'bin', 'mariadb-ha.js'),
     };
+  }
+
+  /** Synthesizes the stack (again, after what `build` reads has changed) into the same directory and state. */
+  public synthesize(): void {
+    const app = new App({ outdir: join(this.root, 'out') });
+    const stack = new TerraformStack(app, 'live');
+    new LocalBackend(stack, { path: join(this.root, 'terraform.tfstate') });
+    this.options.build(stack);
+    app.synth();
   }
 
   /** The synthesized Terraform JSON, as text. */

@@ -61,9 +61,9 @@ describe('mariadb-ha review', () => {
     expect(text('add-master')).toContain('auto_increment_increment changes on live masters (db-a, db-b)');
   });
 
-  test('re-pointing a replica: an edge moves, no host is added or removed, and the reviewer learns it is not applied live', () => {
-    expect(headings('repoint-replica')).toEqual(['Replication edges', 'Not applied to running hosts']);
-    expect(text('repoint-replica')).toContain('**analytics** keeps replicating from db-b after this apply, not from db-a');
+  test('re-pointing a replica: an edge moves in place, no host is added, removed or restarted', () => {
+    expect(headings('repoint-replica')).toEqual(['Replication edges', 'Changed in place']);
+    expect(text('repoint-replica')).toContain('**analytics** moves to db-a on the running host, by GTID');
     expect(text('repoint-replica')).toContain('added db-a → analytics');
     expect(text('repoint-replica')).toContain('removed db-b → analytics');
   });

@@ -6,14 +6,14 @@ import { preflightProblems } from '../../src/tools/switchover';
 const description: ClusterDescription = {
   cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,
   hosts: [
-    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'a', settings: {} },
-    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'b', settings: {} },
-    { name: 'analytics', kind: HostKind.REPLICA, role: 'analytics', serverId: 101, gtidDomainId: 0, sources: ['db-b'], address: '127.0.0.1', port: 3, backendName: 'c', settings: {} },
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'a', delaySeconds: 0, settings: {} },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'b', delaySeconds: 0, settings: {} },
+    { name: 'analytics', kind: HostKind.REPLICA, role: 'analytics', serverId: 101, gtidDomainId: 0, sources: ['db-b'], address: '127.0.0.1', port: 3, backendName: 'c', delaySeconds: 0, settings: {} },
   ],
 };
 const channel = (name: string, overrides = {}) => ({
   connectionName: name, sourceHost: name, ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0,
-  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', ...overrides,
+  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, ...overrides,
 });
 const host = (name: string, channels: any[], binlog = ''): HostStatus => ({
   name, endpoint: { host: '127.0.0.1', port: 1 }, reachable: true, gtidBinlogPos: binlog, channels,

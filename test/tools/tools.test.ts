@@ -36,13 +36,13 @@ const description: ClusterDescription = {
   accountHost: '10.213.0.0/255.255.255.0',
   semiSync: false,
   hosts: [
-    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a', settings: {} },
-    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b', settings: {} },
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a', delaySeconds: 0, settings: {} },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b', delaySeconds: 0, settings: {} },
   ],
 };
 const channel = (name: string, overrides = {}) => ({
   connectionName: name, sourceHost: name, ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0,
-  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', ...overrides,
+  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, ...overrides,
 });
 const host = (name: string, channels: any[]): HostStatus => ({
   name, endpoint: { host: '127.0.0.1', port: 1 }, reachable: true, serverId: 1, readOnly: false, gtidCurrentPos: '1-1-5', channels,

@@ -190,7 +190,7 @@ export class DockerBackend implements IReplicationBackend {
       // A changed password must not restart the server (a rotation sets it live); the files that
       // shape the server do. The uploaded secrets serve the first bootstrap only.
       const revision = new TerraformData(scope, `${host.name}-files`, {
-        input: { files: sha256(files.serverConfig + files.bootstrapSql + files.entrypoint) },
+        input: { files: sha256(files.replaceOnChange) },
       });
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,

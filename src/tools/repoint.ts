@@ -1,0 +1,148 @@
+// Replication connections of a running replica, changed in place: `mariadb-ha repoint` makes a
+// replica follow exactly its planned sources (and delay) by GTID, as `terraform apply` asks when a
+// replica's `source` or `delaySeconds` changes; rejoin uses it to put replicas back after a failover.
+import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import { REPLICATION_USER } from '../model/accounts';
+import { HostKind } from '../model/plan';
+import { MONITOR_STATE_DIR } from '../render/monitor-script';
+import { MARIADB_PORT, SERVER_SOCKET } from '../render/server-config';
+import { sqlString } from '../render/sql';
+import { endpointsOf } from './cluster-ref';
+import { hasReached } from './gtid';
+import { Login } from './mariadb-client';
+import { takeMonitorLock } from './monitor-lock';
+import { runChecked } from './process';
+import { ChannelStatus, readHostStatus } from './replication-status';
+import { waitForGtid } from './server-ops';
+
+export interface ReplicationConnectionOptions {
+  /** The replica's own GTID domain, never applied back from a peer (masters). */
+  readonly ignoreDomain?: number;
+  readonly delaySeconds?: number;
+}
+
+/** A replication connection from `source`, like the bootstrap's, logging in with the replication account. */
+export function changeMaster(source: string, password: string, options: ReplicationConnectionOptions = {}): string {
+  return `CHANGE MASTER ${sqlString(source)} TO MASTER_HOST=${sqlString(source)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${sqlString(REPLICATION_USER)}, `
+    + `MASTER_PASSWORD=${sqlString(password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2`
+    + (options.ignoreDomain === undefined ? '' : `, IGNORE_DOMAIN_IDS=(${options.ignoreDomain})`)
+    + (options.delaySeconds ? `, MASTER_DELAY=${options.delaySeconds}` : '');
+}
+
+/** Runs SQL as root through the server's socket inside its container (statements on stdin, never in arguments). */
+export async function rootSql(container: string, statements: string[]): Promise<string> {
+  const result = await runChecked('docker', ['exec', '-i', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--user=root', '--batch', '--skip-column-names'],
+    { timeoutMs: 60_000, input: `${statements.join(';\n')};\n` });
+  return result.stdout;
+}
+
+/** Waits until the monitor has finished dropping a lost source's connection from `replica` (it does so in the background). */
+export async function monitorDoneWith(description: ClusterDescription, replica: string): Promise<void> {
+  const monitorContainer = description.endpoint?.monitorContainer;
+  if (!monitorContainer) return;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const pending = await runChecked('docker', ['exec', monitorContainer, 'sh', '-c', `ls ${MONITOR_STATE_DIR}/dropping.${replica}.* 2>/dev/null || true`], { timeoutMs: 20_000 });
+    if (pending.stdout.trim() === '') return;
+    if (Date.now() > deadline) throw new Error(`the monitor is still dropping a connection from ${replica} (${pending.stdout.trim()}); retry later`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface FollowOptions {
+  readonly monitor: Login;
+  readonly operator: Login;
+  /** Asked for only when a connection has to be made. */
+  readonly replicationPassword: () => string;
+  readonly catchUpTimeoutSeconds: number;
+}
+
+/** Whether a reachable replica follows exactly its planned sources, with its planned delay. */
+function followsPlan(info: HostDescription, channels: ChannelStatus[]): boolean {
+  const delay = info.delaySeconds ?? 0;
+  return channels.length === info.sources.length && info.sources.every((s) => channels.some((c) => c.connectionName === s && c.sqlDelay === delay));
+}
+
+/**
+ * Makes a replica follow exactly its planned sources with its planned delay. Its replication stops,
+ * the planned sources catch up with what it has, then it continues from them by GTID; connections
+ * to other hosts are removed. False when it already follows its plan (nothing is touched).
+ */
+export async function followPlannedSources(description: ClusterDescription, replica: string, options: FollowOptions): Promise<boolean> {
+  const info = description.hosts.find((h) => h.name === replica)!;
+  const planned = info.sources;
+  const delay = info.delaySeconds ?? 0;
+  const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  const before = await readHostStatus(endpoint(replica), options.monitor);
+  if (!before.reachable) throw new Error(`${replica} is unreachable (${before.error})`);
+  if (followsPlan(info, before.channels)) return false;
+  const asPlanned = (name: string) => before.channels.some((c) => c.connectionName === name && c.sqlDelay === delay);
+  const password = options.replicationPassword();
+  await monitorDoneWith(description, replica);
+  await rootSql(info.backendName, ['STOP ALL SLAVES']);
+  const stopped = await readHostStatus(endpoint(replica), options.monitor);
+  for (const source of planned) {
+    if (!(await waitForGtid(endpoint(source), options.operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
+      await rootSql(info.backendName, ['START ALL SLAVES']);
+      throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s;`
+        + ` ${replica} keeps following ${before.channels.map((c) => c.connectionName).join(', ') || 'nothing'}`);
+    }
+  }
+  // A connection whose delay changes is made again: the new one starts where the old one stopped (GTID).
+  const keep = before.channels.filter((c) => asPlanned(c.connectionName) && planned.includes(c.connectionName)).map((c) => c.connectionName);
+  await rootSql(info.backendName, [
+    ...before.channels.map((c) => c.connectionName).filter((n) => !keep.includes(n)).map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
+    ...planned.filter((p) => !keep.includes(p)).map((p) => changeMaster(p, password, { delaySeconds: delay })),
+    'START ALL SLAVES',
+  ]);
+  return true;
+}
+
+export interface RepointOptions extends FollowOptions {
+  readonly description: ClusterDescription;
+  readonly host: string;
+  readonly progress: (line: string) => void;
+}
+
+/**
+ * `mariadb-ha repoint --host <replica>`: the replica follows its planned sources, under the failover
+ * monitor's lock (no failover re-points it meanwhile), and is caught up with them before it returns.
+ */
+export async function repoint(options: RepointOptions): Promise<string> {
+  const { description, host } = options;
+  const info = description.hosts.find((h) => h.name === host);
+  if (!info || info.kind !== HostKind.REPLICA) {
+    const replicas = description.hosts.filter((h) => h.kind === HostKind.REPLICA).map((h) => h.name);
+    throw new Error(`refused: ${host} is not a replica of ${description.cluster} (replicas: ${replicas.join(', ') || 'none'}); a master's connections follow from rejoin`);
+  }
+  const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
+  const sources = info.sources.join(', ');
+  // Checked before the lock too: when the cluster is created, the monitor may not run yet.
+  const now = await readHostStatus(endpoint(host), options.monitor);
+  if (!now.reachable) throw new Error(`${host} is unreachable (${now.error}); start it, then run repoint again`);
+  if (followsPlan(info, now.channels)) return `${host} already replicates from ${sources} as planned`;
+  const monitorContainer = description.endpoint?.monitorContainer;
+  const lock = monitorContainer ? await takeMonitorLock(monitorContainer, `repoint ${host}`, 30_000) : undefined;
+  let changed: boolean;
+  try {
+    changed = await followPlannedSources(description, host, options);
+  } finally {
+    await lock?.release();
+  }
+  if (!changed) return `${host} already replicates from ${sources} as planned`;
+  if (info.delaySeconds) return `${host} now replicates from ${sources}, ${info.delaySeconds} s behind`;
+  // Caught up: it holds everything its sources had logged when it was moved.
+  const targets = await Promise.all(info.sources.map(async (s) => (await readHostStatus(endpoint(s), options.monitor)).gtidBinlogPos ?? ''));
+  const deadline = Date.now() + options.catchUpTimeoutSeconds * 1000;
+  for (;;) {
+    const current = await readHostStatus(endpoint(host), options.monitor);
+    if (current.reachable && targets.every((t) => hasReached(current.gtidCurrentPos ?? '', t))) break;
+    if (Date.now() > deadline) {
+      const channels = current.channels.map((c) => `${c.connectionName}: IO ${c.ioRunning}, SQL ${c.sqlRunning}${c.lastIoError || c.lastSqlError ? `, ${c.lastIoError || c.lastSqlError}` : ''}`).join('; ');
+      throw new Error(`${host} follows ${sources} but did not catch up within ${options.catchUpTimeoutSeconds} s (${channels}); see 'mariadb-ha status'`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  options.progress(`  ${host} has caught up with ${sources}`);
+  return `${host} now replicates from ${sources}`;
+}
