@@ -6,7 +6,7 @@ import { KEY_COLUMN_MAX, KeyColumnType, KeyRange, ReplicaRole, TopologySpec } fr
 const HOST_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** Names the constructs give their own resources beside the hosts'. */
 const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer', 'password-rotation'];
-const RESERVED_HOST_NAME = /^writer-\d+$|-(data|files|sources)$/;
+const RESERVED_HOST_NAME = /^writer-\d+$|-(data|files|sources|seed)$/;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_SERVER_ID = 4294967295; // server_id and gtid_domain_id are 32-bit unsigned
 const MAX_AUTO_INCREMENT = 65535; // auto_increment_increment/offset upper bound
@@ -66,7 +66,7 @@ const hostNamesAreValidAndUnique: Rule = (t) => {
     .filter((h) => typeof h.name === 'string' && (RESERVED_HOST_NAMES.includes(h.name) || RESERVED_HOST_NAME.test(h.name)))
     .map((h) => ({
       property: `${h.path}.name`,
-      message: `'${h.name}' is reserved: the cluster names its own resources ${RESERVED_HOST_NAMES.join(', ')}, writer-<n>, <host>-data, <host>-files and <host>-sources`,
+      message: `'${h.name}' is reserved: the cluster names its own resources ${RESERVED_HOST_NAMES.join(', ')}, writer-<n>, <host>-data, -files, -sources and -seed`,
     }));
   const repeated = duplicates(hosts, (h) => h.name, (h, first) => ({
     property: `${h.path}.name`,

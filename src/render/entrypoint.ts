@@ -9,6 +9,8 @@ export const BOOTSTRAP_SQL_PATH = `${HA_DIR}/bootstrap.sql`;
 export const SECRETS_DIR = `${HA_DIR}/secrets`;
 export const ENTRYPOINT_PATH = `${HA_DIR}/entrypoint.sh`;
 export const DATA_DIR = '/var/lib/mysql';
+/** In a data volume seeded from a running host (`mariadb-ha seed`): the copy's GTID position. */
+export const SEED_MARKER = '.mariadb-ha-seed';
 
 export function renderEntrypoint(): string {
   return `#!/bin/bash
@@ -18,13 +20,52 @@ CONF=${SERVER_CONFIG_PATH}
 DATADIR=${DATA_DIR}
 DONE="$DATADIR/.mariadb-ha-bootstrapped"
 BUSY="$DATADIR/.mariadb-ha-initialising"
+SEED="$DATADIR/${SEED_MARKER}"
 BOOT_SOCKET=/run/mysqld/bootstrap.sock
 say() { echo "[mariadb-ha] $*" >&2; }
 
 mkdir -p /run/mysqld
 chown mysql:mysql /run/mysqld "$DATADIR"
 
-if [ ! -f "$DONE" ]; then
+# A server only this script reaches: no networking, no replication while the host sets itself up.
+boot_start() {
+  mariadbd --defaults-extra-file="$CONF" --user=mysql --skip-networking --skip-slave-start --socket="$BOOT_SOCKET" "$@" &
+  boot_pid=$!
+  for _ in $(seq 1 120); do
+    mariadb-admin --socket="$BOOT_SOCKET" --silent ping >/dev/null 2>&1 && return 0
+    kill -0 "$boot_pid" 2>/dev/null || { say "bootstrap server exited"; exit 1; }
+    sleep 0.5
+  done
+  say "bootstrap server did not answer"; exit 1
+}
+# The host's bootstrap SQL after the given statements; secrets reach SQL as base64, so no value can break out of its quotes.
+boot_sql() {
+  {
+    printf '%s\\n' "$@"
+    for secret in ${SECRETS_DIR}/*; do
+      [ -f "$secret" ] || continue
+      echo "SET @secret_$(basename "$secret") = FROM_BASE64('$(base64 -w0 <"$secret")');"
+    done
+    cat ${BOOTSTRAP_SQL_PATH}
+  } | mariadb --socket="$BOOT_SOCKET" --user=root --batch
+}
+boot_stop() {
+  mariadb-admin --socket="$BOOT_SOCKET" shutdown
+  wait "$boot_pid" || true
+}
+
+if [ -f "$SEED" ]; then
+  # A copy of a running host: its binary log and replication start at the copy's position.
+  position=$(cat "$SEED")
+  [[ "$position" =~ ^[0-9,-]*$ ]] || { say "$SEED holds '$position', not a GTID position"; exit 65; }
+  say "finishing a copy of a running host at GTID position '$position'"
+  boot_start
+  boot_sql "RESET MASTER;" "SET GLOBAL gtid_binlog_state = '$position';" "FLUSH BINARY LOGS;" "SET GLOBAL gtid_slave_pos = '$position';"
+  boot_stop
+  rm -f "$SEED"
+  touch "$DONE"
+  say "seeded bootstrap complete"
+elif [ ! -f "$DONE" ]; then
   if [ -f "$BUSY" ]; then
     # Our own initialisation was interrupted; the server never took connections, so nothing is lost.
     say "removing an interrupted initialisation"
@@ -39,25 +80,10 @@ if [ ! -f "$DONE" ]; then
   mariadb-install-db --defaults-extra-file="$CONF" --user=mysql --datadir="$DATADIR" \\
     --skip-test-db --auth-root-authentication-method=socket >/tmp/mariadb-install-db.log 2>&1 \\
     || { cat /tmp/mariadb-install-db.log >&2; exit 1; }
-  # No networking, no binary log, no replication while the host sets itself up.
-  mariadbd --defaults-extra-file="$CONF" --user=mysql --skip-networking --skip-log-bin \\
-    --skip-slave-start --socket="$BOOT_SOCKET" &
-  boot_pid=$!
-  for _ in $(seq 1 120); do
-    mariadb-admin --socket="$BOOT_SOCKET" --silent ping >/dev/null 2>&1 && break
-    kill -0 "$boot_pid" 2>/dev/null || { say "bootstrap server exited"; exit 1; }
-    sleep 0.5
-  done
-  {
-    # Secrets reach SQL as base64, so no value can break out of its quotes.
-    for secret in ${SECRETS_DIR}/*; do
-      [ -f "$secret" ] || continue
-      echo "SET @secret_$(basename "$secret") = FROM_BASE64('$(base64 -w0 <"$secret")');"
-    done
-    cat ${BOOTSTRAP_SQL_PATH}
-  } | mariadb --socket="$BOOT_SOCKET" --user=root --batch
-  mariadb-admin --socket="$BOOT_SOCKET" shutdown
-  wait "$boot_pid" || true
+  # No binary log either: per-host setup must not replicate.
+  boot_start --skip-log-bin
+  boot_sql
+  boot_stop
   rm -f "$BUSY"
   touch "$DONE"
   say "bootstrap complete"

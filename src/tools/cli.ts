@@ -7,6 +7,7 @@ import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 import { readSynthesizedStack, renderReview, reviewStacks } from './review';
 import { repoint } from './repoint';
+import { seed } from './seed';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -25,6 +26,9 @@ commands:
                writer with mariabackup, or applied on the writer with --apply-extra
   repoint      --host <replica>: make a running replica follow its planned source (and delay) by
                GTID, in place (terraform apply runs it when a replica's source changes)
+  seed         --volume <v> --image <i> --donors <c1,c2>: before a new host first starts, copy a
+               running donor into its empty data volume with mariabackup, so it starts at the
+               copy's GTID position (terraform apply runs it; no --cluster; no donor: a new cluster)
   review <before> <after>: what a topology change does (hosts, identities, data at risk,
                replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
                pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
@@ -166,6 +170,18 @@ async function repointCommand(args: ParsedArgs, out: (s: string) => void): Promi
   }
 }
 
+async function seedCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const [volume, image, donors] = ['volume', 'image', 'donors'].map((name) => stringOption(args, name));
+  if (!volume || !image || !donors) throw new ToolError(`seed needs --volume, --image and --donors\n${USAGE}`);
+  try {
+    out(await seed({ volume, image, donors: donors.split(','), waitSeconds: numberOption(args, 'wait', 300), progress: out }));
+    return 0;
+  } catch (error) {
+    out(`failed: ${(error as Error).message}`);
+    return 3;
+  }
+}
+
 async function rotatePasswordsCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const ref = clusterRef(args);
   const encoded = process.env.MARIADB_HA_PASSWORDS_B64;
@@ -228,6 +244,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'rejoin': return await rejoinCommand(args, out);
       case 'review': return review(args, out);
       case 'repoint': return await repointCommand(args, out);
+      case 'seed': return await seedCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -2,11 +2,9 @@
 // becomes a standby again. Its extra transactions (committed but never sent before it was lost)
 // are discarded by rebuilding it from the writer with mariabackup, or, when asked, applied on the
 // writer. Then replication is reattached both ways by GTID.
-import { spawn } from 'child_process';
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { DATA_DIR } from '../render/entrypoint';
 import { HostKind } from '../model/plan';
-import { SERVER_SOCKET } from '../render/server-config';
 import { MONITOR_STATE_DIR } from '../render/monitor-script';
 import { sqlString } from '../render/sql';
 import { endpointsOf } from './cluster-ref';
@@ -17,6 +15,7 @@ import { HostStatus, readClusterStatus, readHostStatus } from './replication-sta
 import { waitForGtid } from './server-ops';
 import { takeMonitorLock } from './monitor-lock';
 import { changeMaster, followPlannedSources, rootSql } from './repoint';
+import { inspectContainer, streamBackup } from './backup-stream';
 import { writerOf } from './status-report';
 
 export enum RejoinOutcome {
@@ -74,47 +73,15 @@ async function startChannels(description: ClusterDescription, replica: string, s
   await rootSql(info(replica).backendName, statements);
 }
 
-async function inspect(container: string, format: string): Promise<string> {
-  return (await runChecked('docker', ['inspect', '--format', format, container], { timeoutMs: 20_000 })).stdout.trim();
-}
-
 /** Streams a mariabackup of the writer into the host's (stopped) data volume and prepares it; returns the backup's GTID position. */
 async function restoreFromWriter(writerContainer: string, hostContainer: string, progress: (line: string) => void): Promise<string> {
-  const image = await inspect(hostContainer, '{{.Config.Image}}');
-  const volume = await inspect(hostContainer, `{{range .Mounts}}{{if eq .Destination "${DATA_DIR}"}}{{.Name}}{{end}}{{end}}`);
+  const image = await inspectContainer(hostContainer, '{{.Config.Image}}');
+  const volume = await inspectContainer(hostContainer, `{{range .Mounts}}{{if eq .Destination "${DATA_DIR}"}}{{.Name}}{{end}}{{end}}`);
   if (!volume) throw new Error(`${hostContainer} has no data volume at ${DATA_DIR}`);
   await runChecked('docker', ['stop', '--time', '60', hostContainer], { timeoutMs: 90_000 });
   progress(`      ${hostContainer} stopped; streaming a backup of ${writerContainer} into ${volume}`);
-  const restore = [
-    'set -euo pipefail',
-    `find ${DATA_DIR} -mindepth 1 -delete`,
-    `cd ${DATA_DIR} && mbstream -x`,
-    `mariadb-backup --prepare --target-dir=${DATA_DIR} >/tmp/prepare.log 2>&1 || { cat /tmp/prepare.log >&2; exit 1; }`,
-    // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
-    `touch ${DATA_DIR}/.mariadb-ha-bootstrapped`,
-    `chown -R mysql:mysql ${DATA_DIR}`,
-    `cat ${DATA_DIR}/xtrabackup_binlog_info`,
-  ].join('\n');
-  const backup = spawn('docker', ['exec', writerContainer, 'mariadb-backup', '--backup', '--stream=xbstream', `--socket=${SERVER_SOCKET}`, '--user=root', '--target-dir=/tmp'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const receive = spawn('docker', ['run', '--rm', '-i', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c', restore], { stdio: ['pipe', 'pipe', 'pipe'] });
-  backup.stdout.pipe(receive.stdin);
-  const collect = (child: ReturnType<typeof spawn>, stream: 'stdout' | 'stderr') => {
-    let text = '';
-    child[stream]?.on('data', (d: Buffer) => { text += d; if (text.length > 200_000) text = text.slice(-100_000); });
-    return () => text;
-  };
-  const backupLog = collect(backup, 'stderr');
-  const receiveOut = collect(receive, 'stdout');
-  const receiveLog = collect(receive, 'stderr');
-  const exit = (child: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => child.on('close', resolve));
-  const timer = setTimeout(() => { backup.kill(); receive.kill(); }, 30 * 60_000);
-  const [backupCode, receiveCode] = await Promise.all([exit(backup), exit(receive)]);
-  clearTimeout(timer);
-  if (backupCode !== 0 || receiveCode !== 0) {
-    throw new Error(`the backup stream failed (backup exit ${backupCode}, restore exit ${receiveCode}):\n${backupLog().split('\n').slice(-15).join('\n')}\n${receiveLog().split('\n').slice(-15).join('\n')}`);
-  }
-  // `mariadb-bin.000003	1234	1-1-100,2-2-50`: the writer's position when the copy was consistent.
-  const position = receiveOut().trim().split(/\s+/)[2] ?? '';
+  // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
+  const position = await streamBackup({ donorContainer: writerContainer, volume, image, finish: [`touch ${DATA_DIR}/.mariadb-ha-bootstrapped`] });
   await runChecked('docker', ['start', hostContainer], { timeoutMs: 60_000 });
   return position;
 }

@@ -111,7 +111,11 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
 
   const sections = [
     { heading: 'Data at risk', lines: risks },
-    { heading: 'Hosts added', lines: added.map((h) => `**${h.name}** (${describeHost(h)}); it starts empty and replays its sources' binary logs from the first one`) },
+    {
+      heading: 'Hosts added',
+      lines: added.map((h) => `**${h.name}** (${describeHost(h)}); in a running cluster it starts from a mariabackup copy of a running host`
+        + ` (${h.kind === 'replica' ? 'its source first' : 'another master'}), at the copy's GTID position`),
+    },
     { heading: 'Hosts removed', lines: removed.map((h) => `**${h.name}** (${describeHost(h)})`) },
     { heading: 'Identity changes', lines: identity },
     { heading: 'Replication edges', lines: [...edgesAdded.map((e) => `added ${e}`), ...edgesRemoved.map((e) => `removed ${e}`)] },

@@ -9,7 +9,7 @@ const cluster = (overrides: Parameters<typeof clusterProps>[0]) => () => new Mar
 
 describe('GIVEN one cluster', () => {
   test.each([
-    ['network', 'masters'], ['cluster', 'masters'], ['image', 'replicas'], ['writer', 'replicas'], ['writer-2', 'replicas'], ['db-data', 'replicas'], ['db-files', 'replicas'], ['db-sources', 'replicas'], ['password-rotation', 'masters'],
+    ['network', 'masters'], ['cluster', 'masters'], ['image', 'replicas'], ['writer', 'replicas'], ['writer-2', 'replicas'], ['db-data', 'replicas'], ['db-files', 'replicas'], ['db-sources', 'replicas'], ['db-seed', 'replicas'], ['password-rotation', 'masters'],
   ])('WHEN a host is named %s THEN synth refuses the reserved name', (name, list) => {
     const overrides = list === 'masters'
       ? { masters: [{ name: 'db-a' }, { name }], replicas: [] }

@@ -98,6 +98,19 @@ describe('MariaDbReplicationCluster on Docker', () => {
     expect(dataOf(threeMasters, 'db-a-files').input).not.toEqual(dataOf(before, 'db-a-files').input);
   });
 
+  test('WHEN hosts are placed THEN each container waits for its seed step, which copies a running donor into a new volume (a replica\'s source first)', () => {
+    const { json } = synthCluster();
+    const seeds = Object.entries(json.resource.terraform_data).filter(([k]) => /-seed_/.test(k));
+    expect(seeds.map(([k]) => k.replace(/_[0-9A-F]+$/, '')).sort()).toEqual(['shop_analytics-seed', 'shop_db-a-seed', 'shop_db-b-seed']);
+    const command = (host: string) => (seeds.find(([k]) => k.startsWith(`shop_${host}-seed_`))![1] as any).provisioner[0]['local-exec'].command;
+    expect(command('analytics')).toMatch(/'seed' '--volume' '\$\{docker_volume\.shop_analytics-data_\w+\.name\}' '--image' 'cdktf-mariadb-ha\/mariadb:10\.11-bookworm' '--donors' 'shop-db-b,shop-db-a'$/);
+    expect(command('db-a')).toMatch(/'--donors' 'shop-db-b'$/);
+    for (const [name, container] of Object.entries(json.resource.docker_container) as Array<[string, any]>) {
+      const host = name.replace(/^shop_/, '').replace(/_[0-9A-F]+$/, '');
+      expect(container.depends_on).toEqual([expect.stringMatching(new RegExp(`^terraform_data\\.shop_${host}-seed_\\w+$`))]);
+    }
+  });
+
   test('WHEN a password changes THEN a rotation sets it on the running hosts, which are not replaced', () => {
     const { json } = synthCluster();
     const rotation = Object.entries(json.resource.terraform_data).find(([k]) => k.includes('password-rotation'))![1] as any;

@@ -73,9 +73,16 @@ describe('renderEntrypoint', () => {
   const script = renderEntrypoint();
 
   test('bootstraps once, without networking or binary log, and then runs the server as PID 1', () => {
-    expect(script).toMatch(/--skip-networking --skip-log-bin/);
+    expect(script).toMatch(/mariadbd --defaults-extra-file="\$CONF" --user=mysql --skip-networking --skip-slave-start/);
+    expect(script).toMatch(/boot_start --skip-log-bin\n {2}boot_sql\n/);
     expect(script).toMatch(/touch "\$DONE"/);
     expect(script.trim().split('\n').pop()).toMatch(/^exec mariadbd --defaults-extra-file="\$CONF"/);
+  });
+
+  test('finishes a seeded copy from its GTID position (checked to be one), with its own accounts and connections', () => {
+    expect(script).toContain('[[ "$position" =~ ^[0-9,-]*$ ]] || { say');
+    expect(script).toContain(`boot_sql "RESET MASTER;" "SET GLOBAL gtid_binlog_state = '$position';" "FLUSH BINARY LOGS;" "SET GLOBAL gtid_slave_pos = '$position';"`);
+    expect(script.indexOf('if [ -f "$SEED" ]')).toBeLessThan(script.indexOf('holds data this tool did not bootstrap'));
   });
 
   test('refuses a data directory it did not bootstrap instead of overwriting it', () => {

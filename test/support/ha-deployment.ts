@@ -36,6 +36,8 @@ export interface HaDeployment {
   host(name: string): NamedEndpoint;
   /** Re-synthesizes the stack with the analytics replica following `source` (a topology change to apply). */
   moveAnalytics(source: string, delaySeconds?: number): void;
+  /** Re-synthesizes the stack with one more replica (added to `hosts`). */
+  addReplica(name: string, source: string): void;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -45,6 +47,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const hostPortBase = port + 6;
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const analytics = { source: 'db-b', delaySeconds: 0 };
+  const extraReplicas: Array<{ name: string; source: string }> = [];
   const live = new LiveStack({
     dockerPrefix: prefix,
     variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
@@ -53,7 +56,10 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
       const cluster = new MariaDbReplicationCluster(stack, prefix, {
         masters: [{ name: 'db-a' }, { name: 'db-b' }],
         activeMaster: 'db-a',
-        replicas: [{ name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds }],
+        replicas: [
+          { name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds },
+          ...extraReplicas.map((r) => ({ ...r, role: ReplicaRole.READ })),
+        ],
         databaseName: options.databaseName ?? 'shop',
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
         writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
@@ -80,6 +86,11 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     host: (name) => hosts.find((h) => h.name === name)!,
     moveAnalytics: (source, delaySeconds = 0) => {
       Object.assign(analytics, { source, delaySeconds });
+      live.synthesize();
+    },
+    addReplica: (name, source) => {
+      extraReplicas.push({ name, source });
+      hosts.push({ name, host: '127.0.0.1', port: hostPortBase + hosts.length });
       live.synthesize();
     },
     withToolPasswords: async (work) => {

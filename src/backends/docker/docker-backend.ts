@@ -6,7 +6,8 @@ import { createHash } from 'crypto';
 import { Annotations, Construct, TerraformData, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
-import { TopologyPlan } from '../../model/plan';
+import { HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
+import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
@@ -192,6 +193,14 @@ export class DockerBackend implements IReplicationBackend {
       const revision = new TerraformData(scope, `${host.name}-files`, {
         input: { files: sha256(files.replaceOnChange) },
       });
+      // A host added to a running cluster starts from a copy of a running host, not from empty.
+      const seed = new TerraformData(scope, `${host.name}-seed`, {
+        triggersReplace: { volume: volume.name },
+        provisioners: [{
+          type: 'local-exec',
+          command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--donors', seedDonors(placement.plan, host).map((d) => `${prefix}-${d}`).join(',')]),
+        }],
+      });
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,
         image,
@@ -217,6 +226,7 @@ export class DockerBackend implements IReplicationBackend {
         destroyGraceSeconds: 60,
         // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
         lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+        dependsOn: [seed],
       });
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
@@ -244,4 +254,10 @@ export class DockerBackend implements IReplicationBackend {
 /** Hex SHA-256 of rendered content: a revision that changes exactly when the content does. */
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Hosts a new host may be copied from, best first: a replica's sources, then the masters. */
+function seedDonors(plan: TopologyPlan, host: PlannedHost): string[] {
+  const masters = plan.hosts.filter((h) => h.kind === HostKind.MASTER).map((h) => h.name);
+  return [...new Set([...host.sources.map((e) => e.source), ...masters])].filter((name) => name !== host.name);
 }

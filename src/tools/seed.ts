@@ -1,0 +1,56 @@
+// Seeding a new host: before its container first starts, its empty data volume receives a prepared
+// mariabackup copy of a running donor, so the host starts from the copy's GTID position instead of
+// replaying every binary log from the first (which fails once one has been purged). While a cluster
+// is being created no donor runs yet, and its hosts start empty.
+import { DATA_DIR, SEED_MARKER } from '../render/entrypoint';
+import { inspectContainer, streamBackup } from './backup-stream';
+import { run, runChecked } from './process';
+
+export interface SeedOptions {
+  readonly volume: string;
+  readonly image: string;
+  /** Donor containers in order of preference (a replica's source first). */
+  readonly donors: string[];
+  /** How long to wait for a donor that exists to become healthy. */
+  readonly waitSeconds: number;
+  readonly progress: (line: string) => void;
+}
+
+type DonorState = 'absent' | 'healthy' | 'starting';
+
+async function donorState(container: string): Promise<DonorState> {
+  const result = await run('docker', ['inspect', '--format', '{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', container], { timeoutMs: 20_000 });
+  if (result.code !== 0) return 'absent';
+  return result.stdout.trim() === 'true healthy' ? 'healthy' : 'starting';
+}
+
+/** Fills `volume` from the first healthy donor; returns what was done, for the apply log. */
+export async function seed(options: SeedOptions): Promise<string> {
+  const listing = await runChecked('docker', ['run', '--rm', '--network', 'none', '-v', `${options.volume}:${DATA_DIR}`, '--entrypoint', 'ls', options.image, '-A', DATA_DIR], { timeoutMs: 120_000 });
+  if (listing.stdout.trim() !== '') return `${options.volume} already holds data; nothing to seed`;
+  const deadline = Date.now() + options.waitSeconds * 1000;
+  let states: DonorState[];
+  for (;;) {
+    states = await Promise.all(options.donors.map(donorState));
+    if (states.every((s) => s === 'absent')) return `no donor runs yet (${options.donors.join(', ')}): a new cluster, ${options.volume} starts empty`;
+    if (states.includes('healthy') || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const donor = options.donors[states.indexOf('healthy')];
+  if (!donor) {
+    throw new Error(`none of the donors (${options.donors.join(', ')}) became healthy within ${options.waitSeconds} s; start one and apply again (${options.volume} stays empty)`);
+  }
+  const started = Date.now();
+  options.progress(`seeding ${options.volume} with a backup of ${donor} (${await inspectContainer(donor, '{{.Config.Hostname}}')})`);
+  const position = await streamBackup({
+    donorContainer: donor,
+    volume: options.volume,
+    image: options.image,
+    finish: [
+      // The donor's replication state and markers are its own; the host bootstraps its own from the copy's position.
+      `rm -f ${DATA_DIR}/master*.info ${DATA_DIR}/relay-log*.info ${DATA_DIR}/multi-master.info ${DATA_DIR}/*relay-bin* ${DATA_DIR}/.mariadb-ha-*`,
+      `awk '{ print $3 }' ${DATA_DIR}/xtrabackup_binlog_info > ${DATA_DIR}/${SEED_MARKER}`,
+    ],
+  });
+  return `seeded ${options.volume} from ${donor} at GTID ${position || '(empty)'} in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+}
