@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth deploy failover
+#   bash bench/run.sh synth      # one of: synth deploy failover seeding
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -12,11 +12,13 @@ case "${1:-all}" in
   synth) node dist/bench/synth.js ;;
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
+  seeding) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/seeding.js ;;
   all)
     node dist/bench/synth.js
     scripts/toolchain.sh && source .local/toolchain.env
     node dist/bench/deploy.js
     node dist/bench/failover.js
+    node dist/bench/seeding.js
     ;;
-  *) echo "usage: $0 [synth|deploy|failover|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|deploy|failover|seeding|all]" >&2; exit 2 ;;
 esac

@@ -111,6 +111,12 @@ describe('MariaDbReplicationCluster on Docker', () => {
     }
   });
 
+  test('WHEN seeding is turned off THEN there is no seed step and new hosts replay the binary logs', () => {
+    const { json } = synthCluster({ backend: new DockerBackend({ seedNewHosts: false }) });
+    expect(Object.keys(json.resource.terraform_data).filter((k) => /-seed_/.test(k))).toEqual([]);
+    for (const container of Object.values(json.resource.docker_container) as any[]) expect(container.depends_on).toBeUndefined();
+  });
+
   test('WHEN a password changes THEN a rotation sets it on the running hosts, which are not replaced', () => {
     const { json } = synthCluster();
     const rotation = Object.entries(json.resource.terraform_data).find(([k]) => k.includes('password-rotation'))![1] as any;

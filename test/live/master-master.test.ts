@@ -109,7 +109,7 @@ describe('active/passive master-master on local Docker', () => {
     expect(await dockerObjectsNamed(PREFIX)).toHaveLength(7);
     const destroyed = await live.terraform(['destroy', '-input=false', '-auto-approve']);
     // The 7 Docker objects, a files revision per host and the password rotation.
-    expect(destroyed.stdout).toMatch(/Destroy complete! Resources: 11 destroyed/);
+    expect(destroyed.stdout).toMatch(/Destroy complete! Resources: 15 destroyed/);
     expect(await dockerObjectsNamed(PREFIX)).toEqual([]);
   });
 });

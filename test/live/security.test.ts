@@ -70,9 +70,11 @@ describe('security on local Docker', () => {
     const loading = drillLoad(ha, 12_000);
     await new Promise((r) => setTimeout(r, 3_000));
     await live.terraform(['apply', '-input=false', '-auto-approve', 'rotate.plan']);
-    const summary = summarize(await loading);
+    const records = await loading;
+    const summary = summarize(records);
+    const errors = records.filter((r) => r.error).map((r) => `${r.worker}: ${r.error}`);
     console.log(`password rotation under load: ${JSON.stringify(summary)}; check failures ${failuresBefore.join(' ')} -> ${(await checkFailures()).join(' ')}`);
-    expect(summary).toMatchObject({ failed: 0, unknown: 0 });
+    expect({ ...summary, errors }).toMatchObject({ failed: 0, unknown: 0, errors: [] });
     expect(await checkFailures()).toEqual(failuresBefore);
 
     for (const h of hosts) {

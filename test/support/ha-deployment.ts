@@ -36,8 +36,8 @@ export interface HaDeployment {
   host(name: string): NamedEndpoint;
   /** Re-synthesizes the stack with the analytics replica following `source` (a topology change to apply). */
   moveAnalytics(source: string, delaySeconds?: number): void;
-  /** Re-synthesizes the stack with one more replica (added to `hosts`). */
-  addReplica(name: string, source: string): void;
+  /** Re-synthesizes the stack with one more replica (added to `hosts`); `seed: false` makes it replay the binary logs instead. */
+  addReplica(name: string, source: string, seed?: boolean): void;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -48,6 +48,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const analytics = { source: 'db-b', delaySeconds: 0 };
   const extraReplicas: Array<{ name: string; source: string }> = [];
+  let seedNewHosts = true;
   const live = new LiveStack({
     dockerPrefix: prefix,
     variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
@@ -64,7 +65,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
         writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
-        backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
+        backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase, seedNewHosts }),
       });
       if (options.withEndpoint !== false) {
         new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port, virtualIp: options.withVirtualIp ? {} : undefined, monitor: options.monitor });
@@ -88,8 +89,9 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
       Object.assign(analytics, { source, delaySeconds });
       live.synthesize();
     },
-    addReplica: (name, source) => {
+    addReplica: (name, source, seed = true) => {
       extraReplicas.push({ name, source });
+      seedNewHosts = seed;
       hosts.push({ name, host: '127.0.0.1', port: hostPortBase + hosts.length });
       live.synthesize();
     },

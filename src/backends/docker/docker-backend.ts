@@ -65,6 +65,13 @@ export interface DockerBackendProps {
    * @default 180
    */
   readonly healthyTimeoutSeconds?: number;
+  /**
+   * Start a host added to a running cluster from a mariabackup copy of a running host (streamed
+   * from its container). Without it a new host replays its sources' binary logs from the first,
+   * which fails once any has been purged (`tuning.binlogRetentionDays`).
+   * @default true
+   */
+  readonly seedNewHosts?: boolean;
 }
 
 /** Local Docker: the default place to run and prove a topology. */
@@ -194,7 +201,7 @@ export class DockerBackend implements IReplicationBackend {
         input: { files: sha256(files.replaceOnChange) },
       });
       // A host added to a running cluster starts from a copy of a running host, not from empty.
-      const seed = new TerraformData(scope, `${host.name}-seed`, {
+      const seed = this.props.seedNewHosts === false ? undefined : new TerraformData(scope, `${host.name}-seed`, {
         triggersReplace: { volume: volume.name },
         provisioners: [{
           type: 'local-exec',
@@ -226,7 +233,7 @@ export class DockerBackend implements IReplicationBackend {
         destroyGraceSeconds: 60,
         // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
         lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
-        dependsOn: [seed],
+        dependsOn: seed ? [seed] : undefined,
       });
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
