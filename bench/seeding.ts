@@ -35,17 +35,18 @@ async function load(): Promise<{ tableGb: number; binlogGb: number; seconds: num
   return { tableGb: Number(size.stdout.trim()) / 1024 ** 3, binlogGb: binlogBytes / 1024 ** 3, seconds: (Date.now() - started) / 1000 };
 }
 
-/** Adds a replica of db-a and times it from the apply until it holds what db-a had logged then. */
-async function addReplica(name: string, seed: boolean): Promise<number> {
+/** Adds a replica of db-a and times it from the apply until it holds what db-a had logged then (and the copy step alone, when seeded). */
+async function addReplica(name: string, seed: boolean): Promise<{ seconds: number; copySeconds?: number }> {
   ha.addReplica(name, 'db-a', seed);
   const target = await withConnection(ha.host('db-a'), ha.monitor, async (c) => (await queryRows<any>(c, 'SELECT @@gtid_binlog_pos AS pos'))[0].pos as string);
   const started = Date.now();
-  await ha.live.terraform(['apply', '-input=false', '-auto-approve'], 60 * 60_000);
+  const apply = await ha.live.terraform(['apply', '-input=false', '-auto-approve'], 60 * 60_000);
+  const copy = /seeded \S+ from \S+ at GTID \S+ in ([\d.]+) s/.exec(apply.stdout);
   await waitFor(`${name} to catch up with db-a`, 60 * 60_000, async () => {
     const status = await readHostStatus(ha.host(name), ha.monitor);
     return status.reachable && hasReached(status.gtidCurrentPos ?? '', target) ? true : undefined;
   }, 200);
-  return (Date.now() - started) / 1000;
+  return { seconds: (Date.now() - started) / 1000, copySeconds: copy ? Number(copy[1]) : undefined };
 }
 
 async function main(): Promise<void> {
@@ -55,9 +56,9 @@ async function main(): Promise<void> {
     console.log(`seeding benchmark: db-a holds ${fmt(data.tableGb, 2)} GB in one table (binary logs ${fmt(data.binlogGb, 2)} GB), loaded and replicated in ${fmt(data.seconds)} s`);
     const replayed = await addReplica('replayed', false);
     const seeded = await addReplica('seeded', true);
-    console.log(`  add a replica, replaying the binary logs from the first: ${fmt(replayed)} s`);
-    console.log(`  add a replica, seeded by mariabackup from a running host: ${fmt(seeded)} s`);
-    console.log(`ratio replay/seeded: ${fmt(replayed / seeded, 2)}x`);
+    console.log(`  add a replica, replaying the binary logs from the first: ${fmt(replayed.seconds)} s`);
+    console.log(`  add a replica, seeded by mariabackup from a running host: ${fmt(seeded.seconds)} s (the copy: backup, stream, prepare ${fmt(seeded.copySeconds ?? NaN)} s)`);
+    console.log(`ratio replay/seeded: ${fmt(replayed.seconds / seeded.seconds, 2)}x`);
   } finally {
     await ha.live.destroy().catch(() => undefined);
   }
