@@ -9,7 +9,7 @@ import { run } from '../../src/tools/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { generatedPassword } from '../support/live-stack';
+import { generatedPassword, waitFor } from '../support/live-stack';
 
 const PREFIX = 'seclive';
 const ha = haDeployment({ prefix: PREFIX, subnetOctet: 70, port: 24900, databaseName: 'my_ql' });
@@ -46,6 +46,12 @@ describe('security on local Docker', () => {
     check(await probe());
     await run('docker', ['restart', `${PREFIX}-db-a`], { timeoutMs: 120_000 });
     await waitForHealthyReplication(hosts, ha.monitor, 90_000);
+    // A restarted writer comes back read-only until the failover monitor restores it (or fails over):
+    // the next test's load must not start before the endpoint leads to a writable master again.
+    await waitFor('the endpoint to reach a writable master again', 60_000, async () => {
+      const rows = await withConnection(ha.endpoint, ha.app, (c) => queryRows<any>(c, 'SELECT @@read_only AS ro'));
+      return Number(rows[0].ro) === 0 ? true : undefined;
+    });
     check(await probe());
   });
 
