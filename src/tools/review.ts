@@ -95,11 +95,11 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
   }
 
   // A replica is moved in place (repoint); a master keeps the connections of its first bootstrap.
-  const resourced = kept.filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join() || b.delaySeconds !== a.delaySeconds);
-  const inPlace = resourced.filter(({ after: a }) => a.kind === 'replica')
+  const reconnected = kept.filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join() || b.delaySeconds !== a.delaySeconds);
+  const inPlace = reconnected.filter(({ after: a }) => a.kind === 'replica')
     .map(({ after: a }) => `**${a.name}** moves to ${a.sources.join(', ')}${a.delaySeconds ? ` (${a.delaySeconds} s behind)` : ''} on the running`
       + ' host, by GTID: terraform apply runs mariadb-ha repoint; its container and data stay');
-  const notApplied = resourced.filter(({ after: a }) => a.kind === 'master')
+  const notApplied = reconnected.filter(({ after: a }) => a.kind === 'master')
     .map(({ before: b, after: a }) => `**${a.name}** keeps replicating from ${b.sources.join(', ') || 'nothing'} after this apply, not from`
       + ` ${a.sources.join(', ') || 'nothing'}: a running master keeps the replication connections it was bootstrapped with`
       + ' (growing or shrinking the writers of a live cluster is not supported yet)');
