@@ -7,4 +7,5 @@ source "$STATE_DIR/toolchain.env"
 secrets="$STATE_DIR/example-secrets.env"
 [ -f "$secrets" ] || die "no $secrets: nothing was deployed from this checkout"
 set -a; source "$secrets"; set +a
-npx --no-install cdktf destroy local-ha --auto-approve
+# The whole cluster goes: its writer is not refused removal (see 'mariadb-ha leave').
+MARIADB_HA_DESTROY_CLUSTER=shop npx --no-install cdktf destroy local-ha --auto-approve

@@ -7,12 +7,14 @@ import type { Construct } from 'constructs';
 
 export {
   Annotations,
+  dependable,
   DefaultTokenResolver,
   StringConcat,
   Tokenization,
   Fn,
   Lazy,
   TerraformElement,
+  TerraformIterator,
   TerraformLocal,
   TerraformOutput,
   TerraformResource,

@@ -11,6 +11,10 @@ export interface IReplicationClusterLike extends IConstruct {
   readonly backend: IReplicationBackend;
   readonly variablePrefix: string;
   readonly passwordRotation: ITerraformDependable;
-  attachEndpoint(endpoint: EndpointDescription, activeMaster: string): void;
+  /**
+   * Tells the cluster its writer endpoint; `activeMaster` is the endpoint's reference to the
+   * active master, and a master leaving the cluster does so before `switchover` runs.
+   */
+  attachEndpoint(endpoint: EndpointDescription, activeMaster: string, switchover?: ITerraformDependable): void;
   describe(): ClusterDescription;
 }

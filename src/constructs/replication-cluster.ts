@@ -1,5 +1,5 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, ITerraformDependable, TerraformData, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
+import { Annotations, Construct, dependable, ITerraformDependable, TerraformData, TerraformIterator, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
 import { toolCommand } from './tool-command';
 import { identityLockProblems, recordIdentities } from './identity-lock';
 import { HostKind, PlannedHost, TopologyPlan } from '../model/plan';
@@ -8,7 +8,7 @@ import { Problem, throwIfProblems } from '../model/problems';
 import { TopologySpec, WriteMode } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
-import { MARIADB_PORT, renderServerConfig, serverSettings, ServerTuning, tuningProblems } from '../render/server-config';
+import { MARIADB_PORT, renderServerConfig, restartSettingsText, serverSettings, ServerTuning, tuningProblems } from '../render/server-config';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER } from '../model/accounts';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
 import {
@@ -135,6 +135,7 @@ export class MariaDbReplicationCluster extends Construct {
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
   private readonly tuning?: ServerTuning;
+  private readonly membership: TerraformData;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
 
@@ -167,13 +168,15 @@ export class MariaDbReplicationCluster extends Construct {
     const files: HostFiles[] = this.plan.hosts.map((h) => {
       const serverConfig = renderServerConfig(this.plan, h.name, props.tuning);
       const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
-      // A replica's connections are moved on the running host (repoint), so they do not rebuild it.
-      const rebuildSql = h.kind === HostKind.REPLICA ? renderBootstrapSql(withoutSources(this.plan, h.name), h.name, bootstrapContext) : bootstrapSql;
-      return { hostName: h.name, serverConfig, bootstrapSql, entrypoint, replaceOnChange: serverConfig + rebuildSql + entrypoint };
+      // Replication connections and key slots change on the running host (repoint, writers), so they do not rebuild it.
+      const rebuildSql = renderBootstrapSql(withoutSources(this.plan, h.name), h.name, bootstrapContext);
+      return { hostName: h.name, serverConfig, bootstrapSql, entrypoint, replaceOnChange: restartSettingsText(this.plan, h.name, props.tuning) + rebuildSql + entrypoint };
     });
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
     this.passwordRotation = this.rotatePasswordsOnChange();
     this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => this.repointOnChange(h));
+    const writers = this.applyWritersOnChange();
+    this.membership = this.leaveOnRemoval(writers);
 
     // Checked at synth, once an endpoint had the chance to attach itself.
     this.node.addValidation({ validate: () => this.writerProblems() });
@@ -199,9 +202,78 @@ export class MariaDbReplicationCluster extends Construct {
         // No secret here, so Terraform shows the tool's progress; it reads the passwords from the
         // environment `terraform apply` runs in, as the switchover does.
         command: toolCommand(['repoint', '--cluster', this.node.id, '--host', host.name]),
-        environment: { MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) }) },
+        environment: { MARIADB_HA_DESCRIPTION: this.descriptionJson() },
       }],
     });
+  }
+
+  /** The planned description as the tools read it from their environment. */
+  private descriptionJson(): string {
+    return Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) });
+  }
+
+  /**
+   * Gives the running masters their planned replication connections and key slots when the
+   * writers change (a master joins or leaves, increments move), live and in an order that keeps
+   * keys disjoint; on creation it finds them as planned.
+   */
+  private applyWritersOnChange(): TerraformData {
+    const masters = this.plan.hosts.filter((h) => h.kind === HostKind.MASTER);
+    return new TerraformData(this, 'writers', {
+      triggersReplace: {
+        writers: masters.map((m) => `${m.name}<-${m.sources.map((e) => e.source).join('+')}:${m.autoIncrementIncrement}/${m.autoIncrementOffset}`),
+      },
+      dependsOn: [...masters.map((m) => this.hostResource(m.name)), this.passwordRotation],
+      provisioners: [{
+        type: 'local-exec',
+        command: toolCommand(['writers', '--cluster', this.node.id]),
+        environment: { MARIADB_HA_DESCRIPTION: this.descriptionJson() },
+      }],
+    });
+  }
+
+  /**
+   * One instance per master, whose destroy step runs before a removed master's container is
+   * destroyed: it refuses while that master is the writer (the apply stops and nothing of it is
+   * destroyed), otherwise fences it, lets its peers catch up with it and drops their connections
+   * to it. One resource with an instance per master, not one resource per master: Terraform runs a
+   * destroy provisioner only while its resource block is still in the configuration.
+   */
+  private leaveOnRemoval(writers: TerraformData): TerraformData {
+    return new TerraformData(this, 'membership', {
+      forEach: TerraformIterator.fromList(this.plan.writers),
+      // What the destroy-time tool reads: a destroy provisioner sees only the instance's own state.
+      input: { description: Lazy.stringValue({ produce: () => JSON.stringify(this.describeMasters()) }) },
+      // Every master's: so a leaving master's peers are still there (a whole cluster's instances go before its hosts).
+      dependsOn: [...this.plan.writers.map((name) => this.hostResource(name)), writers],
+      provisioners: [{
+        type: 'local-exec',
+        when: 'destroy',
+        command: toolCommand(['leave', '--cluster', this.node.id, '--host', '${each.key}']),
+        environment: { MARIADB_HA_DESCRIPTION: '${self.input.description}' },
+      }],
+    });
+  }
+
+  /**
+   * The masters as `leave` needs them, without what changes for other reasons (the declared
+   * writer, replicas, sources), so the stored copy changes only when masters come or go.
+   */
+  private describeMasters(): ClusterDescription {
+    const full = this.describe();
+    return {
+      ...full,
+      activeMaster: '',
+      candidates: [],
+      hosts: full.hosts.filter((h) => h.kind === HostKind.MASTER).map((h) => ({ ...h, sources: [], settings: { read_only: h.settings.read_only } })),
+    };
+  }
+
+  /** The backend's resource for a host (the construct it placed under the host's name). */
+  private hostResource(name: string): ITerraformDependable {
+    const found = this.node.tryFindChild(name);
+    if (!found) throw new Error(`${this.node.path}: the backend placed no resource named '${name}'`);
+    return found as unknown as ITerraformDependable;
   }
 
   private rotatePasswordsOnChange(): TerraformData {
@@ -214,7 +286,7 @@ export class MariaDbReplicationCluster extends Construct {
         command: toolCommand(['rotate-passwords', '--cluster', this.node.id]),
         // Terraform hides this provisioner's output (its environment is sensitive); the tool prints no secret.
         environment: {
-          MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) }),
+          MARIADB_HA_DESCRIPTION: this.descriptionJson(),
           MARIADB_HA_PASSWORDS_B64: passwords,
         },
       }],
@@ -236,12 +308,16 @@ export class MariaDbReplicationCluster extends Construct {
 
   /**
    * Called by a writer endpoint so the tools can find it; `activeMaster` is the endpoint's
-   * reference to the active master (a variable), which the description then reports.
+   * reference to the active master (a variable), which the description then reports; a master
+   * removed from the cluster leaves before `switchover` (the endpoint's switchover step) runs.
    */
-  public attachEndpoint(endpoint: EndpointDescription, activeMaster: string): void {
+  public attachEndpoint(endpoint: EndpointDescription, activeMaster: string, switchover?: ITerraformDependable): void {
     if (this.endpointDescription) throw new Error(`${this.node.path}: already has a writer endpoint`);
     this.endpointDescription = endpoint;
     this.activeMasterReference = activeMaster;
+    // A master that leaves does so before a switchover of the same apply: so removing the writer
+    // is refused rather than racing the switchover away from it.
+    if (switchover) this.membership.dependsOn = [...(this.membership.dependsOn ?? []), dependable(switchover)];
   }
 
   /** The cluster as the tools see it. */

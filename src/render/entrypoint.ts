@@ -11,6 +11,8 @@ export const ENTRYPOINT_PATH = `${HA_DIR}/entrypoint.sh`;
 export const DATA_DIR = '/var/lib/mysql';
 /** In a data volume seeded from a running host (`mariadb-ha seed`): the copy's GTID position. */
 export const SEED_MARKER = '.mariadb-ha-seed';
+/** A writable master copied into a running cluster stays read-only until `mariadb-ha writers` has moved every writer's keys. */
+export const JOINING_MARKER = '.mariadb-ha-joining';
 
 export function renderEntrypoint(): string {
   return `#!/bin/bash
@@ -21,6 +23,7 @@ DATADIR=${DATA_DIR}
 DONE="$DATADIR/.mariadb-ha-bootstrapped"
 BUSY="$DATADIR/.mariadb-ha-initialising"
 SEED="$DATADIR/${SEED_MARKER}"
+JOINING="$DATADIR/${JOINING_MARKER}"
 BOOT_SOCKET=/run/mysqld/bootstrap.sock
 say() { echo "[mariadb-ha] $*" >&2; }
 
@@ -63,6 +66,7 @@ if [ -f "$SEED" ]; then
   boot_sql "RESET MASTER;" "SET GLOBAL gtid_binlog_state = '$position';" "FLUSH BINARY LOGS;" "SET GLOBAL gtid_slave_pos = '$position';"
   boot_stop
   rm -f "$SEED"
+  if grep -q '^read_only = OFF' "$CONF"; then touch "$JOINING"; fi
   touch "$DONE"
   say "seeded bootstrap complete"
 elif [ ! -f "$DONE" ]; then
@@ -91,6 +95,9 @@ fi
 
 # The bootstrap was their only reader.
 rm -f ${SECRETS_DIR}/* 2>/dev/null || true
-exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} "$@"
+# Unquoted on purpose: empty, it adds no argument (and no brace expansion, which Terraform would read as its own).
+fence=
+if [ -f "$JOINING" ]; then fence=--read-only=ON; say "joining a running cluster: read-only until its writers are rolled out"; fi
+exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} $fence "$@"
 `;
 }

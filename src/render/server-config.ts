@@ -66,16 +66,25 @@ export function serverSettings(plan: TopologyPlan, hostName: string, tuning: Ser
     ['innodb_flush_log_at_trx_commit', 1],
     ['binlog_expire_logs_seconds', (tuning.binlogRetentionDays ?? 7) * 86400],
     ['slave_net_timeout', tuning.replicaNetTimeoutSeconds ?? 10],
-    ['auto_increment_increment', host.autoIncrementIncrement, 'in the server config: every session, old or new, uses it'],
-    ...(host.autoIncrementOffset !== undefined
-      ? [['auto_increment_offset', host.autoIncrementOffset, 'this writer\'s slot; no two writers share one'] as [string, number, string]]
-      : []),
+    // Replicas never generate keys.
+    ...(isMaster ? [
+      ['auto_increment_increment', host.autoIncrementIncrement, 'a change is rolled out live by `mariadb-ha writers`, keeping keys disjoint'],
+      ['auto_increment_offset', host.autoIncrementOffset ?? 1, 'this writer\'s slot; no two writers share one'],
+    ] as Array<[string, number, string]> : []),
     ...(isMaster && plan.semiSyncTimeoutMs !== undefined ? semiSyncSettings(plan.semiSyncTimeoutMs) : []),
     ['read_only', host.readOnly ? 'ON' : 'OFF', !host.readOnly ? 'every master takes writes (WriteMode.EVERY_MASTER)'
       : isMaster ? 'starts fenced: only the switchover or the failover monitor makes one master writable' : 'replicas refuse application writes'],
     ['report_host', host.name],
   ];
   return lines.map(([name, value, why]) => ({ name, value: String(value), why }));
+}
+
+/** Settings a running server takes live (`mariadb-ha writers` sets them): a change restarts nothing. */
+export const LIVE_SETTINGS: readonly string[] = ['auto_increment_increment', 'auto_increment_offset'];
+
+/** The settings that need a restart to change, as text: what a host is rebuilt for. */
+export function restartSettingsText(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
+  return serverSettings(plan, hostName, tuning).filter((s) => !LIVE_SETTINGS.includes(s.name)).map((s) => `${s.name} = ${s.value}`).join('\n');
 }
 
 export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {

@@ -1,13 +1,17 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
+import { existsSync, readFileSync } from 'fs';
+import { dirname, resolve } from 'path';
 import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin, passwordFor } from './cluster-ref';
 import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status-report';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
-import { readSynthesizedStack, renderReview, reviewStacks } from './review';
+import { ClusterReview, PlanJson, planSummary, readSynthesizedStack, renderReview, reviewStacks, stacksOfPlan } from './review';
+import { runChecked } from './process';
 import { repoint } from './repoint';
 import { seed } from './seed';
+import { applyWriters, DESTROY_CLUSTER_ENV, leave } from './writers';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -26,12 +30,22 @@ commands:
                writer with mariabackup, or applied on the writer with --apply-extra
   repoint      --host <replica>: make a running replica follow its planned source (and delay) by
                GTID, in place (terraform apply runs it when a replica's source changes)
+  writers      give every running master its planned key slot (auto_increment increment and offset)
+               and replication connections, live, in an order that never lets two writers generate
+               the same key (terraform apply runs it when masters are added or removed)
+  leave        --host <master>: before a removed master is destroyed: refuses while it takes the
+               writes; otherwise fences it, waits until its peers have everything it has and drops
+               their connections to it (terraform apply runs it; ${DESTROY_CLUSTER_ENV}=<cluster>
+               when the whole cluster is destroyed)
   seed         --volume <v> --image <i> --donors <c1,c2>: before a new host first starts, copy a
                running donor into its empty data volume with mariabackup, so it starts at the
                copy's GTID position (terraform apply runs it; no --cluster; no donor: a new cluster)
   review <before> <after>: what a topology change does (hosts, identities, data at risk,
                replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
                pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
+  review --plan <file> [--stack-dir <dir>]: the same for a saved plan (terraform plan -out), the
+               deployed cluster against the planned one, followed by the plan's resource changes;
+               <file> is the plan (shown with terraform in --stack-dir) or its terraform show -json
 
 options:
   --cluster <id>        construct id of the cluster (names its output and password variables)
@@ -47,12 +61,13 @@ options:
   --host <master>       rejoin: the master to make a standby again
   --apply-extra         rejoin: apply its extra transactions on the writer instead of discarding them
   --host <replica>      repoint: the replica to move to its planned source
+  --host <master>       leave: the master that is removed
 
 exit codes: 0 healthy/done, 1 unhealthy/refused (nothing changed), 2 usage, 3 failed part-way
 (the message says what state things are in and what to do)
 
 passwords come from MARIADB_HA_MONITOR_PASSWORD / MARIADB_HA_OPERATOR_PASSWORD (switchover, rejoin) /
-MARIADB_HA_REPLICATION_PASSWORD (rejoin, repoint) / MARIADB_HA_APPLICATION_PASSWORD,
+MARIADB_HA_REPLICATION_PASSWORD (rejoin, repoint, writers) / MARIADB_HA_APPLICATION_PASSWORD,
 or from the TF_VAR_<cluster>_<account>_password variables the stack deploys with.`;
 
 export interface ParsedArgs {
@@ -151,16 +166,22 @@ async function repointCommand(args: ParsedArgs, out: (s: string) => void): Promi
   const ref = clusterRef(args);
   const host = stringOption(args, 'host');
   if (!host) throw new ToolError(`repoint needs --host <replica>\n${USAGE}`);
+  const description = await loadDescription(ref);
+  return reportOutcome(out, () => repoint({
+    description,
+    host,
+    monitor: monitorLogin(ref.cluster),
+    operator: operatorLogin(ref.cluster),
+    replicationPassword: () => passwordFor(ref.cluster, 'replication'),
+    catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
+    progress: out,
+  }));
+}
+
+/** Runs a tool step that either returns its report or throws: 'refused' exits 1 (nothing changed), anything else 3. */
+async function reportOutcome(out: (s: string) => void, work: () => Promise<string>): Promise<number> {
   try {
-    out(await repoint({
-      description: await loadDescription(ref),
-      host,
-      monitor: monitorLogin(ref.cluster),
-      operator: operatorLogin(ref.cluster),
-      replicationPassword: () => passwordFor(ref.cluster, 'replication'),
-      catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
-      progress: out,
-    }));
+    out(await work());
     return 0;
   } catch (error) {
     if (error instanceof ToolError) throw error;
@@ -168,6 +189,34 @@ async function repointCommand(args: ParsedArgs, out: (s: string) => void): Promi
     out(message.startsWith('refused') ? message : `failed: ${message}`);
     return message.startsWith('refused') ? 1 : 3;
   }
+}
+
+async function writersCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const description = await loadDescription(ref);
+  return reportOutcome(out, () => applyWriters({
+    description,
+    monitor: monitorLogin(ref.cluster),
+    operator: operatorLogin(ref.cluster),
+    replicationPassword: () => passwordFor(ref.cluster, 'replication'),
+    catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
+    progress: out,
+  }));
+}
+
+async function leaveCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const host = stringOption(args, 'host');
+  if (!host) throw new ToolError(`leave needs --host <master>\n${USAGE}`);
+  const description = await loadDescription(ref);
+  return reportOutcome(out, () => leave({
+    description,
+    host,
+    monitor: monitorLogin(ref.cluster),
+    operator: operatorLogin(ref.cluster),
+    catchUpTimeoutSeconds: numberOption(args, 'catch-up-timeout', 120),
+    progress: out,
+  }));
 }
 
 async function seedCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
@@ -223,12 +272,31 @@ async function verify(args: ParsedArgs, out: (s: string) => void): Promise<numbe
   return missing.length === 0 ? 0 : 1;
 }
 
-function review(args: ParsedArgs, out: (s: string) => void): number {
-  if (args.operands.length !== 2) throw new ToolError(`review needs two synthesized stacks: <before> <after>\n${USAGE}`);
-  const [before, after] = args.operands.map(readSynthesizedStack);
-  const reviews = reviewStacks(before, after);
-  if (reviews.length === 0) throw new ToolError('review: neither stack has a MariaDB cluster (no <cluster>_cluster output)');
-  out(renderReview(reviews));
+/** A saved plan as JSON: the file itself when it is JSON, otherwise `terraform show -json` of it in the stack directory. */
+async function readPlan(file: string, stackDir: string | undefined): Promise<PlanJson> {
+  if (!existsSync(file)) throw new ToolError(`review: ${file} does not exist`);
+  if (readFileSync(file).subarray(0, 1).toString() === '{') return JSON.parse(readFileSync(file, 'utf8'));
+  const cwd = stackDir ?? dirname(file);
+  const shown = await runChecked('terraform', ['show', '-json', resolve(file)], { cwd, timeoutMs: 120_000 });
+  return JSON.parse(shown.stdout);
+}
+
+async function review(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const planFile = stringOption(args, 'plan');
+  let reviews: ClusterReview[];
+  let plan: PlanJson | undefined;
+  if (planFile) {
+    if (args.operands.length > 0) throw new ToolError(`review takes either --plan <file> or <before> <after>\n${USAGE}`);
+    plan = await readPlan(planFile, stringOption(args, 'stack-dir'));
+    const { before, after } = stacksOfPlan(plan);
+    reviews = reviewStacks(before, after);
+  } else {
+    if (args.operands.length !== 2) throw new ToolError(`review needs two synthesized stacks (<before> <after>) or --plan <file>\n${USAGE}`);
+    const [before, after] = args.operands.map(readSynthesizedStack);
+    reviews = reviewStacks(before, after);
+  }
+  if (reviews.length === 0) throw new ToolError('review: no MariaDB cluster on either side (no <cluster>_cluster output)');
+  out(renderReview(reviews, plan ? planSummary(plan) : undefined));
   return 0;
 }
 
@@ -242,9 +310,11 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'switchover': return await switchoverCommand(args, out);
       case 'rotate-passwords': return await rotatePasswordsCommand(args, out);
       case 'rejoin': return await rejoinCommand(args, out);
-      case 'review': return review(args, out);
+      case 'review': return await review(args, out);
       case 'repoint': return await repointCommand(args, out);
       case 'seed': return await seedCommand(args, out);
+      case 'writers': return await writersCommand(args, out);
+      case 'leave': return await leaveCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -45,6 +45,8 @@ export interface EndpointLoadOptions {
   readonly recycleEvery: number;
   /** Hard stop, whatever the count. */
   readonly durationMs: number;
+  /** Stops earlier once this returns true (checked before each write). */
+  readonly stopWhen?: () => boolean;
   readonly maxWritesPerWorker: number;
   /** Pause between a worker's writes. */
   readonly pauseMs: number;
@@ -105,7 +107,7 @@ export async function runEndpointLoad(options: EndpointLoadOptions): Promise<Wri
     let connection: Connection | undefined;
     let sinceConnect = 0;
     const drop = () => { connection?.destroy(); connection = undefined; };
-    for (let n = 0; n < options.maxWritesPerWorker && Date.now() < deadline; n++) {
+    for (let n = 0; n < options.maxWritesPerWorker && Date.now() < deadline && !options.stopWhen?.(); n++) {
       const token = randomBytes(12).toString('hex');
       const startedAt = Date.now();
       let sent = false;

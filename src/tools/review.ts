@@ -1,9 +1,12 @@
 // `mariadb-ha review`: what a reviewer must know about a topology change, from two synthesized
-// stacks (before and after): hosts, identities, data at risk, replication edges, an implied
-// switchover, restarts, and the topology as a Mermaid diagram GitHub renders in the pull request.
+// stacks (before and after) or from a saved plan (what is deployed against what is planned):
+// hosts, identities, data at risk, replication edges, an implied switchover, restarts, the
+// topology as a Mermaid diagram GitHub renders in the pull request, and the plan's resource changes.
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import { IncrementRollout, KeySlot, planIncrementRollout } from '../model/increments';
+import { LIVE_SETTINGS } from '../render/server-config';
 import { ToolError } from './cluster-ref';
 
 /** A synthesized stack as `cdk.tf.json` holds it (only what the review reads). */
@@ -38,6 +41,37 @@ export function readSynthesizedStack(path: string): SynthesizedStack {
     }
   }
   return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** What `terraform show -json <plan>` holds that the review reads. */
+export interface PlanJson {
+  /** Each root output as deployed (`before`) and as planned (`after`). */
+  readonly output_changes?: { [name: string]: { readonly before?: unknown; readonly after?: unknown } };
+  readonly resource_changes?: ReadonlyArray<{ readonly address: string; readonly change: { readonly actions: string[] }; readonly action_reason?: string }>;
+}
+
+/**
+ * The deployed side and the planned side of a saved plan, as stacks. From `output_changes`: the
+ * plan's `prior_state` holds outputs already evaluated against the new configuration.
+ */
+export function stacksOfPlan(plan: PlanJson): { before: SynthesizedStack; after: SynthesizedStack } {
+  const side = (which: 'before' | 'after') => Object.fromEntries(Object.entries(plan.output_changes ?? {}).map(([name, change]) => [name, { value: change[which] }]));
+  return { before: { output: side('before') }, after: { output: side('after') } };
+}
+
+const ACTION_NAMES: { [actions: string]: string } = {
+  'create': 'created', 'update': 'changed in place', 'delete': 'destroyed', 'delete,create': 'replaced', 'create,delete': 'replaced', 'read': 'read',
+};
+
+/** What the plan does to resources: counts, then each resource that changes and why it is replaced. */
+export function planSummary(plan: PlanJson): string[] {
+  const changes = (plan.resource_changes ?? []).filter((c) => !c.change.actions.every((a) => a === 'no-op'));
+  const count = (actions: string) => changes.filter((c) => c.change.actions.join() === actions || (actions === 'delete,create' && c.change.actions.join() === 'create,delete')).length;
+  const totals = `${count('create')} to add, ${count('update')} to change in place, ${count('delete,create')} to replace, ${count('delete')} to destroy`;
+  return [totals, ...changes.map((c) => {
+    const reason = c.action_reason ? ` (${c.action_reason.replace(/_/g, ' ')})` : '';
+    return `\`${c.address}\`: ${ACTION_NAMES[c.change.actions.join()] ?? c.change.actions.join(', ')}${reason}`;
+  })];
 }
 
 /** The clusters a stack describes, by construct id, with the active master resolved from its variable. */
@@ -75,7 +109,9 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
   const risks: string[] = [];
   for (const h of removed) {
     risks.push(`**${h.name}** is removed: its container and its data volume are destroyed by this apply`
-      + (h.name === before?.activeMaster ? '; it is the active master, so writes must move off it first (a switchover)' : ''));
+      + (h.kind !== 'master' ? ''
+        : h.name === before?.activeMaster ? '; it is the active master: the apply refuses to remove it, and destroys nothing of it, until a switchover has moved the writes off it'
+          : '; first it leaves (mariadb-ha leave): the apply refuses while it takes the writes; otherwise it is fenced, its peers catch up with it and drop their connections to it'));
   }
   const identity: string[] = [];
   for (const { before: b, after: a } of kept) {
@@ -88,26 +124,31 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
       + ' these values, so replication can skip or repeat transactions and key sequences can collide; keep existing hosts\' values'
       + ' (set `serverId`, `gtidDomainId`, `autoIncrementOffset` on the masters explicitly) unless the host is rebuilt');
   }
-  const increments = kept.filter(({ before: b, after: a }) => a.kind === 'master' && b.settings?.auto_increment_increment !== a.settings?.auto_increment_increment);
-  if (increments.length > 0 && added.some((h) => h.kind === 'master')) {
-    risks.push(`auto_increment_increment changes on live masters (${increments.map((k) => k.after.name).join(', ')}) while a master`
-      + ' joins; each host restarts with it in turn, and until all have, old and new increments can produce the same key');
+  const rollout = keySlotRollout(before, after);
+  if (rollout.problems.length > 0) {
+    risks.push('no order of changes keeps the masters\' keys apart while several write: with WriteMode.EVERY_MASTER the apply refuses'
+      + ` (mariadb-ha writers), with one writer the key slots are set directly: ${rollout.problems.join('; ')}`);
   }
 
-  // A replica is moved in place (repoint); a master keeps the connections of its first bootstrap.
+  // Running hosts change in place: a replica's source (repoint), a master's connections and key slot (writers).
   const reconnected = kept.filter(({ before: b, after: a }) => b.sources.join() !== a.sources.join() || b.delaySeconds !== a.delaySeconds);
-  const inPlace = reconnected.filter(({ after: a }) => a.kind === 'replica')
-    .map(({ after: a }) => `**${a.name}** moves to ${a.sources.join(', ')}${a.delaySeconds ? ` (${a.delaySeconds} s behind)` : ''} on the running`
-      + ' host, by GTID: terraform apply runs mariadb-ha repoint; its container and data stay');
-  const notApplied = reconnected.filter(({ after: a }) => a.kind === 'master')
-    .map(({ before: b, after: a }) => `**${a.name}** keeps replicating from ${b.sources.join(', ') || 'nothing'} after this apply, not from`
-      + ` ${a.sources.join(', ') || 'nothing'}: a running master keeps the replication connections it was bootstrapped with`
-      + ' (growing or shrinking the writers of a live cluster is not supported yet)');
+  const inPlace = [
+    ...reconnected.filter(({ after: a }) => a.kind === 'replica')
+      .map(({ after: a }) => `**${a.name}** moves to ${a.sources.join(', ')}${a.delaySeconds ? ` (${a.delaySeconds} s behind)` : ''} on the running`
+        + ' host, by GTID: terraform apply runs mariadb-ha repoint; its container and data stay'),
+    ...reconnected.filter(({ after: a }) => a.kind === 'master')
+      .map(({ before: b, after: a }) => `**${a.name}** replicates from ${a.sources.join(', ') || 'nothing'} (was ${b.sources.join(', ') || 'nothing'}) on the`
+        + ' running host, by GTID: terraform apply runs mariadb-ha writers; its container and data stay'),
+    ...slotLines(rollout),
+  ];
 
   const restarts = kept
-    .map(({ before: b, after: a }) => ({ host: a.name, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name)) }))
+    .map(({ before: b, after: a }) => ({ host: a.name, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name) && !LIVE_SETTINGS.includes(s.name)) }))
     .filter((r) => r.changes.length > 0)
     .map((r) => `**${r.host}** restarts: ${r.changes.map((c) => `${c.name} ${c.before} → ${c.after}`).join(', ')}`);
+  // The Docker backend numbers published ports in plan order (masters, then replicas).
+  const moved = kept.filter(({ before: b, after: a }) => b.port !== a.port)
+    .map(({ before: b, after: a }) => `**${a.name}** is re-created with its data volume: its client port moves ${b.port} → ${a.port}`);
 
   const sections = [
     { heading: 'Data at risk', lines: risks },
@@ -120,16 +161,38 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     { heading: 'Identity changes', lines: identity },
     { heading: 'Replication edges', lines: [...edgesAdded.map((e) => `added ${e}`), ...edgesRemoved.map((e) => `removed ${e}`)] },
     { heading: 'Changed in place', lines: inPlace },
-    { heading: 'Not applied to running hosts', lines: notApplied },
     {
       heading: 'Switchover',
       lines: before && after && before.activeMaster !== after.activeMaster
         ? [`writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: one writer at a time, a write window of tens of milliseconds)`]
         : [],
     },
-    { heading: 'Restarts', lines: restarts },
+    { heading: 'Restarts', lines: [...restarts, ...moved] },
   ].filter((s) => s.lines.length > 0);
   return { cluster: id, sections, mermaid: topologyDiagram(before, after), changed: sections.length > 0 };
+}
+
+function slotOf(h: HostDescription): KeySlot {
+  return { increment: Number(h.settings?.auto_increment_increment), offset: Number(h.settings?.auto_increment_offset ?? 1) };
+}
+
+/** How `mariadb-ha writers` will move the key slots of the masters that stay. */
+function keySlotRollout(before: ClusterDescription | undefined, after: ClusterDescription | undefined): IncrementRollout {
+  const masters = (d: ClusterDescription | undefined) => (d?.hosts ?? []).filter((h) => h.kind === 'master' && h.settings?.auto_increment_increment !== undefined);
+  const live = Object.fromEntries(masters(before).map((h) => [h.name, slotOf(h)]));
+  const planned = Object.fromEntries(masters(after).map((h) => [h.name, slotOf(h)]));
+  return planIncrementRollout(live, planned);
+}
+
+function slotLines(rollout: IncrementRollout): string[] {
+  if (rollout.narrow.length === 0 && rollout.widen.length === 0) return [];
+  const hosts = [...new Set([...rollout.narrow, ...rollout.widen].map((c) => c.host))];
+  const path = (host: string) => {
+    const steps = [...rollout.narrow, ...rollout.widen].filter((c) => c.host === host);
+    return `${host} ${[steps[0].from, ...steps.map((c) => c.to)].map((slot) => `${slot.increment}/${slot.offset}`).join(' → ')}`;
+  };
+  return [`key slots (auto_increment increment/offset) move live, first into keys old and new share, then out, so no two writers`
+    + ` ever generate the same key: ${hosts.map(path).join('; ')} (mariadb-ha writers; no restart)`];
 }
 
 /** Replication edges as `source → replica`. */
@@ -181,8 +244,8 @@ export function topologyDiagram(before: ClusterDescription | undefined, after: C
   return lines.join('\n');
 }
 
-/** Markdown for a pull request comment: one section per cluster, the diagram last. */
-export function renderReview(reviews: ClusterReview[]): string {
+/** Markdown for a pull request comment: one section per cluster, the diagram last; then the plan's resource changes, when reviewing a plan. */
+export function renderReview(reviews: ClusterReview[], plan?: string[]): string {
   const out: string[] = [];
   for (const r of reviews) {
     out.push(`## MariaDB topology: ${r.cluster}`, '');
@@ -190,5 +253,6 @@ export function renderReview(reviews: ClusterReview[]): string {
     for (const s of r.sections) out.push(`### ${s.heading}`, '', ...s.lines.map((l) => `- ${l}`), '');
     out.push('```mermaid', r.mermaid, '```', '');
   }
+  if (plan) out.push('## Terraform plan', '', plan[0], '', ...plan.slice(1).map((l) => `- ${l}`), '');
   return out.join('\n');
 }

@@ -71,7 +71,7 @@ describe('GIVEN two clusters in one stack', () => {
     const stack = dockerStack();
     new MariaDbReplicationCluster(stack, 'shop', clusterProps({ backend: new DockerBackend({ subnet: '10.213.0.0/24', hostPortBase: 23306 }) }));
     const second = () => new MariaDbReplicationCluster(stack, 'blog', clusterProps({ backend: new DockerBackend({ subnet: '10.213.0.0/23', hostPortBase: 23308, namePrefix: 'shop' }) }));
-    expect(second).toThrow(/\(3 problems\)[\s\S]*blog\.backend\.subnet: 10\.213\.0\.0\/23 overlaps the network of the cluster at 'test\/shop'[\s\S]*blog\.backend\.hostPortBase: host ports 23308\.\.23310 overlap 23306\.\.23308[\s\S]*blog\.backend\.namePrefix: 'shop' already names the Docker objects/);
+    expect(second).toThrow(/\(3 problems\)[\s\S]*blog\.backend\.subnet: 10\.213\.0\.0\/23 overlaps the network of the cluster at 'test\/shop'[\s\S]*blog\.backend\.hostPortBase: host ports 23308\.\.23318 overlap 23306\.\.23316[\s\S]*blog\.backend\.namePrefix: 'shop' already names the Docker objects/);
   });
 
   test('WHEN their ids differ only in - and _ THEN the second is refused (same variable names)', () => {

@@ -23,9 +23,9 @@ describe('MariaDbReplicationCluster on Docker', () => {
       }
     });
 
-    test('THEN ports are published on 127.0.0.1 only, on consecutive host ports', () => {
+    test('THEN ports are published on 127.0.0.1 only, numbered by server id (masters from the base, replicas 10 above)', () => {
       expect(text).toHaveResourceWithProperties(Container, { name: 'shop-db-a', ports: [{ internal: 3306, external: 23306, ip: '127.0.0.1', protocol: 'tcp' }] });
-      expect(text).toHaveResourceWithProperties(Container, { name: 'shop-analytics', ports: [{ internal: 3306, external: 23308, ip: '127.0.0.1', protocol: 'tcp' }] });
+      expect(text).toHaveResourceWithProperties(Container, { name: 'shop-analytics', ports: [{ internal: 3306, external: 23316, ip: '127.0.0.1', protocol: 'tcp' }] });
     });
 
     test('THEN every container has a health check the apply waits for', () => {
@@ -69,7 +69,7 @@ describe('MariaDbReplicationCluster on Docker', () => {
       const output = json.output.shop_cluster.value;
       expect(output.activeMaster).toBe('db-a');
       expect(output.hosts.map((h: any) => [h.name, h.port, h.role])).toEqual([
-        ['db-a', 23306, 'master'], ['db-b', 23307, 'master'], ['analytics', 23308, 'analytics'],
+        ['db-a', 23306, 'master'], ['db-b', 23307, 'master'], ['analytics', 23316, 'analytics'],
       ]);
     });
 
@@ -93,9 +93,52 @@ describe('MariaDbReplicationCluster on Docker', () => {
     expect(dataOf(before, 'analytics-sources').triggers_replace).toEqual({ sources: ['db-b'], delaySeconds: 0 });
     expect(dataOf(after, 'analytics-sources').triggers_replace).toEqual({ sources: ['db-a'], delaySeconds: 60 });
     expect(dataOf(after, 'analytics-sources').provisioner[0]['local-exec'].command).toMatch(/'repoint' '--cluster' 'shop' '--host' 'analytics'$/);
-    // A master's connections still rebuild it: only replicas are moved in place.
-    const threeMasters = synthCluster({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }] }).json;
-    expect(dataOf(threeMasters, 'db-a-files').input).not.toEqual(dataOf(before, 'db-a-files').input);
+  });
+
+  test('WHEN hosts come and go THEN no other host\'s port or address moves: they follow server ids', () => {
+    const portsOf = (json: any) => Object.fromEntries(json.output.shop_cluster.value.hosts.map((h: any) => [h.name, h.port]));
+    const addressesOf = (json: any) => Object.fromEntries(Object.values(json.resource.docker_container).map((c: any) => [c.hostname, c.networks_advanced[0].ipv4_address]));
+    const before = synthCluster().json;
+    const grown = synthCluster({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }], replicas: [...clusterProps().replicas!, { name: 'reports', source: 'db-a' }] }).json;
+    expect(portsOf(grown)).toEqual({ ...portsOf(before), 'db-c': 23308, reports: 23317 });
+    expect(addressesOf(grown)).toEqual({ ...addressesOf(before), 'db-c': '10.213.0.12', reports: '10.213.0.21' });
+    expect(addressesOf(before)).toEqual({ 'db-a': '10.213.0.10', 'db-b': '10.213.0.11', analytics: '10.213.0.20' });
+  });
+
+  test('WHEN a host\'s server id is outside the backend\'s ranges THEN it is named with the ranges', () => {
+    expect(() => synthCluster({ masters: [{ name: 'db-a' }, { name: 'db-b', serverId: 11 }] }))
+      .toThrow(/test\/shop\.backend: db-b \(server id 11\) has no place: the Docker backend numbers ports and addresses by server id, masters 1\.\.10 and replicas 101 and up/);
+  });
+
+  test('WHEN a master joins THEN no running host is rebuilt: the writers step moves connections and key slots live', () => {
+    const dataOf = (json: any, suffix: string) => Object.entries(json.resource.terraform_data).find(([k]) => k.startsWith(`shop_${suffix}_`))![1] as any;
+    const before = synthCluster().json;
+    const after = synthCluster({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }] }).json;
+    for (const host of ['db-a', 'db-b', 'analytics']) expect(dataOf(after, `${host}-files`).input).toEqual(dataOf(before, `${host}-files`).input);
+    expect(dataOf(before, 'writers').triggers_replace).toEqual({ writers: ['db-a<-db-b:2/1', 'db-b<-db-a:2/2'] });
+    expect(dataOf(after, 'writers').triggers_replace).toEqual({ writers: ['db-a<-db-b+db-c:3/1', 'db-b<-db-a+db-c:3/2', 'db-c<-db-a+db-b:3/3'] });
+    expect(dataOf(after, 'writers').provisioner[0]['local-exec'].command).toMatch(/'writers' '--cluster' 'shop'$/);
+    expect(dataOf(after, 'writers').depends_on).toEqual([
+      expect.stringMatching(/^docker_container\.shop_db-a_/), expect.stringMatching(/^docker_container\.shop_db-b_/),
+      expect.stringMatching(/^docker_container\.shop_db-c_/), expect.stringMatching(/^terraform_data\.shop_password-rotation_/),
+    ]);
+  });
+
+  test('WHEN masters are placed THEN a membership instance per master runs leave at destroy, before any master\'s container goes', () => {
+    const { json } = synthCluster();
+    const [[name, membership]] = Object.entries(json.resource.terraform_data).filter(([k]) => /membership/.test(k)) as Array<[string, any]>;
+    expect(name).toMatch(/^shop_membership_\w+$/);
+    // One resource block with an instance per master: Terraform runs a destroy provisioner only while its block is configured.
+    expect(membership.for_each).toBe('${toset(["db-a", "db-b"])}');
+    expect(membership.provisioner[0]['local-exec']).toMatchObject({
+      when: 'destroy',
+      command: expect.stringMatching(/'leave' '--cluster' 'shop' '--host' '\$\{each\.key\}'$/),
+      environment: { MARIADB_HA_DESCRIPTION: '${self.input.description}' },
+    });
+    expect(membership.depends_on).toEqual([
+      expect.stringMatching(/^docker_container\.shop_db-a_/), expect.stringMatching(/^docker_container\.shop_db-b_/), expect.stringMatching(/^terraform_data\.shop_writers_/),
+    ]);
+    expect(JSON.parse(membership.input.description).hosts.map((h: any) => h.name)).toEqual(['db-a', 'db-b']);
   });
 
   test('WHEN hosts are placed THEN each container waits for its seed step, which copies a running donor into a new volume (a replica\'s source first)', () => {

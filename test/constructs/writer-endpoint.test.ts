@@ -29,6 +29,11 @@ describe('HaproxyWriterEndpoint', () => {
     expect(config).toMatch(/\n {2}user haproxy\n {2}group haproxy\n/);
   });
 
+  test('a removed master leaves before a switchover of the same apply, so removing the writer is refused, not raced', () => {
+    const membership = Object.entries(json.resource.terraform_data).find(([k]) => /membership/.test(k))![1] as any;
+    expect(membership.depends_on).toContainEqual(expect.stringMatching(/^terraform_data\.writer_switchover_\w+$/));
+  });
+
   test('the active master is a validated variable defaulting to the declared one', () => {
     const variable = json.variable.shop_active_master;
     expect(variable.default).toBe('db-a');

@@ -108,8 +108,10 @@ describe('active/passive master-master on local Docker', () => {
   test('destroy removes every container, volume and network the stack created', async () => {
     expect(await dockerObjectsNamed(PREFIX)).toHaveLength(7);
     const destroyed = await live.terraform(['destroy', '-input=false', '-auto-approve']);
-    // The 7 Docker objects, a files revision per host and the password rotation.
-    expect(destroyed.stdout).toMatch(/Destroy complete! Resources: 15 destroyed/);
+    // The 7 Docker objects, a files revision and a seed step per host, the password rotation, the
+    // writers step and a membership per master; every master writes, so each is fenced and leaves.
+    expect(destroyed.stdout).toMatch(/Destroy complete! Resources: 18 destroyed/);
+    expect(destroyed.stdout).toContain('db-a left mmlive: db-b no longer replicates from it');
     expect(await dockerObjectsNamed(PREFIX)).toEqual([]);
   });
 });

@@ -1,12 +1,18 @@
 // Topology changes applied to a live cluster through `terraform apply`, under the counter workload:
 // a replica re-pointed to another source (and given a delay) in place, by GTID; a replica added
-// after every binary log was purged, seeded from a running host with mariabackup.
+// after every binary log was purged, seeded from a running host with mariabackup; a third master
+// added (seeded, its peers connected to it, every key slot moved live) and removed again, its
+// removal refused while it was the writer.
 import { counterDdl, trackedWritesTableDdl } from '../../src/tools/endpoint-load';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { runChecked } from '../../src/tools/process';
 import { readHostStatus } from '../../src/tools/replication-status';
-import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
-import { DRILL_TABLE, hardLoad } from '../support/failover-drill';
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+import { WriteRecord } from '../../src/tools/endpoint-load';
+import { main } from '../../src/tools/cli';
+import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, waitForConvergence } from '../support/cluster-checks';
+import { acked, DRILL_TABLE, hardLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
 
@@ -25,7 +31,19 @@ async function plannedChanges(): Promise<string[]> {
   const plan = JSON.parse((await live.terraform(['show', '-json', 'tfplan'])).stdout);
   return plan.resource_changes
     .filter((c: any) => !c.change.actions.every((a: string) => a === 'no-op'))
-    .map((c: any) => `${c.type}.${c.name}: ${c.change.actions.join(',')}`);
+    .map((c: any) => `${c.address}: ${c.change.actions.join(',')}`);
+}
+
+/**
+ * `mariadb-ha review --plan` of the saved plan: the deployed cluster against the planned one, with
+ * the plan's resource changes (kept in PLAN_REVIEWS_DIR when set, for release notes).
+ */
+async function reviewOfPlan(kind: string): Promise<string> {
+  const output: string[] = [];
+  expect(await main(['review', '--plan', join(live.dir, 'tfplan'), '--stack-dir', live.dir], (l) => output.push(l))).toBe(0);
+  const markdown = output.join('\n');
+  if (process.env.PLAN_REVIEWS_DIR) writeFileSync(join(process.env.PLAN_REVIEWS_DIR, `${kind}.md`), markdown);
+  return markdown;
 }
 
 /** Committed increments on a host: the baseline of the next load's audit. */
@@ -38,13 +56,49 @@ async function analyticsChannels() {
     .map((c) => ({ source: c.connectionName, io: c.ioRunning, sql: c.sqlRunning, delay: c.sqlDelay }));
 }
 
-const expectAllEqual = () => expectAllHostsEqual(hosts, ['db-a', 'db-b'], monitor, app, [DRILL_TABLE, COUNTER_TABLE, `${COUNTER_TABLE}_counter`]);
+const expectAllEqual = () => expectAllHostsEqual(hosts, ha.masters, monitor, app, [DRILL_TABLE, COUNTER_TABLE, `${COUNTER_TABLE}_counter`]);
+
+/** Each master's replication connections (sorted) and key slot, as the servers report them. */
+async function mastersState(): Promise<Record<string, { sources: string[]; slot: string; running: boolean }>> {
+  const state: Record<string, { sources: string[]; slot: string; running: boolean }> = {};
+  for (const name of ha.masters) {
+    const status = await readHostStatus(ha.host(name), monitor);
+    const [row] = await withConnection(ha.host(name), monitor, (c) => queryRows<any>(c, 'SELECT @@GLOBAL.auto_increment_increment AS i, @@GLOBAL.auto_increment_offset AS o'));
+    state[name] = {
+      sources: status.channels.map((c) => c.connectionName).sort(),
+      slot: `${row.i}/${row.o}`,
+      running: status.channels.every((c) => c.ioRunning === 'Yes' && c.sqlRunning === 'Yes'),
+    };
+  }
+  return state;
+}
+
+/** The key slot a master's config file holds (what a restart would come back with). */
+async function configuredSlot(name: string): Promise<string> {
+  const config = (await runChecked('docker', ['exec', `${PREFIX}-${name}`, 'cat', '/etc/mysql/ha/server.cnf'], { timeoutMs: 20_000 })).stdout;
+  return `${/^auto_increment_increment = (\d+)$/m.exec(config)?.[1]}/${/^auto_increment_offset = (\d+)$/m.exec(config)?.[1]}`;
+}
+
+/** No write failed on a duplicate key, and every acknowledged insert is on every host. */
+async function expectNoDuplicateKeys(inserts: WriteRecord[]): Promise<void> {
+  expect(inserts.filter((r) => r.errno === 1062 || /Duplicate entry/.test(r.error ?? '')).map((r) => r.error)).toEqual([]);
+  const acknowledged = acked(inserts).map((r) => r.token);
+  expect(acknowledged.length).toBeGreaterThan(100);
+  for (const h of hosts) expect(await missingTokens(h, app, DRILL_TABLE, acknowledged)).toEqual([]);
+}
+
+/** Applies a saved plan under the counter and insert workloads through the endpoint, which outlast the apply. */
+async function applyUnderLoad(maxMs = 180_000): Promise<{ counts: WriteRecord[]; inserts: WriteRecord[]; before: number }> {
+  const before = await incrementsOn('db-a');
+  const [counts, inserts] = await live.applyUnderLoad((stopWhen) => hardLoad(ha, COUNTER_TABLE, maxMs, stopWhen), maxMs);
+  return { counts, inserts, before };
+}
 
 const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
     return await work();
   } catch (error) {
-    throw new Error(`${String(error)}\n${live.lastApply?.stdout.slice(-3000) ?? ''}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`);
+    throw new Error(`${String(error)}\n${live.applyProgress()}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`);
   }
 };
 
@@ -69,6 +123,7 @@ describe('topology changes on a live cluster', () => {
   test('re-pointing a replica is planned in place: its repoint step is replaced, no container is', () => withLogs(async () => {
     ha.moveAnalytics('db-a');
     expect(await plannedChanges()).toEqual([expect.stringMatching(/^terraform_data\.tclive_analytics-sources_\w+: delete,create$/)]);
+    expect(await reviewOfPlan('repoint-replica')).toContain('**analytics** moves to db-a on the running host, by GTID');
   }));
 
   test('applied under the counter workload: the replica follows db-a by GTID in its own container, every host equal, no lost update', () => withLogs(async () => {
@@ -112,6 +167,7 @@ describe('topology changes on a live cluster', () => {
     const changes = await plannedChanges();
     expect(changes.filter((c) => / (delete|update)/.test(c) && !/monitor/.test(c))).toEqual([]);
     expect(changes).toEqual(expect.arrayContaining([expect.stringMatching(/^docker_container\.tclive_reports_\w+: create$/), expect.stringMatching(/^terraform_data\.tclive_reports-seed_\w+: create$/)]));
+    expect(await reviewOfPlan('add-replica')).toContain('**reports** (read replica of db-a, server_id 102)');
     const before = await incrementsOn('db-a');
     const loading = hardLoad(ha, COUNTER_TABLE, 12_000);
     await sleep(1_000);
@@ -121,5 +177,97 @@ describe('topology changes on a live cluster', () => {
     await expectAllEqual();
     await expectNoLostUpdate(hosts, app, COUNTER_TABLE, counts, before);
     expect((await readHostStatus(ha.host('reports'), monitor)).channels.map((c) => c.connectionName)).toEqual(['db-a']);
+  }));
+  test('a third master is planned as additions and one replaced writers step: no running host is rebuilt', () => withLogs(async () => {
+    ha.addMaster('db-c');
+    const changes = await plannedChanges();
+    // The endpoint and monitor learn of db-c; the membership instances store the new master list (for leave).
+    expect(changes.filter((c) => / (delete|update)/.test(c) && !/writer_|monitor|membership_\w+\["db-[ab]"\]: update$/.test(c))).toEqual([expect.stringMatching(/^terraform_data\.tclive_writers_\w+: delete,create$/)]);
+    expect(changes).toEqual(expect.arrayContaining([...['db-c', 'db-c-data', 'db-c-seed']
+      .map((name) => expect.stringMatching(new RegExp(`^(docker_container|docker_volume|terraform_data)\\.tclive_${name}_\\w+: create$`))),
+    expect.stringMatching(/^terraform_data\.tclive_membership_\w+\["db-c"\]: create$/)]));
+    const review = await reviewOfPlan('add-master');
+    expect(review).toContain('**db-c** (master, server_id 3, GTID domain 3, auto_increment_offset 3)');
+    expect(review).toContain('db-a 2/1 → 6/1 → 3/1; db-b 2/2 → 6/2 → 3/2');
+    expect(review).toMatch(/## Terraform plan\n\n\d+ to add, \d+ to change in place, \d+ to replace, 0 to destroy\n/);
+    expect(review).toMatch(/- `terraform_data\.tclive_writers_\w+`: replaced/);
+  }));
+
+  test('added under the counter and insert workloads: seeded, meshed, every key slot moved live, no duplicate key, no lost update', () => withLogs(async () => {
+    const kept = await Promise.all(['db-a', 'db-b', 'analytics'].map(containerId));
+    const { counts, inserts, before } = await applyUnderLoad();
+    expect(live.lastApply!.stdout).toMatch(/seeded tclive-db-c-data from tclive-db-\w at GTID/);
+    expect(live.lastApply!.stdout).toContain('db-a: increment 2 offset 1 -> increment 6 offset 1');
+    expect(live.lastApply!.stdout).toContain('db-b: increment 6 offset 2 -> increment 3 offset 2');
+    expect(await Promise.all(['db-a', 'db-b', 'analytics'].map(containerId))).toEqual(kept);
+    expect(await mastersState()).toEqual({
+      'db-a': { sources: ['db-b', 'db-c'], slot: '3/1', running: true },
+      'db-b': { sources: ['db-a', 'db-c'], slot: '3/2', running: true },
+      'db-c': { sources: ['db-a', 'db-b'], slot: '3/3', running: true },
+    });
+    expect(await configuredSlot('db-a')).toBe('3/1');
+    await waitForConvergence(hosts, ha.masters, monitor);
+    await expectAllEqual();
+    await expectNoDuplicateKeys(inserts);
+    await expectNoLostUpdate(hosts, app, COUNTER_TABLE, counts, before);
+    // The writer numbers new keys in its new slot.
+    const id = await withConnection(ha.endpoint, app, async (c) => Number(((await c.query(`INSERT INTO ${DRILL_TABLE} (token, written_on, worker) VALUES ('slot-probe', @@server_id, 'probe')`)) as any)[0].insertId));
+    expect(id % 3).toBe(1);
+    expect(await plannedChanges()).toEqual([]);
+  }));
+
+  test('with writes moved to db-c (the active-master variable), its removal is refused: by the plan, and by leave, which the apply runs first', () => withLogs(async () => {
+    const toDbC = ['-var', `${PREFIX}_active_master=db-c`];
+    await live.terraform(['plan', '-input=false', '-out=tfplan', ...toDbC]);
+    live.lastApply = await live.terraform(['apply', '-input=false', '-auto-approve', 'tfplan']);
+    expect((await readHostStatus(ha.host('db-c'), monitor)).readOnly).toBe(false);
+    const meshed = await mastersState();
+    // What the apply runs before destroying a removed master's container:
+    const output: string[] = [];
+    const code = await ha.withToolPasswords(() => main(['leave', '--cluster', PREFIX, '--stack-dir', live.dir, '--host', 'db-c'], (l) => output.push(l), (l) => output.push(l)));
+    expect({ code, output: output.join('\n') }).toEqual({ code: 1, output: expect.stringContaining('refused: db-c is the writer of tclive; move the writes first') });
+    expect(await mastersState()).toEqual(meshed);
+    ha.removeMaster('db-c');
+    const planned = await live.terraform(['plan', '-input=false', ...toDbC]).then(() => 'planned', (error: Error) => error.message);
+    expect(planned).toContain('tclive_active_master must be a promotion candidate: db-a, db-b.');
+    ha.addMaster('db-c');
+  }));
+
+  test('writes moved back, db-c leaves under load: fenced, caught up, no channel to it remains, the others\' key slots move back live', () => withLogs(async () => {
+    await live.terraform(['plan', '-input=false', '-out=tfplan']);
+    live.lastApply = await live.terraform(['apply', '-input=false', '-auto-approve', 'tfplan']);
+    expect((await readHostStatus(ha.host('db-a'), monitor)).readOnly).toBe(false);
+    ha.removeMaster('db-c');
+    const changes = await plannedChanges();
+    expect(changes).toEqual(expect.arrayContaining([...['db-c', 'db-c-data']
+      .map((name) => expect.stringMatching(new RegExp(`^(docker_container|docker_volume)\\.tclive_${name}_\\w+: delete$`))),
+    expect.stringMatching(/^terraform_data\.tclive_membership_\w+\["db-c"\]: delete$/)]));
+    const review = await reviewOfPlan('remove-master');
+    expect(review).toContain('**db-c** is removed: its container and its data volume are destroyed by this apply; first it leaves');
+    expect(review).toContain('removed db-c → db-a');
+    const { counts, inserts, before } = await applyUnderLoad();
+    expect(live.lastApply!.stdout).toContain('db-c left tclive: db-a, db-b no longer replicate from it');
+    expect(live.lastApply!.stdout).toContain('db-a: increment 3 offset 1 -> increment 6 offset 1');
+    expect(await mastersState()).toEqual({
+      'db-a': { sources: ['db-b'], slot: '2/1', running: true },
+      'db-b': { sources: ['db-a'], slot: '2/2', running: true },
+    });
+    expect(await configuredSlot('db-b')).toBe('2/2');
+    await waitForConvergence(hosts, ha.masters, monitor);
+    await expectAllEqual();
+    await expectNoDuplicateKeys(inserts);
+    await expectNoLostUpdate(hosts, app, COUNTER_TABLE, counts, before);
+    expect(await plannedChanges()).toEqual([]);
+  }));
+  test('removing a replica destroys only what is its own; the others are untouched and equal', () => withLogs(async () => {
+    ha.removeReplica('reports');
+    const changes = await plannedChanges();
+    // The monitor re-points replicas, so it learns the replica list again.
+    expect(changes.filter((c) => !/^docker_container\.writer_monitor_\w+: delete,create$|monitor-revision/.test(c)).every((c) => /\.tclive_reports(-\w+)?_\w+: delete$/.test(c))).toBe(true);
+    expect(changes).toEqual(expect.arrayContaining([expect.stringMatching(/^docker_container\.tclive_reports_\w+: delete$/), expect.stringMatching(/^docker_volume\.tclive_reports-data_\w+: delete$/)]));
+    expect(await reviewOfPlan('remove-replica')).toContain('**reports** is removed: its container and its data volume are destroyed by this apply');
+    live.lastApply = await live.terraform(['apply', '-input=false', '-auto-approve', 'tfplan']);
+    await expectAllEqual();
+    expect(await plannedChanges()).toEqual([]);
   }));
 });

@@ -79,6 +79,17 @@ describe('renderEntrypoint', () => {
     expect(script.trim().split('\n').pop()).toMatch(/^exec mariadbd --defaults-extra-file="\$CONF"/);
   });
 
+  test('holds no ${...}: the upload is a Terraform string, which would read it as an interpolation', () => {
+    expect(script).not.toContain('${');
+    expect(script).not.toContain('%{');
+  });
+
+  test('a writable master copied into a running cluster starts read-only until the writers step opens it', () => {
+    expect(script).toMatch(/if grep -q '\^read_only = OFF' "\$CONF"; then touch "\$JOINING"; fi/);
+    expect(script).toMatch(/if \[ -f "\$JOINING" \]; then fence=--read-only=ON;/);
+    expect(script).toMatch(/--socket=\/run\/mysqld\/mysqld\.sock \$fence "\$@"\n$/);
+  });
+
   test('finishes a seeded copy from its GTID position (checked to be one), with its own accounts and connections', () => {
     expect(script).toContain('[[ "$position" =~ ^[0-9,-]*$ ]] || { say');
     expect(script).toContain(`boot_sql "RESET MASTER;" "SET GLOBAL gtid_binlog_state = '$position';" "FLUSH BINARY LOGS;" "SET GLOBAL gtid_slave_pos = '$position';"`);

@@ -19,10 +19,10 @@ export function drillLoad(ha: HaDeployment, durationMs: number, overrides: Parti
 }
 
 /** The counter workload (held and new connections incrementing one row) beside the insert load, both through the endpoint. */
-export function hardLoad(ha: HaDeployment, counterTable: string, durationMs: number): Promise<[WriteRecord[], WriteRecord[]]> {
+export function hardLoad(ha: HaDeployment, counterTable: string, durationMs: number, stopWhen?: () => boolean): Promise<[WriteRecord[], WriteRecord[]]> {
   return Promise.all([
-    drillLoad(ha, durationMs, { table: counterTable, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20 }),
-    drillLoad(ha, durationMs),
+    drillLoad(ha, durationMs, { table: counterTable, workload: Workload.COUNTER, heldConnections: 2, recycledConnections: 2, recycleEvery: 1, pauseMs: 20, stopWhen }),
+    drillLoad(ha, durationMs, { stopWhen }),
   ]);
 }
 

@@ -38,9 +38,19 @@ export interface HaDeployment {
   moveAnalytics(source: string, delaySeconds?: number): void;
   /** Re-synthesizes the stack with one more replica (added to `hosts`); `seed: false` makes it replay the binary logs instead. */
   addReplica(name: string, source: string, seed?: boolean): void;
+  /** Re-synthesizes the stack without an added replica (`hosts` follows). */
+  removeReplica(name: string): void;
+  /** The masters as declared now. */
+  readonly masters: string[];
+  /** Re-synthesizes the stack with one more master, declared last (`hosts` follows its ports). */
+  addMaster(name: string): void;
+  /** Re-synthesizes the stack without a master (`hosts` follows). */
+  removeMaster(name: string): void;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
+
+const MASTER_IDS: Record<string, number> = { 'db-a': 1, 'db-b': 2, 'db-c': 3, 'db-d': 4 };
 
 export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const { prefix, port } = options;
@@ -48,6 +58,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const analytics = { source: 'db-b', delaySeconds: 0 };
   const extraReplicas: Array<{ name: string; source: string }> = [];
+  const masters = ['db-a', 'db-b'];
   let seedNewHosts = true;
   const live = new LiveStack({
     dockerPrefix: prefix,
@@ -55,7 +66,8 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     build: (stack) => {
       new DockerProvider(stack, 'docker');
       const cluster = new MariaDbReplicationCluster(stack, prefix, {
-        masters: [{ name: 'db-a' }, { name: 'db-b' }],
+        // Identities stay those of the first deployment whichever master comes or goes.
+        masters: masters.map((name) => ({ name, serverId: MASTER_IDS[name], gtidDomainId: MASTER_IDS[name], autoIncrementOffset: masters.indexOf(name) + 1 })),
         activeMaster: 'db-a',
         replicas: [
           { name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds },
@@ -72,7 +84,14 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
       }
     },
   });
-  const hosts = ['db-a', 'db-b', 'analytics'].map((name, i) => ({ name, host: '127.0.0.1', port: hostPortBase + i }));
+  // The Docker backend publishes ports by server id: masters from the base, replicas (101, 102, ...) 10 above.
+  const hostSlots = (): Array<[string, number]> => [
+    ...masters.map((name): [string, number] => [name, MASTER_IDS[name] - 1]),
+    ...['analytics', ...extraReplicas.map((r) => r.name)].map((name, i): [string, number] => [name, 10 + i]),
+  ];
+  const hosts: NamedEndpoint[] = [];
+  const placeHosts = () => hosts.splice(0, hosts.length, ...hostSlots().map(([name, slot]) => ({ name, host: '127.0.0.1', port: hostPortBase + slot })));
+  placeHosts();
   return {
     live,
     hosts,
@@ -92,7 +111,23 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     addReplica: (name, source, seed = true) => {
       extraReplicas.push({ name, source });
       seedNewHosts = seed;
-      hosts.push({ name, host: '127.0.0.1', port: hostPortBase + hosts.length });
+      placeHosts();
+      live.synthesize();
+    },
+    removeReplica: (name) => {
+      extraReplicas.splice(extraReplicas.findIndex((r) => r.name === name), 1);
+      placeHosts();
+      live.synthesize();
+    },
+    masters,
+    addMaster: (name) => {
+      masters.push(name);
+      placeHosts();
+      live.synthesize();
+    },
+    removeMaster: (name) => {
+      masters.splice(masters.indexOf(name), 1);
+      placeHosts();
       live.synthesize();
     },
     withToolPasswords: async (work) => {

@@ -6,6 +6,7 @@ import { join } from 'path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { CLI_OVERRIDE_ENV } from '../../src/constructs/tool-command';
 import { run, runChecked, RunResult } from '../../src/tools/process';
+import { DESTROY_CLUSTER_ENV } from '../../src/tools/writers';
 
 const TERRAFORM_TIMEOUT_MS = 5 * 60_000;
 
@@ -73,11 +74,40 @@ export class LiveStack {
     return JSON.parse(result.stdout) as T;
   }
 
+  /**
+   * Applies the saved plan `tfplan` under a load: `startLoad` starts it (1.5 s before the apply) with
+   * a stop condition that turns true 2 s after the apply ended; `maxLoadMs` bounds it. Fails when
+   * the apply outlasted that bound, since the load then proved nothing about its end.
+   */
+  public async applyUnderLoad<T>(startLoad: (stopWhen: () => boolean) => Promise<T>, maxLoadMs: number): Promise<T> {
+    let appliedAt = Infinity;
+    const load = startLoad(() => Date.now() > appliedAt + 2_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    const started = Date.now();
+    const applied = this.terraform(['apply', '-input=false', '-auto-approve', 'tfplan'])
+      .then((result) => { this.lastApply = result; }, (error: Error) => error)
+      .finally(() => { appliedAt = Date.now(); });
+    const loaded = await load;
+    const failure = await applied;
+    if (failure) throw failure;
+    if (appliedAt - started > maxLoadMs - 3_500) throw new Error(`the apply took ${appliedAt - started} ms, longer than the load around it may run (${maxLoadMs} ms)`);
+    return loaded;
+  }
+
+  /** The last apply's progress: what it did and when, without the outputs (for a failure's message). */
+  public applyProgress(maxChars = 8000): string {
+    const lines = (this.lastApply?.stdout ?? '').split('\n');
+    const outputs = lines.indexOf('Outputs:');
+    return (outputs >= 0 ? lines.slice(0, outputs) : lines).join('\n').slice(-maxChars);
+  }
+
   /** terraform destroy, then removal of anything left with the stack's prefix, then the temp dir. */
   public async destroy(): Promise<RunResult | undefined> {
     let result: RunResult | undefined;
     try {
-      result = await this.terraform(['destroy', '-input=false', '-auto-approve']);
+      // The whole stack goes: its masters are not moved out of their clusters one by one first.
+      result = await runChecked('terraform', ['destroy', '-input=false', '-auto-approve', '-no-color'],
+        { cwd: this.dir, env: { ...this.environment, [DESTROY_CLUSTER_ENV]: '*' }, timeoutMs: TERRAFORM_TIMEOUT_MS });
     } finally {
       await removeDockerObjects(this.options.dockerPrefix);
       rmSync(this.root, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, MariaDbReplicationClusterProps, ReplicaRole } from '../../src';
 import { main } from '../../src/tools/cli';
-import { renderReview, reviewStacks, SynthesizedStack } from '../../src/tools/review';
+import { ClusterReview, renderReview, reviewStacks, SynthesizedStack } from '../../src/tools/review';
 import { ACTIVE_PASSIVE } from '../support/topologies';
 
 type Topology = Omit<MariaDbReplicationClusterProps, 'backend'>;
@@ -31,13 +31,21 @@ const CHANGES: { [kind: string]: Topology } = {
   'switchover': { ...BEFORE, activeMaster: 'db-b' },
 };
 
+/** Changes that start from another topology than BEFORE: kind -> [before, after]. */
+const FROM_ELSEWHERE: { [kind: string]: [Topology, Topology] } = {
+  'remove-master': [CHANGES['add-master'], BEFORE],
+};
+
 const before = synthesized(BEFORE);
-const reviews = Object.fromEntries(Object.entries(CHANGES).map(([kind, after]) => [kind, reviewStacks(before, synthesized(after))]));
+const reviews: { [kind: string]: ClusterReview[] } = Object.fromEntries([
+  ...Object.entries(CHANGES).map(([kind, after]) => [kind, reviewStacks(before, synthesized(after))]),
+  ...Object.entries(FROM_ELSEWHERE).map(([kind, [from, to]]) => [kind, reviewStacks(synthesized(from), synthesized(to))]),
+]);
 const headings = (kind: string) => reviews[kind][0].sections.map((s) => s.heading);
 const text = (kind: string) => renderReview(reviews[kind]);
 
 describe('mariadb-ha review', () => {
-  test.each(Object.keys(CHANGES))('%s matches its golden file', (kind) => {
+  test.each([...Object.keys(CHANGES), ...Object.keys(FROM_ELSEWHERE)])('%s matches its golden file', (kind) => {
     const golden = join(__dirname, 'golden', 'review', `${kind}.md`);
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text(kind));
     expect(existsSync(golden)).toBe(true);
@@ -55,10 +63,18 @@ describe('mariadb-ha review', () => {
     expect(text('add-replica')).toContain('added db-a → reporting');
   });
 
-  test('adding a master: every live master restarts with the new increment, flagged as a risk', () => {
-    expect(headings('add-master')).toEqual(['Data at risk', 'Hosts added', 'Replication edges', 'Not applied to running hosts', 'Restarts']);
-    expect(text('add-master')).toContain('auto_increment_increment 2 → 3');
-    expect(text('add-master')).toContain('auto_increment_increment changes on live masters (db-a, db-b)');
+  test('adding a master: its peers connect to it and the key slots move live through a common refinement; nothing restarts', () => {
+    expect(headings('add-master')).toEqual(['Hosts added', 'Replication edges', 'Changed in place']);
+    expect(text('add-master')).toContain('**db-a** replicates from db-b, db-c (was db-b) on the running host');
+    expect(text('add-master')).toContain('db-a 2/1 → 6/1 → 3/1; db-b 2/2 → 6/2 → 3/2');
+    expect(text('add-master')).not.toContain('restarts');
+  });
+
+  test('removing a standby master: it leaves first (refused while it writes), its edges go, the others\' keys move live', () => {
+    expect(headings('remove-master')).toEqual(['Data at risk', 'Hosts removed', 'Replication edges', 'Changed in place']);
+    expect(text('remove-master')).toContain('**db-c** is removed: its container and its data volume are destroyed by this apply; first it leaves (mariadb-ha leave): the apply refuses while it takes the writes');
+    expect(text('remove-master')).toContain('removed db-c → db-a');
+    expect(text('remove-master')).toContain('db-a 3/1 → 6/1 → 2/1; db-b 3/2 → 6/2 → 2/2');
   });
 
   test('re-pointing a replica: an edge moves in place, no host is added, removed or restarted', () => {

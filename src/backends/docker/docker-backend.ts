@@ -7,6 +7,7 @@ import { Annotations, Construct, TerraformData, IConstruct, TerraformStack } fro
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
+import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
 import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
@@ -22,6 +23,18 @@ export const VIRTUAL_IP_OFFSET = 4;
 export const ENDPOINT_OFFSET = 5;
 export const MONITOR_OFFSET = 9;
 export const FIRST_HOST_OFFSET = 10;
+
+/** Masters take the first slots by server id (1..10), replicas the slots after them by server id (101 and up). */
+export const MASTER_SLOTS = 10;
+
+/**
+ * A host's slot: its port is hostPortBase + slot and its address .10 + slot. It follows the host's
+ * server id, which the identity lock keeps stable, so adding or removing a host moves no other.
+ */
+export function placementSlot(host: PlannedHost): number | undefined {
+  if (host.kind === HostKind.MASTER) return host.serverId >= 1 && host.serverId <= MASTER_SLOTS ? host.serverId - 1 : undefined;
+  return host.serverId > REPLICA_SERVER_ID_BASE ? MASTER_SLOTS + host.serverId - REPLICA_SERVER_ID_BASE - 1 : undefined;
+}
 
 /** What each stack's Docker clusters occupy, so a second cluster cannot collide with a first. */
 const PLACED = new WeakMap<IConstruct, Array<{ path: string; subnet: Ipv4Subnet; ports: [number, number]; prefix: string }>>();
@@ -43,7 +56,9 @@ export interface DockerBackendProps {
    */
   readonly image?: MariaDbImage;
   /**
-   * Host port of the first host; the others follow in plan order (masters, then replicas).
+   * Host port of the master with server id 1: a master's port is this + server id - 1, a
+   * replica's this + 10 + server id - 101 (ports follow identities, so adding or removing a host
+   * moves no other).
    * @default 23306
    */
   readonly hostPortBase?: number;
@@ -78,7 +93,7 @@ export interface DockerBackendProps {
 export class DockerBackend implements IReplicationBackend {
   /** The cluster network when `subnet` is not given. */
   public static readonly DEFAULT_SUBNET: string = DEFAULT_SUBNET;
-  /** First host port when `hostPortBase` is not given (one port per host, in plan order). */
+  /** First host port when `hostPortBase` is not given (masters from it by server id, replicas from it + 10). */
   public static readonly DEFAULT_HOST_PORT_BASE: number = DEFAULT_HOST_PORT_BASE;
   /** The `kreuzwerker/docker` versions the library is tested with, for `required_providers`. */
   public static readonly PROVIDER_CONSTRAINT: string = DOCKER_PROVIDER_CONSTRAINT;
@@ -99,13 +114,19 @@ export class DockerBackend implements IReplicationBackend {
       problems.push({ property: 'backend', message: `this DockerBackend already places the cluster at '${this.placedFor}'; give each cluster its own DockerBackend` });
     }
     problems.push(...this.clashProblems(plan, scope));
+    const unplaced = (plan?.hosts ?? []).filter((h) => placementSlot(h) === undefined);
+    problems.push(...unplaced.map((h) => ({
+      property: 'backend',
+      message: `${h.name} (server id ${h.serverId}) has no place: the Docker backend numbers ports and addresses by server id, masters 1..${MASTER_SLOTS} and replicas ${REPLICA_SERVER_ID_BASE + 1} and up; give ${h.name} a server id in its range`,
+    })));
+    const [, last] = this.portRange(plan);
+    const lastSlot = last - this.hostPortBase;
     if (!this.subnet) {
       problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
-    } else if (plan && FIRST_HOST_OFFSET + plan.hosts.length >= this.subnet.size - 1) {
-      problems.push({ property: 'backend.subnet', message: `${this.props.subnet ?? DEFAULT_SUBNET} has no room for ${plan.hosts.length} hosts from .${FIRST_HOST_OFFSET}; use a larger network` });
+    } else if (plan && FIRST_HOST_OFFSET + lastSlot >= this.subnet.size - 1) {
+      problems.push({ property: 'backend.subnet', message: `${this.props.subnet ?? DEFAULT_SUBNET} has no room for host slot ${lastSlot} at .${FIRST_HOST_OFFSET + lastSlot}; use a larger network` });
     }
     const base = this.hostPortBase;
-    const last = base + (plan?.hosts.length ?? 1) - 1;
     if (!Number.isInteger(base) || base < 1024 || last > 65535) {
       problems.push({ property: 'backend.hostPortBase', message: `${base} leaves host ports ${base}..${last}; they must lie in 1024..65535` });
     }
@@ -132,7 +153,8 @@ export class DockerBackend implements IReplicationBackend {
   }
 
   private portRange(plan: TopologyPlan | undefined): [number, number] {
-    return [this.hostPortBase, this.hostPortBase + (plan?.hosts.length ?? 1) - 1];
+    const slots = (plan?.hosts ?? []).map(placementSlot).filter((slot): slot is number => slot !== undefined);
+    return slots.length === 0 ? [this.hostPortBase, this.hostPortBase] : [this.hostPortBase + Math.min(...slots), this.hostPortBase + Math.max(...slots)];
   }
 
   private publishProblems(): Problem[] {
@@ -190,10 +212,11 @@ export class DockerBackend implements IReplicationBackend {
       ipamConfig: [{ subnet: `${this.subnet!.network}/${this.subnet!.prefixLength}`, gateway: this.subnet!.gateway }],
     });
     this.networkName = network.name;
-    return placement.plan.hosts.map((host, index) => {
+    return placement.plan.hosts.map((host) => {
       const files = placement.files.find((f) => f.hostName === host.name)!;
-      const port = this.hostPortBase + index;
-      const networkAddress = this.addressAt(FIRST_HOST_OFFSET + index);
+      const slot = placementSlot(host)!;
+      const port = this.hostPortBase + slot;
+      const networkAddress = this.addressAt(FIRST_HOST_OFFSET + slot);
       const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
       // A changed password must not restart the server (a rotation sets it live); the files that
       // shape the server do. The uploaded secrets serve the first bootstrap only.

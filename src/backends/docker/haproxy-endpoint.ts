@@ -4,7 +4,7 @@
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { dirname } from 'path';
-import { Construct, TerraformData, Fn, TerraformLocal, TerraformVariable, terraformLiteral } from '../../cdktf';
+import { Construct, TerraformData, Fn, Lazy, TerraformLocal, TerraformVariable, terraformLiteral } from '../../cdktf';
 import { IReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
@@ -253,11 +253,9 @@ export class HaproxyWriterEndpoint extends Construct {
       virtualIp,
       monitorContainer: this.monitorContainer?.name,
     };
-    cluster.attachEndpoint(endpointDescription, active);
-
     const settings = props.switchover ?? {};
     const hosts = cluster.node.findAll().filter((c): c is Container => c instanceof Container);
-    new TerraformData(this, 'switchover', {
+    const switchover = new TerraformData(this, 'switchover', {
       input: { activeMaster: active },
       triggersReplace: { activeMaster: active },
       dependsOn: [...this.containers, ...(this.monitorContainer ? [this.monitorContainer] : []), ...hosts, cluster.passwordRotation],
@@ -273,11 +271,13 @@ export class HaproxyWriterEndpoint extends Construct {
           '--wait-healthy', String(settings.waitHealthySeconds ?? 120),
         ]),
         environment: {
-          MARIADB_HA_DESCRIPTION: JSON.stringify(cluster.describe()),
+          // Lazy: the description includes this endpoint, attached below.
+          MARIADB_HA_DESCRIPTION: Lazy.stringValue({ produce: () => JSON.stringify(cluster.describe()) }),
           MARIADB_HA_ENDPOINT_CONFIG_B64: Fn.base64encode(activeConfig),
         },
       }],
     });
+    cluster.attachEndpoint(endpointDescription, active, switchover);
   }
 
   /**

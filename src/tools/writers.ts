@@ -1,0 +1,217 @@
+// Growing and shrinking the writers of a running cluster. `mariadb-ha writers` (terraform apply
+// runs it when the masters change) moves every running master to its planned key slot without two
+// writers ever generating the same key, then gives it its planned replication connections;
+// `mariadb-ha leave` (run before a removed master's container is destroyed) refuses to remove the
+// writer, and otherwise fences the master, lets its peers catch up with it and drops their
+// connections to it.
+import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import { APPLICATION_USER } from '../model/accounts';
+import { describeSlot, KeySlot, planIncrementRollout, SlotChange } from '../model/increments';
+import { HostKind } from '../model/plan';
+import { DATA_DIR, JOINING_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
+import { sqlString } from '../render/sql';
+import { endpointsOf } from './cluster-ref';
+import { Login } from './mariadb-client';
+import { MonitorLock, takeMonitorLock } from './monitor-lock';
+import { run, runChecked } from './process';
+import { changeMaster, rootSql } from './repoint';
+import { HostStatus, readHostStatus } from './replication-status';
+import { waitForGtid } from './server-ops';
+
+/** Set to a cluster id (several comma-separated, or `*` for all) when the whole cluster is being destroyed. */
+export const DESTROY_CLUSTER_ENV = 'MARIADB_HA_DESTROY_CLUSTER';
+
+export interface WritersOptions {
+  readonly description: ClusterDescription;
+  readonly monitor: Login;
+  readonly operator: Login;
+  readonly replicationPassword: () => string;
+  readonly catchUpTimeoutSeconds: number;
+  readonly progress: (line: string) => void;
+}
+
+function mastersOf(description: ClusterDescription): HostDescription[] {
+  return description.hosts.filter((h) => h.kind === HostKind.MASTER);
+}
+
+/** With WriteMode.EVERY_MASTER every master's config leaves it writable. */
+function everyMasterWrites(description: ClusterDescription): boolean {
+  return mastersOf(description).every((m) => m.settings.read_only === 'OFF');
+}
+
+function plannedSlot(host: HostDescription): KeySlot {
+  return { increment: Number(host.settings.auto_increment_increment), offset: Number(host.settings.auto_increment_offset ?? 1) };
+}
+
+async function liveSlot(host: HostDescription): Promise<KeySlot> {
+  const [increment, offset] = (await rootSql(host.backendName, ['SELECT @@GLOBAL.auto_increment_increment, @@GLOBAL.auto_increment_offset'])).trim().split(/\s+/).map(Number);
+  return { increment, offset };
+}
+
+/** Sets a slot live and in the host's config file, so a restart keeps what runs now. */
+async function setSlot(host: HostDescription, slot: KeySlot): Promise<void> {
+  await rootSql(host.backendName, [`SET GLOBAL auto_increment_increment = ${slot.increment}`, `SET GLOBAL auto_increment_offset = ${slot.offset}`]);
+  const persist = [['auto_increment_increment', slot.increment], ['auto_increment_offset', slot.offset]]
+    .map(([name, value]) => `if grep -q '^${name} = ' ${SERVER_CONFIG_PATH}; then sed -i 's/^${name} = .*/${name} = ${value}/' ${SERVER_CONFIG_PATH}; else echo '${name} = ${value}' >> ${SERVER_CONFIG_PATH}; fi`)
+    .join('; ');
+  await runChecked('docker', ['exec', host.backendName, 'sh', '-c', persist], { timeoutMs: 20_000 });
+}
+
+/** Whether the host carries the entrypoint's joining marker (a writable master copied into a running cluster). */
+async function heldReadOnly(host: HostDescription): Promise<boolean> {
+  return (await run('docker', ['exec', host.backendName, 'test', '-f', `${DATA_DIR}/${JOINING_MARKER}`], { timeoutMs: 20_000 })).code === 0;
+}
+
+/** Takes the failover monitor's lock when a monitor runs (none while the cluster is created or the monitor is replaced). */
+async function lockIfMonitored(description: ClusterDescription, owner: string): Promise<MonitorLock | undefined> {
+  const container = description.endpoint?.monitorContainer;
+  if (!container) return undefined;
+  const running = await run('docker', ['inspect', '--format', '{{.State.Running}}', container], { timeoutMs: 20_000 });
+  return running.stdout.trim() === 'true' ? takeMonitorLock(container, owner, 30_000) : undefined;
+}
+
+async function statusesOf(description: ClusterDescription, hosts: HostDescription[], login: Login): Promise<Map<string, HostStatus>> {
+  const endpoints = endpointsOf(description);
+  const statuses = await Promise.all(hosts.map((h) => readHostStatus(endpoints.find((e) => e.name === h.name)!, login)));
+  return new Map(statuses.map((s) => [s.name, s]));
+}
+
+/** Moves the running writers' key slots in the rollout's order; with every master writing, sessions holding an old slot are closed between the phases. */
+async function rollOutSlots(masters: HostDescription[], joining: string[], everyMaster: boolean, progress: (line: string) => void): Promise<void> {
+  const staying = masters.filter((m) => !joining.includes(m.name));
+  const live = Object.fromEntries(await Promise.all(staying.map(async (m) => [m.name, await liveSlot(m)] as [string, KeySlot])));
+  const planned = Object.fromEntries(masters.map((m) => [m.name, plannedSlot(m)]));
+  let rollout = planIncrementRollout(live, planned);
+  if (rollout.problems.length > 0) {
+    if (everyMaster) throw new Error(`refused: no order of changes keeps the writers' keys apart (nothing was changed):\n  ${rollout.problems.join('\n  ')}`);
+    // One writer at a time: only concurrent writers can collide, so the slots are set directly.
+    progress(`  no order keeps every writer's keys apart (${rollout.problems.join('; ')}); with one writer the slots are set directly`);
+    rollout = { narrow: [], widen: staying.filter((m) => live[m.name].increment !== planned[m.name].increment || live[m.name].offset !== planned[m.name].offset)
+      .map((m) => ({ host: m.name, from: live[m.name], to: planned[m.name] })), problems: [] };
+  }
+  const apply = async (changes: SlotChange[]) => {
+    for (const change of changes) {
+      await setSlot(masters.find((m) => m.name === change.host)!, change.to);
+      progress(`  ${change.host}: ${describeSlot(change.from)} -> ${describeSlot(change.to)}`);
+    }
+  };
+  await apply(rollout.narrow);
+  // A session keeps the slot it started with; one from before the narrowing could collide after the widening.
+  if (everyMaster && rollout.narrow.length > 0) {
+    for (const change of rollout.narrow) {
+      await rootSql(masters.find((m) => m.name === change.host)!.backendName, [`KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`]);
+    }
+    progress(`  closed application sessions started before the narrowing on ${rollout.narrow.map((c) => c.host).join(', ')}`);
+  }
+  await apply(rollout.widen);
+}
+
+/** Connections a running master lacks (made by GTID once the source has what it asks for) or no longer needs. */
+async function connectAsPlanned(master: HostDescription, status: HostStatus, options: WritersOptions, endpoints: ReturnType<typeof endpointsOf>): Promise<string | undefined> {
+  const missing = master.sources.filter((s) => !status.channels.some((c) => c.connectionName === s));
+  const extra = status.channels.map((c) => c.connectionName).filter((n) => !master.sources.includes(n));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  for (const source of missing) {
+    // The new connection asks the source for everything after this master's position, which the source must hold.
+    if (!(await waitForGtid(endpoints.find((e) => e.name === source)!, options.operator, status.gtidSlavePos ?? '', options.catchUpTimeoutSeconds))) {
+      throw new Error(`${source} did not reach ${master.name}'s replication position ${status.gtidSlavePos} within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
+    }
+  }
+  await rootSql(master.backendName, [
+    ...extra.flatMap((n) => [`STOP SLAVE ${sqlString(n)}`, `RESET SLAVE ${sqlString(n)} ALL`]),
+    ...missing.map((s) => changeMaster(s, options.replicationPassword(), { ignoreDomain: master.gtidDomainId })),
+    ...missing.map((s) => `START SLAVE ${sqlString(s)}`),
+  ]);
+  return `  ${master.name}: ${[...missing.map((s) => `replicates from ${s}`), ...extra.map((n) => `dropped its connection from ${n}`)].join(', ')}`;
+}
+
+/** `mariadb-ha writers`: the running masters take their planned key slots and connections. */
+export async function applyWriters(options: WritersOptions): Promise<string> {
+  const { description, progress } = options;
+  const masters = mastersOf(description);
+  const endpoints = endpointsOf(description);
+  const before = await statusesOf(description, masters, options.monitor);
+  const unreachable = masters.filter((m) => !before.get(m.name)!.reachable);
+  if (unreachable.length > 0) {
+    throw new Error(`refused: ${unreachable.map((m) => `${m.name} (${before.get(m.name)!.error})`).join(', ')} unreachable; start them and apply again (nothing was changed)`);
+  }
+  // A master no peer replicates from yet, or one copied in and held read-only, has just been added:
+  // it takes no keys until the others have moved.
+  const unconnected = (m: HostDescription) => masters.some((peer) => peer.sources.includes(m.name) && !before.get(peer.name)!.channels.some((c) => c.connectionName === m.name));
+  const joining = (await Promise.all(masters.map(async (m) => (unconnected(m) || (await heldReadOnly(m)) ? m.name : undefined))))
+    .filter((name): name is string => name !== undefined);
+  const everyMaster = everyMasterWrites(description);
+  const lock = await lockIfMonitored(description, 'writers');
+  const done: string[] = [];
+  try {
+    if (joining.length > 0) progress(`joining: ${joining.join(', ')}`);
+    await rollOutSlots(masters, joining, everyMaster, (line) => { progress(line); done.push(line); });
+    const now = await statusesOf(description, masters, options.monitor);
+    for (const master of masters) {
+      const line = await connectAsPlanned(master, now.get(master.name)!, options, endpoints);
+      if (line) { progress(line); done.push(line); }
+    }
+    for (const name of joining) {
+      const master = masters.find((m) => m.name === name)!;
+      await runChecked('docker', ['exec', master.backendName, 'rm', '-f', `${DATA_DIR}/${JOINING_MARKER}`], { timeoutMs: 20_000 });
+      if (everyMaster) {
+        await rootSql(master.backendName, ['SET GLOBAL read_only = OFF']);
+        progress(`  ${name} takes writes`);
+      }
+    }
+  } finally {
+    await lock?.release();
+  }
+  return done.length === 0 && joining.length === 0
+    ? `the masters (${masters.map((m) => m.name).join(', ')}) already replicate and number keys as planned`
+    : `the masters (${masters.map((m) => m.name).join(', ')}) replicate and number keys as planned`;
+}
+
+export interface LeaveOptions extends Omit<WritersOptions, 'replicationPassword'> {
+  readonly host: string;
+}
+
+/** `mariadb-ha leave --host <master>`: run before a removed master is destroyed. */
+export async function leave(options: LeaveOptions): Promise<string> {
+  const { description, host, progress } = options;
+  if ((process.env[DESTROY_CLUSTER_ENV] ?? '').split(',').some((id) => id === '*' || id === description.cluster)) {
+    return `${description.cluster} is being destroyed as a whole (${DESTROY_CLUSTER_ENV}); ${host} is not moved out first`;
+  }
+  const me = mastersOf(description).find((m) => m.name === host);
+  if (!me) throw new Error(`refused: ${host} is not a master of ${description.cluster}`);
+  const peers = mastersOf(description).filter((m) => m.name !== host);
+  const statuses = await statusesOf(description, [me, ...peers], options.monitor);
+  const mine = statuses.get(host)!;
+  const everyMaster = everyMasterWrites(description);
+  if (mine.reachable && !mine.readOnly && !everyMaster) {
+    throw new Error(`refused: ${host} is the writer of ${description.cluster}; move the writes first (mariadb-ha switchover --cluster ${description.cluster} --to <another master>, `
+      + `or set the ${description.cluster.replace(/[^A-Za-z0-9_]/g, '_')}_active_master variable in an apply of its own), then apply again; nothing was destroyed. `
+      + `To destroy the whole cluster, set ${DESTROY_CLUSTER_ENV}=${description.cluster}.`);
+  }
+  const lock = await lockIfMonitored(description, `leave ${host}`);
+  try {
+    if (!mine.reachable) {
+      progress(`${host} is unreachable (${mine.error}); its peers stop replicating from it`);
+    } else {
+      if (everyMaster && !mine.readOnly) {
+        await rootSql(me.backendName, ['SET GLOBAL read_only = ON', `KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`]);
+        progress(`${host} is fenced (read-only, application sessions closed)`);
+      }
+      // Everything the leaving master committed stays in the cluster.
+      const position = (await readHostStatus(endpointsOf(description).find((e) => e.name === host)!, options.monitor)).gtidBinlogPos ?? '';
+      for (const peer of peers.filter((p) => statuses.get(p.name)!.reachable)) {
+        if (!(await waitForGtid(endpointsOf(description).find((e) => e.name === peer.name)!, options.operator, position, options.catchUpTimeoutSeconds))) {
+          throw new Error(`${peer.name} did not reach ${host}'s position ${position} within ${options.catchUpTimeoutSeconds} s; ${host} stays (fenced); see 'mariadb-ha status', then apply again`);
+        }
+      }
+    }
+    const dropped: string[] = [];
+    for (const peer of peers.filter((p) => statuses.get(p.name)!.channels.some((c) => c.connectionName === host))) {
+      await rootSql(peer.backendName, [`STOP SLAVE ${sqlString(host)}`, `RESET SLAVE ${sqlString(host)} ALL`]);
+      dropped.push(peer.name);
+    }
+    return `${host} left ${description.cluster}: ${dropped.length > 0 ? `${dropped.join(', ')} no longer ${dropped.length === 1 ? 'replicates' : 'replicate'} from it` : 'no peer replicated from it'}`;
+  } finally {
+    await lock?.release();
+  }
+}
