@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth deploy failover seeding
+#   bash bench/run.sh synth      # one of: synth deploy failover seeding writers
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,12 +13,14 @@ case "${1:-all}" in
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
   seeding) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/seeding.js ;;
+  writers) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/writers.js ;;
   all)
     node dist/bench/synth.js
     scripts/toolchain.sh && source .local/toolchain.env
     node dist/bench/deploy.js
     node dist/bench/failover.js
     node dist/bench/seeding.js
+    node dist/bench/writers.js
     ;;
-  *) echo "usage: $0 [synth|deploy|failover|seeding|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|deploy|failover|seeding|writers|all]" >&2; exit 2 ;;
 esac

@@ -30,6 +30,8 @@ export class LiveStack {
   /** The environment Terraform runs in (TF_VAR_* included). */
   public readonly environment: NodeJS.ProcessEnv;
   public lastApply?: RunResult;
+  /** Wall time of the last `applyUnderLoad`'s apply, in ms. */
+  public lastApplyMs = 0;
 
   constructor(private readonly options: LiveStackOptions) {
     this.dockerPrefix = options.dockerPrefix;
@@ -90,6 +92,7 @@ export class LiveStack {
     const loaded = await load;
     const failure = await applied;
     if (failure) throw failure;
+    this.lastApplyMs = appliedAt - started;
     if (appliedAt - started > maxLoadMs - 3_500) throw new Error(`the apply took ${appliedAt - started} ms, longer than the load around it may run (${maxLoadMs} ms)`);
     return loaded;
   }
