@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth deploy failover seeding writers
+#   bash bench/run.sh synth      # one of: synth deploy failover seeding writers galera
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -14,6 +14,7 @@ case "${1:-all}" in
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
   seeding) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/seeding.js ;;
   writers) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/writers.js ;;
+  galera) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/galera.js ;;
   all)
     node dist/bench/synth.js
     scripts/toolchain.sh && source .local/toolchain.env
@@ -21,6 +22,7 @@ case "${1:-all}" in
     node dist/bench/failover.js
     node dist/bench/seeding.js
     node dist/bench/writers.js
+    node dist/bench/galera.js
     ;;
-  *) echo "usage: $0 [synth|deploy|failover|seeding|writers|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
 esac

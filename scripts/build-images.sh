@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes the images the constructs default to exist in the local engine, offline.
-# An image that is already present (built before, or loaded by the user) is left alone; nothing is
-# pulled (these tags are the project's own and are published nowhere). Otherwise a Debian bookworm rootfs is made with mmdebstrap from Debian's packages, cached by recipe,
-# and imported with `docker import`.
+# An image already built from the same recipe (its label says which) is left alone; nothing is
+# pulled (these tags are the project's own and are published nowhere). Otherwise a Debian bookworm
+# rootfs is made with mmdebstrap from Debian's packages, cached by recipe, and imported with
+# `docker import`, replacing an image of an older recipe (one without the Galera arbitrator, say).
 #   scripts/build-images.sh            # both images
 #   scripts/build-images.sh mariadb    # one of: mariadb haproxy
 source "$(dirname "$0")/lib.sh"
@@ -10,15 +11,18 @@ source "$(dirname "$0")/lib.sh"
 SUITE=bookworm
 MARIADB_IMAGE="${MARIADB_HA_MARIADB_IMAGE:-cdktf-mariadb-ha/mariadb:10.11-bookworm}"
 HAPROXY_IMAGE="${MARIADB_HA_HAPROXY_IMAGE:-cdktf-mariadb-ha/haproxy:2.6-bookworm}"
-# socat and rsync serve Galera state transfers; iproute2 and procps serve operators and keepalived.
-MARIADB_PACKAGES="mariadb-server,mariadb-client,mariadb-backup,galera-4,rsync,socat,procps,iproute2"
+# socat, rsync and pv serve Galera state transfers, galera-arbitrator-4 is garbd; iproute2 and procps
+# serve operators and keepalived.
+MARIADB_PACKAGES="mariadb-server,mariadb-client,mariadb-backup,galera-4,galera-arbitrator-4,rsync,socat,pv,procps,iproute2"
 HAPROXY_PACKAGES="haproxy,keepalived,mariadb-client,iproute2,procps,socat"
 
 build() {
   local image="$1" packages="$2" cleanup="$3"
-  if docker image inspect "$image" >/dev/null 2>&1; then log "$image present"; return 0; fi
   local key tarball partial
   key=$(printf '%s|%s|%s' "$SUITE" "$packages" "$cleanup" | sha256sum | cut -c1-16)
+  if [ "$(docker image inspect --format '{{ index .Config.Labels "cdktf-mariadb-ha.recipe" }}' "$image" 2>/dev/null)" = "$key" ]; then
+    log "$image present"; return 0
+  fi
   tarball="$CACHE_DIR/images/${image//[\/:]/_}-$key.tar"
   partial="${tarball%.tar}.partial.tar" # mmdebstrap picks its output format from the extension
   mkdir -p "$CACHE_DIR/images"
@@ -33,7 +37,7 @@ build() {
     mv "$partial" "$tarball"
   fi
   log "importing $image"
-  docker import --change 'ENV LANG=C.UTF-8' "$tarball" "$image" >/dev/null
+  docker import --change 'ENV LANG=C.UTF-8' --change "LABEL cdktf-mariadb-ha.recipe=$key" "$tarball" "$image" >/dev/null
 }
 
 # Debian's postinst initialises a datadir; the constructs bootstrap their own, so the image ships none.

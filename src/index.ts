@@ -10,9 +10,11 @@ export {
 export type {
   KeyRange, KeyRangePlan, MasterSpec, PromotionPolicy, ReplicaSpec, SemiSyncOptions, TopologySpec,
 } from './model/topology';
+export { GaleraWriteMode, SstMethod } from './model/galera-topology';
+export type { GaleraArbitratorSpec, GaleraNodeSpec, GaleraTopologySpec } from './model/galera-topology';
 export { HostKind } from './model/plan';
 export type { CandidateVerdict } from './model/candidates';
-export type { PlannedHost, ReplicationEdge, TopologyPlan } from './model/plan';
+export type { GaleraPlan, PlannedHost, ReplicationEdge, TopologyPlan } from './model/plan';
 export type { Problem } from './model/problems';
 export { SecretName } from './model/accounts';
 export type { ServerTuning } from './render/server-config';
@@ -21,7 +23,9 @@ export type { FailoverMonitorOptions } from './render/monitor-script';
 
 // Constructs and the backend contract.
 export { MariaDbReplicationCluster } from './constructs/replication-cluster';
-export type { ClusterDescription, EndpointDescription, HostDescription, EndpointInstance, MariaDbReplicationClusterProps } from './constructs/replication-cluster';
+export type { ClusterDescription, EndpointDescription, GaleraDescription, HostDescription, EndpointInstance, MariaDbReplicationClusterProps } from './constructs/replication-cluster';
+export { MariaDbGaleraCluster } from './constructs/galera-cluster';
+export type { MariaDbGaleraClusterProps } from './constructs/galera-cluster';
 export type { ClusterCredentials } from './constructs/credentials';
 export type { ClusterNetwork, ClusterPlacement, ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './constructs/backend';
 export type { IReplicationClusterLike } from './constructs/cluster-like';
@@ -32,3 +36,5 @@ export type { DockerBackendProps } from './backends/docker/docker-backend';
 export { MariaDbImage } from './backends/docker/image';
 export { HaproxyWriterEndpoint } from './backends/docker/haproxy-endpoint';
 export type { HaproxyWriterEndpointProps, SwitchoverSettings, VirtualIpOptions } from './backends/docker/haproxy-endpoint';
+export { GaleraWriterEndpoint } from './backends/docker/galera-endpoint';
+export type { GaleraWriterEndpointProps } from './backends/docker/galera-endpoint';

@@ -1,10 +1,11 @@
 // The public construct: an active/passive (or N-writer) MariaDB replication cluster.
-import { Annotations, Construct, dependable, ITerraformDependable, TerraformData, TerraformIterator, Fn, Lazy, TerraformOutput, TerraformResource, TerraformStack } from '../cdktf';
+import { Annotations, Construct, dependable, ITerraformDependable, TerraformData, TerraformIterator, Lazy, TerraformOutput } from '../cdktf';
 import { toolCommand } from './tool-command';
+import { claimVariablePrefix, clusterIdProblems, descriptionJson, passwordRotation, repointOnChange } from './cluster-support';
 import { identityLockProblems, recordIdentities } from './identity-lock';
-import { HostKind, PlannedHost, TopologyPlan } from '../model/plan';
+import { HostKind, TopologyPlan, withoutSources } from '../model/plan';
 import { planTopology } from '../model/planner';
-import { Problem, throwIfProblems } from '../model/problems';
+import { throwIfProblems } from '../model/problems';
 import { TopologySpec, WriteMode } from '../model/topology';
 import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
@@ -79,6 +80,24 @@ export interface ClusterDescription {
   readonly semiSync: boolean;
   readonly endpoint?: EndpointDescription;
   readonly hosts: HostDescription[];
+  /** Set for a Galera cluster. */
+  readonly galera?: GaleraDescription;
+}
+
+/** What the tools know of a Galera cluster beyond its hosts. */
+export interface GaleraDescription {
+  /** `wsrep_cluster_name`. */
+  readonly clusterName: string;
+  /** The data nodes in declaration order. */
+  readonly nodes: string[];
+  /** The node that started the cluster when it was created. */
+  readonly bootstrapNode: string;
+  /** The arbitrator's host name, when there is one. */
+  readonly arbitrator?: string;
+  /** Members that vote: the nodes and the arbitrator. */
+  readonly voters: number;
+  /** `one-node` or `all-nodes`: which nodes the endpoint sends writes to. */
+  readonly writeMode: string;
 }
 
 /** One host as tools see it: identity, sources and where it is reached. */
@@ -148,7 +167,7 @@ export class MariaDbReplicationCluster extends Construct {
       ...credentialProblems(props.credentials),
       ...tuningProblems(props.tuning),
       ...props.backend.validate(this, result.plan),
-      ...variableClashProblems(this, variablePrefix(id)),
+      ...claimVariablePrefix(this, variablePrefix(id)),
       ...sensitivityProblems(this, props.credentials),
       ...(props.identityLockFile ? identityLockProblems(props.identityLockFile, this.node.path, props, result.plan) : []),
     ]);
@@ -173,8 +192,8 @@ export class MariaDbReplicationCluster extends Construct {
       return { hostName: h.name, serverConfig, bootstrapSql, entrypoint, replaceOnChange: restartSettingsText(this.plan, h.name, props.tuning) + rebuildSql + entrypoint };
     });
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
-    this.passwordRotation = this.rotatePasswordsOnChange();
-    this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => this.repointOnChange(h));
+    this.passwordRotation = passwordRotation(this, this.secrets, () => this.describe());
+    this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => repointOnChange(this, h, this.passwordRotation, () => this.describe()));
     const writers = this.applyWritersOnChange();
     this.membership = this.leaveOnRemoval(writers);
 
@@ -189,27 +208,9 @@ export class MariaDbReplicationCluster extends Construct {
     this.descriptionOutput.overrideLogicalId(`${prefix}_cluster`);
   }
 
-  /**
-   * Moves a running replica to its planned source (and delay) when they change, in place by GTID;
-   * on creation it finds the replica already as planned and changes nothing.
-   */
-  private repointOnChange(host: PlannedHost): TerraformData {
-    return new TerraformData(this, `${host.name}-sources`, {
-      triggersReplace: { sources: host.sources.map((e) => e.source), delaySeconds: host.sources[0]?.delaySeconds ?? 0 },
-      dependsOn: [this.passwordRotation],
-      provisioners: [{
-        type: 'local-exec',
-        // No secret here, so Terraform shows the tool's progress; it reads the passwords from the
-        // environment `terraform apply` runs in, as the switchover does.
-        command: toolCommand(['repoint', '--cluster', this.node.id, '--host', host.name]),
-        environment: { MARIADB_HA_DESCRIPTION: this.descriptionJson() },
-      }],
-    });
-  }
-
   /** The planned description as the tools read it from their environment. */
   private descriptionJson(): string {
-    return Lazy.stringValue({ produce: () => JSON.stringify(this.describe()) });
+    return descriptionJson(() => this.describe());
   }
 
   /**
@@ -276,23 +277,6 @@ export class MariaDbReplicationCluster extends Construct {
     return found as unknown as ITerraformDependable;
   }
 
-  private rotatePasswordsOnChange(): TerraformData {
-    const passwords = Fn.base64encode(Fn.jsonencode(this.secrets));
-    return new TerraformData(this, 'password-rotation', {
-      triggersReplace: { passwords: Fn.sha256(passwords) },
-      dependsOn: this.node.findAll().filter((c): c is TerraformResource => c instanceof TerraformResource),
-      provisioners: [{
-        type: 'local-exec',
-        command: toolCommand(['rotate-passwords', '--cluster', this.node.id]),
-        // Terraform hides this provisioner's output (its environment is sensitive); the tool prints no secret.
-        environment: {
-          MARIADB_HA_DESCRIPTION: this.descriptionJson(),
-          MARIADB_HA_PASSWORDS_B64: passwords,
-        },
-      }],
-    });
-  }
-
   /** With one writer at a time, only a writer endpoint's switchover and monitor make a master writable. */
   private writerProblems(): string[] {
     if (this.plan.writeMode !== WriteMode.ONE_WRITER || this.endpointDescription) return [];
@@ -349,27 +333,4 @@ export class MariaDbReplicationCluster extends Construct {
       }),
     };
   }
-}
-
-/** The id names Docker objects, Terraform variables and a shell argument of the switchover. */
-const CLUSTER_ID = /^[A-Za-z][A-Za-z0-9_-]{0,39}$/;
-
-function clusterIdProblems(id: string): Problem[] {
-  return CLUSTER_ID.test(id)
-    ? []
-    : [{ property: 'id', message: `'${id}' is not a cluster id: a letter, then up to 39 letters, digits, '-' or '_' (it names containers, variables and command arguments)` }];
-}
-
-/** Two clusters whose ids map to the same variable names (`shop-1`, `shop_1`) would share passwords. */
-function variableClashProblems(cluster: MariaDbReplicationCluster, prefix: string): Problem[] {
-  const other = TerraformStack.of(cluster).node.findAll()
-    .find((c): c is MariaDbReplicationCluster => c instanceof MariaDbReplicationCluster && c !== cluster && c.variablePrefix === prefix);
-  return other
-    ? [{ property: 'id', message: `'${cluster.node.id}' gives the same Terraform variable names (${prefix}_*) as the cluster at '${other.node.path}'; choose ids that differ in more than '-' and '_'` }]
-    : [];
-}
-
-/** The plan with one host's replication connections left out. */
-function withoutSources(plan: TopologyPlan, hostName: string): TopologyPlan {
-  return { ...plan, hosts: plan.hosts.map((h) => (h.name === hostName ? { ...h, sources: [] } : h)) };
 }

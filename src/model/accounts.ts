@@ -21,7 +21,8 @@ export enum AccountReach {
 export interface AccountPlan {
   readonly user: string;
   readonly reach: AccountReach;
-  readonly secret: SecretName;
+  /** Its password; none: it logs in by unix socket as the OS user of the same name. */
+  readonly secret?: SecretName;
   /** GRANT privilege lists with their object, e.g. `REPLICATION SLAVE ON *.*`. */
   readonly grants: string[];
   readonly purpose: string;
@@ -31,6 +32,8 @@ export const REPLICATION_USER = 'replicator';
 export const MONITOR_USER = 'monitor';
 export const OPERATOR_USER = 'ha_operator';
 export const APPLICATION_USER = 'app';
+/** Galera's State Snapshot Transfer account: the server's own OS user, by unix socket. */
+export const SST_USER = 'mysql';
 
 /** Application privileges: data and schema changes in its own database, nothing server-wide. */
 export const APPLICATION_PRIVILEGES = [
@@ -47,8 +50,21 @@ export function grantPattern(databaseName: string): string {
   return databaseName.replace(/[\\_%]/g, (c) => `\\${c}`);
 }
 
+/**
+ * What mariabackup needs on a Galera donor: RELOAD, PROCESS and LOCK TABLES for the backup locks,
+ * BINLOG MONITOR for the binary log position, SLAVE MONITOR for its Galera info.
+ * @see https://mariadb.com/kb/en/mariabackup-sst-method/#authentication-and-privileges
+ */
+const SST_ACCOUNT: AccountPlan = {
+  user: SST_USER,
+  reach: AccountReach.LOCAL,
+  grants: ['RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR ON *.*'],
+  purpose: 'Galera state transfers (mariabackup on the donor), by unix socket only; mariadb-install-db gave it every privilege',
+};
+
 export function planAccounts(plan: TopologyPlan): AccountPlan[] {
   return [
+    ...(plan.galera ? [SST_ACCOUNT] : []),
     {
       user: REPLICATION_USER,
       reach: AccountReach.CLIENT_NETWORK,

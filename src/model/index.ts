@@ -4,3 +4,5 @@ export * from './problems';
 export * from './planner';
 export { planAutoIncrement, planKeyRanges, DEFAULT_DATABASE_NAME } from './defaults';
 export * from './candidates';
+export * from './galera-topology';
+export * from './galera-planner';

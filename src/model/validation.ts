@@ -1,11 +1,11 @@
 // Topology rules: each rule reports every violation it sees, so one synth lists all problems at once.
-import { ResolvedTopology } from './defaults';
+import { ResolvedReplica, ResolvedTopology } from './defaults';
 import { Problem } from './problems';
 import { KEY_COLUMN_MAX, KeyColumnType, KeyRange, ReplicaRole, TopologySpec } from './topology';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** Names the constructs give their own resources beside the hosts'. */
-const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer', 'writers', 'membership', 'password-rotation'];
+const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer', 'writers', 'membership', 'password-rotation', 'genesis'];
 const RESERVED_HOST_NAME = /^writer-\d+$|-(data|files|sources|seed)$/;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_SERVER_ID = 4294967295; // server_id and gtid_domain_id are 32-bit unsigned
@@ -54,8 +54,8 @@ const needsStandby: Rule = (t) =>
       message: `declares ${t.masters.length} master(s); active/passive needs an active master and at least one standby master`,
     }];
 
-const hostNamesAreValidAndUnique: Rule = (t) => {
-  const hosts = allHosts(t);
+/** Invalid, reserved and repeated host names among `hosts`, each at its property path. */
+export function hostNameProblems(hosts: ReadonlyArray<{ readonly path: string; readonly name: string }>): Problem[] {
   const invalid = hosts
     .filter((h) => typeof h.name !== 'string' || !HOST_NAME.test(h.name))
     .map((h) => ({
@@ -68,23 +68,20 @@ const hostNamesAreValidAndUnique: Rule = (t) => {
       property: `${h.path}.name`,
       message: `'${h.name}' is reserved: the cluster names its own resources ${RESERVED_HOST_NAMES.join(', ')}, writer-<n>, <host>-data, -files, -sources and -seed`,
     }));
-  const repeated = duplicates(hosts, (h) => h.name, (h, first) => ({
+  const repeated = duplicates([...hosts], (h) => h.name, (h, first) => ({
     property: `${h.path}.name`,
     message: `'${h.name}' is already the name of ${first.path}; host names must be unique`,
   }));
   return [...invalid, ...reserved, ...repeated];
-};
+}
+
+const hostNamesAreValidAndUnique: Rule = (t) => hostNameProblems(allHosts(t));
 
 /** True when two hosts share a name (other rules then cannot tell them apart). */
 export function hostNamesRepeat(t: ResolvedTopology): boolean {
   const names = allHosts(t).map((h) => h.name);
   return new Set(names).size !== names.length;
 }
-
-const replicaRolesAreKnown: Rule = (t) =>
-  t.replicas
-    .filter((r) => !Object.values(ReplicaRole).includes(r.role))
-    .map((r) => ({ property: `${replicaPath(r.index)}.role`, message: `'${r.role}' is not a ReplicaRole; use one of: ${Object.values(ReplicaRole).join(', ')}` }));
 
 const activeMasterIsAMaster: Rule = (t) => {
   if (t.masters.length === 0 || t.masters.some((m) => m.name === t.activeMaster)) return [];
@@ -198,10 +195,16 @@ const keyRangesAreDisjoint: Rule = (t, spec) => {
   return problems;
 };
 
-const replicaSourcesExist: Rule = (t) => {
-  const names = new Set(allHosts(t).map((h) => h.name));
-  const problems: Problem[] = [];
-  for (const r of t.replicas) {
+/**
+ * Replica roles, sources and delays: every source a host of the cluster (`hostNames`), every chain
+ * of replicas reaching one of `writers`.
+ */
+export function replicaProblems(replicas: ResolvedReplica[], hostNames: string[], writers: string[]): Problem[] {
+  const names = new Set(hostNames);
+  const problems: Problem[] = replicas
+    .filter((r) => !Object.values(ReplicaRole).includes(r.role))
+    .map((r) => ({ property: `${replicaPath(r.index)}.role`, message: `'${r.role}' is not a ReplicaRole; use one of: ${Object.values(ReplicaRole).join(', ')}` }));
+  for (const r of replicas) {
     if (r.source === r.name) {
       problems.push({ property: `${replicaPath(r.index)}.source`, message: `'${r.source}' is the replica itself` });
     } else if (!names.has(r.source)) {
@@ -211,39 +214,42 @@ const replicaSourcesExist: Rule = (t) => {
       });
     }
   }
-  // A chain of replicas that never reaches a master would never receive a write.
-  const sourceOf = new Map(t.replicas.map((r) => [r.name, r.source]));
-  const masters = new Set(t.masters.map((m) => m.name));
-  for (const r of t.replicas) {
+  // A chain of replicas that never reaches a writer would never receive a write.
+  const sourceOf = new Map(replicas.map((r) => [r.name, r.source]));
+  const writerNames = new Set(writers);
+  for (const r of replicas) {
     const seen = new Set<string>([r.name]);
     let current = r.source;
     while (sourceOf.has(current) && !seen.has(current)) {
       seen.add(current);
       current = sourceOf.get(current)!;
     }
-    if (seen.has(current) && !masters.has(current)) {
+    if (seen.has(current) && !writerNames.has(current)) {
       problems.push({ property: `${replicaPath(r.index)}.source`, message: `replication chain ${[...seen].join(' <- ')} loops without reaching a master` });
     }
   }
-  return problems;
-};
-
-const replicaDelaysAreValid: Rule = (t) =>
-  t.replicas
+  problems.push(...replicas
     .filter((r) => !isWholeIn(r.delaySeconds, 0, MAX_DELAY_SECONDS))
-    .map((r) => ({ property: `${replicaPath(r.index)}.delaySeconds`, message: `${r.delaySeconds} is not a whole number of seconds in 0..${MAX_DELAY_SECONDS}` }));
+    .map((r) => ({ property: `${replicaPath(r.index)}.delaySeconds`, message: `${r.delaySeconds} is not a whole number of seconds in 0..${MAX_DELAY_SECONDS}` })));
+  return problems;
+}
+
+const replicasAreValid: Rule = (t) => replicaProblems(t.replicas, allHosts(t).map((h) => h.name), t.masters.map((m) => m.name));
 
 /** MariaDB's own schemas: an application account must never be granted these. */
 export const SYSTEM_SCHEMAS = ['mysql', 'information_schema', 'performance_schema', 'sys'];
 
-const databaseNameIsValid: Rule = (t) => {
-  if (!DATABASE_NAME.test(t.databaseName)) {
-    return [{ property: 'databaseName', message: `'${t.databaseName}' is not a plain database name (letters, digits, '_'; up to 64)` }];
+/** A plain database name that is not one of MariaDB's own schemas. */
+export function databaseNameProblems(databaseName: string): Problem[] {
+  if (!DATABASE_NAME.test(databaseName)) {
+    return [{ property: 'databaseName', message: `'${databaseName}' is not a plain database name (letters, digits, '_'; up to 64)` }];
   }
-  return SYSTEM_SCHEMAS.includes(t.databaseName.toLowerCase())
-    ? [{ property: 'databaseName', message: `'${t.databaseName}' is a MariaDB system schema; the application account would be granted it. Choose your own database name` }]
+  return SYSTEM_SCHEMAS.includes(databaseName.toLowerCase())
+    ? [{ property: 'databaseName', message: `'${databaseName}' is a MariaDB system schema; the application account would be granted it. Choose your own database name` }]
     : [];
-};
+}
+
+const databaseNameIsValid: Rule = (t) => databaseNameProblems(t.databaseName);
 
 const semiSyncIsValid: Rule = (t) =>
   t.semiSyncTimeoutMs === undefined || isWholeIn(t.semiSyncTimeoutMs, 1, 4294967295)
@@ -254,14 +260,12 @@ const semiSyncIsValid: Rule = (t) =>
 export const TOPOLOGY_RULES: Rule[] = [
   needsStandby,
   hostNamesAreValidAndUnique,
-  replicaRolesAreKnown,
   activeMasterIsAMaster,
   serverIdsAreValidAndUnique,
   autoIncrementCoversEveryWriter,
   gtidDomainsAreValidAndUnique,
   keyRangesAreDisjoint,
-  replicaSourcesExist,
-  replicaDelaysAreValid,
+  replicasAreValid,
   databaseNameIsValid,
   semiSyncIsValid,
 ];

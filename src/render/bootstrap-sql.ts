@@ -25,7 +25,7 @@ function createAccount(a: AccountPlan, ctx: BootstrapContext): string[] {
   const who = account(a.user, a.reach, ctx);
   return [
     `-- ${a.user}: ${a.purpose}`,
-    withSecret(`CREATE OR REPLACE USER ${who} IDENTIFIED BY `, a.secret),
+    a.secret ? withSecret(`CREATE OR REPLACE USER ${who} IDENTIFIED BY `, a.secret) : `CREATE OR REPLACE USER ${who} IDENTIFIED VIA unix_socket;`,
     ...a.grants.map((g) => `GRANT ${g} TO ${who};`),
   ];
 }

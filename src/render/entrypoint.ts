@@ -13,8 +13,69 @@ export const DATA_DIR = '/var/lib/mysql';
 export const SEED_MARKER = '.mariadb-ha-seed';
 /** A writable master copied into a running cluster stays read-only until `mariadb-ha writers` has moved every writer's keys. */
 export const JOINING_MARKER = '.mariadb-ha-joining';
+/**
+ * In a Galera node's data volume: start a new cluster from this node (`--wsrep-new-cluster`). The
+ * cluster's creation writes it into the first node's new volume, `mariadb-ha recover` into the most
+ * advanced node's; the entrypoint removes it as it starts the server.
+ */
+export const NEW_CLUSTER_MARKER = '.mariadb-ha-new-cluster';
 
-export function renderEntrypoint(): string {
+export interface EntrypointOptions {
+  /**
+   * A Galera node: it bootstraps only when its volume holds the new-cluster marker, and otherwise
+   * joins the cluster, receiving its data by state transfer on the first start.
+   * @default false
+   */
+  readonly galeraNode?: boolean;
+}
+
+/** Creates the system tables in the empty data directory, root by unix socket only. */
+const INSTALL_DB = `mariadb-install-db --defaults-extra-file="$CONF" --user=mysql --datadir="$DATADIR" \\
+    --skip-test-db --auth-root-authentication-method=socket >/tmp/mariadb-install-db.log 2>&1 \\
+    || { cat /tmp/mariadb-install-db.log >&2; exit 1; }`;
+
+/** A Galera node's first start and bootstrap decisions (bash, before the server starts). */
+function galeraStart(): string {
+  return `NEW_CLUSTER="$DATADIR/${NEW_CLUSTER_MARKER}"
+new_cluster=
+# A node's data came by state transfer (which removes other files) when it holds grastate.dat.
+if [ -f "$NEW_CLUSTER" ] && [ ! -f "$DONE" ] && [ ! -f "$DATADIR/grastate.dat" ]; then
+  # The cluster is being created: this node starts it, with its accounts, before any peer joins.
+  [ -f "$BUSY" ] && { say "removing an interrupted initialisation"; find "$DATADIR" -mindepth 1 ! -name "${NEW_CLUSTER_MARKER}" -delete; }
+  [ -z "$(ls -A "$DATADIR" | grep -v "^${NEW_CLUSTER_MARKER}\$")" ] || { say "$DATADIR holds data this tool did not bootstrap; refusing to start a cluster on it."; exit 64; }
+  touch "$BUSY"
+  say "initialising $DATADIR for a new Galera cluster"
+  ${INSTALL_DB}
+  # Neither Galera nor the binary log: per-host setup; the joiners receive it by state transfer.
+  boot_start --skip-log-bin --wsrep-on=OFF --wsrep-provider=none
+  boot_sql
+  boot_stop
+  rm -f "$BUSY"
+  touch "$DONE"
+  new_cluster=--wsrep-new-cluster
+elif [ -f "$NEW_CLUSTER" ]; then
+  # Chosen by 'mariadb-ha recover' as the most advanced node after every node was lost: it continues
+  # the cluster's history from the position recovered from its data (a crash leaves seqno -1 here).
+  position=$(cat "$NEW_CLUSTER")
+  if echo "$position" | grep -qE '^[0-9a-f-]{36}:[0-9]+$'; then
+    uuid=$(echo "$position" | cut -d: -f1)
+    seqno=$(echo "$position" | cut -d: -f2)
+    sed -i -e "s/^uuid:.*/uuid:    $uuid/" -e "s/^seqno:.*/seqno:   $seqno/" "$DATADIR/grastate.dat"
+  fi
+  sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$DATADIR/grastate.dat"
+  say "restarting the cluster from this node's state: $(grep -E '^(uuid|seqno)' "$DATADIR/grastate.dat" | tr '\\n' ' ')"
+  new_cluster=--wsrep-new-cluster
+elif [ ! -f "$DONE" ] && [ ! -f "$DATADIR/grastate.dat" ]; then
+  # A new member: it receives its data by state transfer from a running node.
+  [ -z "$(ls -A "$DATADIR")" ] || { say "$DATADIR holds data this tool did not bootstrap; refusing to join with it."; say "Attach an empty volume, or create $DONE if this data is meant for this node."; exit 64; }
+  say "joining the Galera cluster: the data comes by state transfer from a running node"
+fi
+rm -f "$NEW_CLUSTER"
+touch "$DONE"
+`;
+}
+
+export function renderEntrypoint(options: EntrypointOptions = {}): string {
   return `#!/bin/bash
 # Rendered by cdktf-mariadb-ha; do not edit.
 set -euo pipefail
@@ -57,7 +118,7 @@ boot_stop() {
   wait "$boot_pid" || true
 }
 
-if [ -f "$SEED" ]; then
+${options.galeraNode ? galeraStart() : ''}if [ -f "$SEED" ]; then
   # A copy of a running host: its binary log and replication start at the copy's position.
   position=$(cat "$SEED")
   [[ "$position" =~ ^[0-9,-]*$ ]] || { say "$SEED holds '$position', not a GTID position"; exit 65; }
@@ -81,9 +142,7 @@ elif [ ! -f "$DONE" ]; then
   fi
   touch "$BUSY"
   say "initialising $DATADIR"
-  mariadb-install-db --defaults-extra-file="$CONF" --user=mysql --datadir="$DATADIR" \\
-    --skip-test-db --auth-root-authentication-method=socket >/tmp/mariadb-install-db.log 2>&1 \\
-    || { cat /tmp/mariadb-install-db.log >&2; exit 1; }
+  ${INSTALL_DB}
   # No binary log either: per-host setup must not replicate.
   boot_start --skip-log-bin
   boot_sql
@@ -98,6 +157,6 @@ rm -f ${SECRETS_DIR}/* 2>/dev/null || true
 # Unquoted on purpose: empty, it adds no argument (and no brace expansion, which Terraform would read as its own).
 fence=
 if [ -f "$JOINING" ]; then fence=--read-only=ON; say "joining a running cluster: read-only until its writers are rolled out"; fi
-exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} $fence "$@"
+exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} $fence${options.galeraNode ? ' $new_cluster' : ''} "$@"
 `;
 }

@@ -1,5 +1,6 @@
 // HAProxy config for the writer endpoint: one writer at a time, candidates as backups in priority
 // order, health checks that ask each server whether it is a writable MariaDB (pure).
+import { GaleraWriteMode } from '../model/galera-topology';
 import { TopologyPlan } from '../model/plan';
 import { MARIADB_PORT } from './server-config';
 
@@ -84,14 +85,9 @@ export function endpointServers(plan: TopologyPlan, activeMaster: string): strin
   return [activeMaster, ...plan.candidates.filter((c) => c !== activeMaster)];
 }
 
-export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): string {
-  const check = resolveHealthCheck(r.healthCheck);
-  const interval = check.intervalMs;
-  // Server ids stay with the host whatever the order, so runtime state and stick entries keep meaning.
-  const serverId = (name: string) => haproxyServerId(plan.hosts.findIndex((h) => h.name === name));
-  const servers = endpointServers(plan, r.activeMaster).map((name, i) =>
-    `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${serverId(name)} check${i === 0 ? '' : ' backup'}`);
-  return `# Rendered by cdktf-mariadb-ha: writer endpoint; active master ${r.activeMaster}. Do not edit.
+/** The sections every writer endpoint has; `gate` adds the writer gate a switchover closes. */
+function commonSections(header: string, gate: boolean): string {
+  return `# Rendered by cdktf-mariadb-ha: ${header}. Do not edit.
 global
   log stdout format raw local0 info
   maxconn 4096
@@ -101,9 +97,9 @@ global
   # The runtime API steers the endpoint: a unix socket in the container, not a port on the network.
   stats socket ${HAPROXY_RUNTIME_SOCKET} mode 600 user haproxy group haproxy level admin
   stats timeout 2m
-  # The writer gate: a switchover holds new connections here while no master may take writes.
+${gate ? `  # The writer gate: a switchover holds new connections here while no master may take writes.
   lua-load ${WRITER_GATE_PATH}
-  # The health check runs a MariaDB client, so HAProxy must be allowed to start processes.
+` : ''}  # The health check runs a MariaDB client, so HAProxy must be allowed to start processes.
   external-check
   insecure-fork-wanted
 
@@ -120,18 +116,17 @@ defaults
 
 frontend writer
   bind :${MARIADB_PORT}
-  # MariaDB clients wait for the server's greeting, so a held connection just sees a slow connect.
+${gate ? `  # MariaDB clients wait for the server's greeting, so a held connection just sees a slow connect.
   tcp-request inspect-delay ${GATE_MAX_HOLD_MS + 5000}ms
   tcp-request content lua.writer_gate
-  default_backend ${WRITER_BACKEND}
+` : ''}  default_backend ${WRITER_BACKEND}
+`;
+}
 
-backend ${WRITER_BACKEND}
-  # One writer at a time: every connection shares one stick entry. When the pinned writer fails,
-  # the writer check fences it and clears the entry, so the successor is pinned and the lost
-  # writer gets no writes when it returns; only a switchover re-admits it.
-  stick-table type integer size 1 nopurge
-  stick on int(1)
-  option external-check
+/** Check settings of every server, and how a failing one is taken out. */
+function serverDefaults(check: Required<WriterHealthCheck>): string {
+  const interval = check.intervalMs;
+  return `  option external-check
   # Every change in a server's check results is logged with its reason (failed checks included).
   option log-health-checks
   external-check path "/usr/bin:/bin"
@@ -139,10 +134,81 @@ backend ${WRITER_BACKEND}
   option redispatch
   retries 2
   # A lost writer's sessions are closed at once, so clients reconnect to its successor.
-  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval}ms fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit} on-error mark-down
+  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval}ms fall ${check.fall} rise ${check.rise} on-marked-down shutdown-sessions observe layer4 error-limit ${check.connectionErrorLimit} on-error mark-down`;
+}
+
+/** One writer at a time: every connection shares one stick entry, which the check clears when its server is lost. */
+const PINNED_WRITER = `  stick-table type integer size 1 nopurge
+  stick on int(1)`;
+
+export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): string {
+  const check = resolveHealthCheck(r.healthCheck);
+  // Server ids stay with the host whatever the order, so runtime state and stick entries keep meaning.
+  const serverId = (name: string) => haproxyServerId(plan.hosts.findIndex((h) => h.name === name));
+  const servers = endpointServers(plan, r.activeMaster).map((name, i) =>
+    `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${serverId(name)} check${i === 0 ? '' : ' backup'}`);
+  return `${commonSections(`writer endpoint; active master ${r.activeMaster}`, true)}
+backend ${WRITER_BACKEND}
+  # One writer at a time: every connection shares one stick entry. When the pinned writer fails,
+  # the writer check fences it and clears the entry, so the successor is pinned and the lost
+  # writer gets no writes when it returns; only a switchover re-admits it.
+${PINNED_WRITER}
+${serverDefaults(check)}
 ${servers.join('\n')}
 `;
 }
+
+/**
+ * HAProxy config for a Galera cluster's endpoint. One node at a time (the first synced node in
+ * declaration order, kept until it is lost: a returning node does not take the writes back), or
+ * every synced node, least connections first.
+ */
+export function renderGaleraHaproxyConfig(plan: TopologyPlan, r: Omit<EndpointRender, 'activeMaster'>): string {
+  const g = plan.galera!;
+  const check = resolveHealthCheck(r.healthCheck);
+  const oneNode = g.writeMode === GaleraWriteMode.ONE_NODE;
+  const servers = g.nodes.map((name, i) =>
+    `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${haproxyServerId(i)} check${oneNode && i > 0 ? ' backup' : ''}`);
+  return `${commonSections(`Galera endpoint of ${g.clusterName}; writes to ${oneNode ? 'one node at a time' : 'every synced node'}`, false)}
+backend ${WRITER_BACKEND}
+${oneNode ? `  # One node at a time avoids certification conflicts between nodes: every connection shares one
+  # stick entry, cleared by the check when its node is lost, so the next synced node is pinned.
+${PINNED_WRITER}` : `  # Every synced node takes writes; rows changed on two nodes at once fail one commit with 1213.
+  balance leastconn`}
+${serverDefaults(check)}
+${servers.join('\n')}
+`;
+}
+
+/** Shell lines that set `variable` to the server's answer to `query` (no single quotes in it), logged in as the check user. */
+function askServer(checkUser: string, seconds: string, variable: string, query: string): string {
+  return `# During a rotation: the next password, the current one, the next again, each only after a refused
+# login. A host that switches passwords between two attempts, or a rotation that promotes the next
+# password to current between two reads, then still finds one that works.
+${variable}=
+for secret in ${HAPROXY_SECRETS_DIR}/monitor.next ${HAPROXY_SECRETS_DIR}/monitor ${HAPROXY_SECRETS_DIR}/monitor.next; do
+  [ -r "$secret" ] || continue
+  MYSQL_PWD=$(cat "$secret"); export MYSQL_PWD
+  ${variable}=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
+    --skip-ssl --batch --skip-column-names --execute='${query}' 2>"$STATE/$name.error") && break
+  grep -q 'ERROR 1045' "$STATE/$name.error" || break
+done`;
+}
+
+/** The check's preamble: its arguments, its state directory and the runtime API. */
+function checkPreamble(): string {
+  return `#!/bin/sh
+# Rendered by cdktf-mariadb-ha. HAProxy calls it with <proxy addr> <proxy port> <server addr> <server port>
+# and sets HAPROXY_SERVER_NAME and HAPROXY_SERVER_ID.
+STATE=${ENDPOINT_STATE_DIR}
+name=$HAPROXY_SERVER_NAME
+mkdir -p "$STATE"
+runtime() { echo "$1" | socat -t 1 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}; }`;
+}
+
+/** True (in awk's exit status) when HAProxy has taken this server out. */
+const TAKEN_OUT = `runtime "show stat" | awk -F, -v me="$name" \\
+       '$1 == "${WRITER_BACKEND}" && $2 == me && $18 ~ /^DOWN/ { down = 1 } END { exit !down }'`;
 
 /**
  * HAProxy's external check. Healthy means the server takes a login, answers, and is writable; an
@@ -153,21 +219,14 @@ ${servers.join('\n')}
 export function renderWriterCheck(checkUser: string, healthCheck?: WriterHealthCheck): string {
   const check = resolveHealthCheck(healthCheck);
   const seconds = (check.timeoutMs / 1000).toFixed(3);
-  return `#!/bin/sh
-# Rendered by cdktf-mariadb-ha. HAProxy calls it with <proxy addr> <proxy port> <server addr> <server port>
-# and sets HAPROXY_SERVER_NAME and HAPROXY_SERVER_ID.
-STATE=${ENDPOINT_STATE_DIR}
-name=$HAPROXY_SERVER_NAME
-mkdir -p "$STATE"
-runtime() { echo "$1" | socat -t 1 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}; }
+  return `${checkPreamble()}
 
 # This server was lost as the writer if the endpoint is still pinned to it while HAProxy has taken
 # it out (failed client connections) or its last ${check.fall} checks as the pinned writer failed (or
 # were killed for taking too long). Fence it, and let the next connection pin its successor.
 failures=$(cat "$STATE/$name.failures" 2>/dev/null || echo 0)
 if runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
-  if [ ! -f "$STATE/$name.fenced" ] && { [ "$failures" -ge ${check.fall} ] || runtime "show stat" | awk -F, -v me="$name" \\
-       '$1 == "${WRITER_BACKEND}" && $2 == me && $18 ~ /^DOWN/ { down = 1 } END { exit !down }'; }; then
+  if [ ! -f "$STATE/$name.fenced" ] && { [ "$failures" -ge ${check.fall} ] || ${TAKEN_OUT}; }; then
     date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/$name.fenced"
     runtime "clear table ${WRITER_BACKEND}" >/dev/null
   fi
@@ -178,17 +237,7 @@ else
   rm -f "$STATE/$name.failures"
 fi
 
-# During a rotation: the next password, the current one, the next again, each only after a refused
-# login. A host that switches passwords between two attempts, or a rotation that promotes the next
-# password to current between two reads, then still finds one that works.
-read_only=
-for secret in ${HAPROXY_SECRETS_DIR}/monitor.next ${HAPROXY_SECRETS_DIR}/monitor ${HAPROXY_SECRETS_DIR}/monitor.next; do
-  [ -r "$secret" ] || continue
-  MYSQL_PWD=$(cat "$secret"); export MYSQL_PWD
-  read_only=$(timeout ${seconds} mariadb --connect-timeout=1 --host="$3" --port="$4" --user=${checkUser} \\
-    --skip-ssl --batch --skip-column-names --execute='SELECT @@global.read_only' 2>"$STATE/$name.error") && break
-  grep -q 'ERROR 1045' "$STATE/$name.error" || break
-done
+${askServer(checkUser, seconds, 'read_only', 'SELECT @@global.read_only')}
 [ "$read_only" = "0" ] || exit 1
 rm -f "$STATE/$name.failures"
 [ -f "$STATE/$name.fenced" ] || exit 0
@@ -197,6 +246,43 @@ rm -f "$STATE/$name.failures"
 runtime "show stat" | awk -F, -v me="$name" \\
   '$1 == "${WRITER_BACKEND}" && $2 != me && $2 != "FRONTEND" && $2 != "BACKEND" && $18 ~ /^UP/ { up = 1 } END { exit !up }' && exit 1
 rm -f "$STATE/$name.fenced"
+`;
+}
+
+/**
+ * HAProxy's external check of a Galera node: healthy means it takes a login and is a synced member
+ * of the primary component that does not reject queries. With one node at a time, the node the
+ * endpoint is pinned to clears the stick entry when it is lost, so the next synced node is pinned
+ * (and keeps the writes when the lost one returns).
+ * @see https://mariadb.com/kb/en/galera-cluster-status-variables/#wsrep_local_state
+ */
+export function renderGaleraCheck(checkUser: string, oneNode: boolean, availableWhenDonor: boolean, healthCheck?: WriterHealthCheck): string {
+  const check = resolveHealthCheck(healthCheck);
+  const seconds = (check.timeoutMs / 1000).toFixed(3);
+  // Double-quoted SQL strings: the shell quotes the query in single quotes.
+  const status = (variable: string) => `(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "${variable}")`;
+  const query = `SELECT CONCAT_WS(" ", @@wsrep_reject_queries, ${status('WSREP_CLUSTER_STATUS')}, ${status('WSREP_LOCAL_STATE')})`;
+  const unpin = oneNode ? `
+# Lost as the pinned node (taken out, or its last ${check.fall} checks failed or were killed): clear
+# the entry, so the next connection pins the next synced node.
+failures=$(cat "$STATE/$name.failures" 2>/dev/null || echo 0)
+if runtime "show table ${WRITER_BACKEND}" | grep -q "server_id=$HAPROXY_SERVER_ID "; then
+  if [ "$failures" -ge ${check.fall} ] || ${TAKEN_OUT}; then runtime "clear table ${WRITER_BACKEND}" >/dev/null; fi
+  # Counted as failed unless it finishes healthy, so a check HAProxy kills still counts.
+  echo $((failures + 1)) > "$STATE/$name.failures"
+fi
+` : '';
+  return `${checkPreamble()}
+${unpin}
+${askServer(checkUser, seconds, 'state', query)}
+${availableWhenDonor
+    ? `# Synced (4), or a donor (2) of a mariabackup transfer, which keeps taking writes, in the primary
+# component and taking queries; a joiner or a node cut off is not.
+[ "$state" = "NONE Primary 4" ] || [ "$state" = "NONE Primary 2" ] || exit 1`
+    : `# Synced (4) in the primary component, taking queries; a joiner, a donor (blocked by an rsync
+# transfer) or a node cut off is not.
+[ "$state" = "NONE Primary 4" ] || exit 1`}
+rm -f "$STATE/$name.failures"
 `;
 }
 

@@ -38,12 +38,85 @@ export function resolveMonitorOptions(o: FailoverMonitorOptions = {}): Required<
   return { detectionMs: o.detectionMs ?? 3000, probeIntervalMs: o.probeIntervalMs ?? 500 };
 }
 
+/** `CHANGE MASTER` to the host named by the shell variable `target`, by GTID, keeping `$delay`. */
+function changeMasterTo(target: string): string {
+  return withSecret(
+    `CHANGE MASTER '$${target}' TO MASTER_HOST='\${ADDRESS[$${target}]}', MASTER_PORT=${MARIADB_PORT}, MASTER_USER='${REPLICATION_USER}', MASTER_PASSWORD=`,
+    SecretName.REPLICATION, ', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2, MASTER_DELAY=${delay:-0}');
+}
+
+/** log, now_ms, sql and slave_field: how a monitor talks to the hosts, as the operator account. */
+function sessionFunctions(): string {
+  return `log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $*"; }
+now_ms() { date +%s%3N; }
+# One statement (or several) on a host as the operator account; bounded so a frozen host cannot stall a tick.
+sql() {
+  MYSQL_PWD=$(cat "$SECRETS/operator") timeout "\${3:-3}" mariadb --connect-timeout=1 --host="\${ADDRESS[$1]}" --port=${MARIADB_PORT} \\
+    --user=${OPERATOR_USER} --skip-ssl --batch --skip-column-names --execute="$2"
+}
+# One field of SHOW SLAVE '<channel>' STATUS on a host.
+slave_field() {
+  MYSQL_PWD=$(cat "$SECRETS/operator") timeout 3 mariadb --connect-timeout=1 --host="\${ADDRESS[$1]}" --port=${MARIADB_PORT} \\
+    --user=${OPERATOR_USER} --skip-ssl --vertical --execute="SHOW SLAVE '$2' STATUS" 2>/dev/null \\
+    | awk -F': ' -v f="$3" '{ sub(/^ +/, "", $1) } $1 == f { print $2 }'
+}
+`;
+}
+
+/** take_lock, release_lock, locked_by_other: one actor at a time (this monitor, or a tool holding the lock). */
+function lockFunctions(): string {
+  return `# One actor moves the writer at a time: this monitor, or a switchover (which takes the same lock).
+take_lock() {
+  if [ -d "$LOCK" ] && [ -n "$(find "$LOCK" -maxdepth 0 -mmin +$((${MONITOR_LOCK_STALE_SECONDS} / 60)) 2>/dev/null)" ]; then
+    log "removing a lock left by $(cat "$LOCK/owner" 2>/dev/null || echo 'an unknown actor') over ${MONITOR_LOCK_STALE_SECONDS} s ago"
+    rm -rf "$LOCK"
+  fi
+  mkdir "$LOCK" 2>/dev/null && echo monitor > "$LOCK/owner"
+}
+release_lock() { rm -rf "$LOCK"; }
+locked_by_other() { [ -d "$LOCK" ] && [ "$(cat "$LOCK/owner" 2>/dev/null)" != monitor ]; }
+
+`;
+}
+
+function actFunction(): string {
+  return `# Runs statements on a host, logging the server's answer when they fail.
+act() {
+  local out
+  out=$(sql "$1" "$2" 10 2>&1) || { log "$1: '$2' failed: \${out:-timed out}"; return 1; }
+}
+
+`;
+}
+
+/** repoint <replica> <lost source>: the replica follows the host in the shell variable `target` instead. */
+function repointFunction(target: string, changeMasterSql: string): string {
+  return `# A replica following a lost or detached master follows the writer instead, by GTID, keeping its
+# delay. The lost source's connection is dropped in the background: stopping it waits out its
+# reconnect attempt, and the replica already replicates from the writer meanwhile.
+repoint() {
+  local replica=$1 source=$2 delay dropping="$STATE/dropping.$1.$2"
+  [ -f "$dropping" ] && return 0
+  [ -n "$(slave_field "$replica" "$source" Master_Host)" ] || return 0
+  if [ -z "$(slave_field "$replica" "$${target}" Master_Host)" ]; then
+    delay=$(slave_field "$replica" "$source" SQL_Delay)
+    # The password reaches SQL as base64 and is quoted by the server, so no value can break out.
+    act "$replica" "SET ${secretVariable(SecretName.REPLICATION)} = FROM_BASE64('$(base64 -w0 < "$SECRETS/replication")');
+      ${changeMasterSql}
+      START SLAVE '$${target}'" || return
+    log "re-pointed $replica: $source is lost, it now replicates from $${target}"
+  fi
+  touch "$dropping"
+  { act "$replica" "STOP SLAVE '$source'" && act "$replica" "RESET SLAVE '$source' ALL" && log "$replica no longer replicates from $source"; rm -f "$dropping"; } &
+}
+
+`;
+}
+
 export function renderMonitorScript(plan: TopologyPlan, addresses: { [hostName: string]: string }, options?: FailoverMonitorOptions): string {
   const o = resolveMonitorOptions(options);
   const list = (names: string[]) => names.map(shellQuote).join(' ');
-  const changeMaster = withSecret(
-    `CHANGE MASTER '$writer' TO MASTER_HOST='\${ADDRESS[$writer]}', MASTER_PORT=${MARIADB_PORT}, MASTER_USER='${REPLICATION_USER}', MASTER_PASSWORD=`,
-    SecretName.REPLICATION, ', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2, MASTER_DELAY=${delay:-0}');
+  const changeMaster = changeMasterTo('writer');
   const addressList = Object.entries(addresses).map(([n, a]) => `[${shellQuote(n)}]=${shellQuote(a)}`).join(' ');
   return `#!/bin/bash
 # Rendered by cdktf-mariadb-ha: the failover monitor; do not edit.
@@ -63,20 +136,7 @@ WRITER_FILE=${MONITOR_WRITER_FILE}
 SECRETS=${MONITOR_SECRETS_DIR}
 mkdir -p "$STATE"
 
-log() { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) $*"; }
-now_ms() { date +%s%3N; }
-# One statement (or several) on a host as the operator account; bounded so a frozen host cannot stall a tick.
-sql() {
-  MYSQL_PWD=$(cat "$SECRETS/operator") timeout "\${3:-3}" mariadb --connect-timeout=1 --host="\${ADDRESS[$1]}" --port=${MARIADB_PORT} \\
-    --user=${OPERATOR_USER} --skip-ssl --batch --skip-column-names --execute="$2"
-}
-# One field of SHOW SLAVE '<channel>' STATUS on a host.
-slave_field() {
-  MYSQL_PWD=$(cat "$SECRETS/operator") timeout 3 mariadb --connect-timeout=1 --host="\${ADDRESS[$1]}" --port=${MARIADB_PORT} \\
-    --user=${OPERATOR_USER} --skip-ssl --vertical --execute="SHOW SLAVE '$2' STATUS" 2>/dev/null \\
-    | awk -F': ' -v f="$3" '{ sub(/^ +/, "", $1) } $1 == f { print $2 }'
-}
-# rw, ro, down (no answer: refused, timed out, frozen) or error (answered, e.g. a refused login during a
+${sessionFunctions()}# rw, ro, down (no answer: refused, timed out, frozen) or error (answered, e.g. a refused login during a
 # password rotation). Only down counts towards a failover.
 probe() {
   local out
@@ -89,18 +149,7 @@ probe() {
   fi
 }
 
-# One actor moves the writer at a time: this monitor, or a switchover (which takes the same lock).
-take_lock() {
-  if [ -d "$LOCK" ] && [ -n "$(find "$LOCK" -maxdepth 0 -mmin +$((${MONITOR_LOCK_STALE_SECONDS} / 60)) 2>/dev/null)" ]; then
-    log "removing a lock left by $(cat "$LOCK/owner" 2>/dev/null || echo 'an unknown actor') over ${MONITOR_LOCK_STALE_SECONDS} s ago"
-    rm -rf "$LOCK"
-  fi
-  mkdir "$LOCK" 2>/dev/null && echo monitor > "$LOCK/owner"
-}
-release_lock() { rm -rf "$LOCK"; }
-locked_by_other() { [ -d "$LOCK" ] && [ "$(cat "$LOCK/owner" 2>/dev/null)" != monitor ]; }
-
-# Fences a master that must not take writes: read-only, then its application sessions closed.
+${lockFunctions()}# Fences a master that must not take writes: read-only, then its application sessions closed.
 fence() {
   if sql "$1" "SET SESSION lock_wait_timeout = 5; SET GLOBAL read_only = ON; KILL CONNECTION USER '${APPLICATION_USER}'" 5; then
     log "fenced $1: it is writable but $writer is the writer"
@@ -109,13 +158,7 @@ fence() {
   fi
 }
 
-# Runs statements on a host, logging the server's answer when they fail.
-act() {
-  local out
-  out=$(sql "$1" "$2" 10 2>&1) || { log "$1: '$2' failed: \${out:-timed out}"; return 1; }
-}
-
-# 0 when the candidate has applied every event it received from the lost writer (its IO thread is
+${actFunction()}# 0 when the candidate has applied every event it received from the lost writer (its IO thread is
 # stopped), 1 while it is still applying, 2 when it cannot (an SQL error).
 relay_applied() {
   local c=$1 lost=$2
@@ -173,26 +216,7 @@ failover() {
   fi
 }
 
-# A replica following a lost or detached master follows the writer instead, by GTID, keeping its
-# delay. The lost source's connection is dropped in the background: stopping it waits out its
-# reconnect attempt, and the replica already replicates from the writer meanwhile.
-repoint() {
-  local replica=$1 source=$2 delay dropping="$STATE/dropping.$1.$2"
-  [ -f "$dropping" ] && return 0
-  [ -n "$(slave_field "$replica" "$source" Master_Host)" ] || return 0
-  if [ -z "$(slave_field "$replica" "$writer" Master_Host)" ]; then
-    delay=$(slave_field "$replica" "$source" SQL_Delay)
-    # The password reaches SQL as base64 and is quoted by the server, so no value can break out.
-    act "$replica" "SET ${secretVariable(SecretName.REPLICATION)} = FROM_BASE64('$(base64 -w0 < "$SECRETS/replication")');
-      ${changeMaster}
-      START SLAVE '$writer'" || return
-    log "re-pointed $replica: $source is lost, it now replicates from $writer"
-  fi
-  touch "$dropping"
-  { act "$replica" "STOP SLAVE '$source'" && act "$replica" "RESET SLAVE '$source' ALL" && log "$replica no longer replicates from $source"; rm -f "$dropping"; } &
-}
-
-declare -A state down_since
+${repointFunction('writer', changeMaster)}declare -A state down_since
 writer=$(cat "$WRITER_FILE" 2>/dev/null || true)
 known=$writer
 ro_since=
@@ -243,6 +267,74 @@ while true; do
     done
   fi
   [ "$writer" != "$known" ] && { log "the writer is \${writer:-not known}"; known=$writer; }
+  sleep "$TICK"
+done
+`;
+}
+
+/**
+ * The Galera monitor: one process per cluster, the only actor that moves replicas. It watches every
+ * node, and when the node a replica follows is lost (not a synced member of the primary component)
+ * for the detection budget, re-points the replica to the first synced node by GTID (with
+ * wsrep_gtid_mode a transaction has the same GTID on every node). The writer endpoint needs no
+ * actor: a node outside the primary component refuses writes by itself.
+ */
+export function renderGaleraMonitorScript(plan: TopologyPlan, addresses: { [hostName: string]: string }, options?: FailoverMonitorOptions): string {
+  const o = resolveMonitorOptions(options);
+  const list = (names: string[]) => names.map(shellQuote).join(' ');
+  const addressList = Object.entries(addresses).map(([n, a]) => `[${shellQuote(n)}]=${shellQuote(a)}`).join(' ');
+  const status = (variable: string) => `(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '${variable}')`;
+  return `#!/bin/bash
+# Rendered by cdktf-mariadb-ha: the Galera monitor; do not edit.
+set -u
+NODES=(${list(plan.galera!.nodes)})
+REPLICAS=(${list(plan.hosts.filter((h) => h.kind === HostKind.REPLICA).map((h) => h.name))})
+declare -A ADDRESS=(${addressList})
+DETECT_MS=${o.detectionMs}
+TICK=${(o.probeIntervalMs / 1000).toFixed(3)}
+STATE=${MONITOR_STATE_DIR}
+LOCK=${MONITOR_LOCK_DIR}
+SECRETS=${MONITOR_SECRETS_DIR}
+mkdir -p "$STATE"
+
+${sessionFunctions()}# synced (a member of the primary component, taking queries), donor (synced but for a state transfer
+# it serves: still a fine source), other (answers, but is joining or cut off) or down (no answer).
+probe() {
+  local out
+  if out=$(sql "$1" "SELECT CONCAT_WS(' ', @@wsrep_reject_queries, ${status('WSREP_CLUSTER_STATUS')}, ${status('WSREP_LOCAL_STATE')})" 2>&1); then
+    case "$out" in 'NONE Primary 4') echo synced ;; 'NONE Primary 2') echo donor ;; *) echo other ;; esac
+  elif [ -z "$out" ] || echo "$out" | grep -qE "ERROR (2002|2003|2005|2006|2013)"; then
+    echo down
+  else
+    echo other
+  fi
+}
+
+${lockFunctions()}${actFunction()}${repointFunction('target', changeMasterTo('target'))}# A node counts as lost only once it was seen synced: a cluster still forming loses no node.
+declare -A state lost_since seen
+log "monitoring \${NODES[*]} for the replicas \${REPLICAS[*]}; detection \${DETECT_MS} ms"
+while true; do
+  probes=()
+  for n in "\${NODES[@]}"; do probe "$n" > "$STATE/probe.$n" & probes+=($!); done
+  wait "\${probes[@]}"
+  now=$(now_ms)
+  target=
+  for n in "\${NODES[@]}"; do
+    state[$n]=$(cat "$STATE/probe.$n")
+    if [ "\${state[$n]}" = synced ] || [ "\${state[$n]}" = donor ]; then
+      lost_since[$n]=
+      seen[$n]=yes
+      [ "\${state[$n]}" = synced ] && [ -z "$target" ] && target=$n
+    elif [ -n "\${seen[$n]:-}" ]; then
+      lost_since[$n]=\${lost_since[$n]:-$now}
+    fi
+  done
+  if [ -n "$target" ] && ! locked_by_other; then
+    for n in "\${NODES[@]}"; do
+      [ -n "\${lost_since[$n]:-}" ] && [ $(( now - \${lost_since[$n]} )) -ge $DETECT_MS ] || continue
+      for replica in "\${REPLICAS[@]}"; do repoint "$replica" "$n"; done
+    done
+  fi
   sleep "$TICK"
 done
 `;

@@ -1,4 +1,5 @@
 // my.cnf fragment for one host, read after the image's own files so its settings win.
+import { SST_USER } from '../model/accounts';
 import { HostKind, hostNamed, TopologyPlan } from '../model/plan';
 
 export const MARIADB_PORT = 3306;
@@ -44,24 +45,60 @@ export interface ServerSetting {
   readonly why?: string;
 }
 
-/** Every setting one host's server runs with, in file order. */
-export function serverSettings(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): ServerSetting[] {
+/** Where the Galera library is installed in Debian's galera-4 package (and the official image). */
+export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
+/** Galera's group communication port (also what the arbitrator listens on). */
+export const GALERA_PORT = 4567;
+
+/** The per-node GTID domain for transactions that do not go through Galera (kept apart from the cluster's). */
+export function galeraLocalDomain(plan: TopologyPlan, hostName: string): number {
+  return plan.galera!.gtidDomainId + 1 + plan.galera!.nodes.indexOf(hostName);
+}
+
+/** wsrep settings of a Galera node; `addressOf` gives each node's address on the cluster network. */
+function galeraSettings(plan: TopologyPlan, hostName: string, addressOf: (name: string) => string): Array<[string, string | number, string?]> {
+  const g = plan.galera!;
+  return [
+    ['default_storage_engine', 'InnoDB', 'Galera replicates InnoDB tables only'],
+    ['innodb_autoinc_lock_mode', 2, 'required by Galera: interleaved, so appliers never wait on a table lock'],
+    ['wsrep_on', 'ON'],
+    ['wsrep_provider', GALERA_PROVIDER],
+    ['wsrep_cluster_name', g.clusterName, 'a node only joins a cluster of this name'],
+    ['wsrep_cluster_address', `gcomm://${g.nodes.map(addressOf).join(',')}`, 'every data node; a starting node joins whichever answers'],
+    ['wsrep_node_name', hostName],
+    ['wsrep_node_address', addressOf(hostName)],
+    ['wsrep_sst_method', g.sstMethod],
+    ['wsrep_sst_auth', `${SST_USER}:`, 'no password: the state transfer account logs in by unix socket'],
+    ['wsrep_auto_increment_control', 'ON', 'Galera sets auto_increment increment and offset from the members, and moves them as members come and go'],
+    ['wsrep_gtid_mode', 'ON', 'a transaction has the same GTID on every node, so a replica can move between nodes'],
+    ['wsrep_gtid_domain_id', g.gtidDomainId, 'the one domain of the cluster\'s transactions'],
+    // Automatic re-forming after every node crashed resets the GTID domain of new writes (seen with
+    // 10.11.19 and galera 26.4.23); `mariadb-ha recover` bootstraps from the most advanced node instead.
+    ['wsrep_provider_options', 'pc.recovery=FALSE', 'after a crash of every node, `mariadb-ha recover` restarts the cluster from the most advanced one'],
+  ];
+}
+
+/** Every setting one host's server runs with, in file order; `addressOf` places Galera peers (default: by host name). */
+export function serverSettings(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}, addressOf: (name: string) => string = (n) => n): ServerSetting[] {
   const host = hostNamed(plan, hostName);
   const isMaster = host.kind === HostKind.MASTER;
+  const isNode = host.kind === HostKind.GALERA_NODE;
   const lines: Array<[string, string | number, string?]> = [
     ['bind_address', '0.0.0.0', 'the image default listens on loopback only'],
     ['port', MARIADB_PORT],
     ['socket', SERVER_SOCKET],
     ['skip_name_resolve', 'ON', 'no reverse DNS per connection; accounts match by address'],
     ['max_connect_errors', 1000000, 'TCP health checks open and drop connections'],
-    ['server_id', host.serverId, 'unique per host: replication drops events carrying its own id'],
-    ['gtid_domain_id', host.gtidDomainId, isMaster ? 'one GTID domain per writer' : 'never writes'],
+    ['server_id', host.serverId, isNode ? 'the same on every node: the server id in the GTIDs of the cluster\'s transactions'
+      : 'unique per host: replication drops events carrying its own id'],
+    ['gtid_domain_id', isNode ? galeraLocalDomain(plan, hostName) : host.gtidDomainId, isMaster ? 'one GTID domain per writer'
+      : isNode ? 'this node\'s own domain, for what does not go through Galera' : 'never writes'],
     ['log_bin', 'mariadb-bin'],
     ['log_bin_index', 'mariadb-bin.index'],
     ['relay_log', 'relay-bin'],
     ['binlog_format', 'ROW'],
     ['log_slave_updates', 'ON', 'a host passes on what it replicates, so any master can feed a replica'],
-    ['gtid_ignore_duplicates', 'ON', 'in a mesh the same event arrives by several paths; apply it once'],
+    ...(isNode ? [] : [['gtid_ignore_duplicates', 'ON', 'in a mesh the same event arrives by several paths; apply it once']] as Array<[string, string, string]>),
     ['sync_binlog', 1, 'acknowledged commits survive a crash'],
     ['innodb_flush_log_at_trx_commit', 1],
     ['binlog_expire_logs_seconds', (tuning.binlogRetentionDays ?? 7) * 86400],
@@ -72,7 +109,9 @@ export function serverSettings(plan: TopologyPlan, hostName: string, tuning: Ser
       ['auto_increment_offset', host.autoIncrementOffset ?? 1, 'this writer\'s slot; no two writers share one'],
     ] as Array<[string, number, string]> : []),
     ...(isMaster && plan.semiSyncTimeoutMs !== undefined ? semiSyncSettings(plan.semiSyncTimeoutMs) : []),
-    ['read_only', host.readOnly ? 'ON' : 'OFF', !host.readOnly ? 'every master takes writes (WriteMode.EVERY_MASTER)'
+    ...(isNode ? galeraSettings(plan, hostName, addressOf) : []),
+    ['read_only', host.readOnly ? 'ON' : 'OFF', isNode ? 'every synced node may take writes; the endpoint decides which do'
+      : !host.readOnly ? 'every master takes writes (WriteMode.EVERY_MASTER)'
       : isMaster ? 'starts fenced: only the switchover or the failover monitor makes one master writable' : 'replicas refuse application writes'],
     ['report_host', host.name],
   ];
@@ -83,13 +122,13 @@ export function serverSettings(plan: TopologyPlan, hostName: string, tuning: Ser
 export const LIVE_SETTINGS: readonly string[] = ['auto_increment_increment', 'auto_increment_offset'];
 
 /** The settings that need a restart to change, as text: what a host is rebuilt for. */
-export function restartSettingsText(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
-  return serverSettings(plan, hostName, tuning).filter((s) => !LIVE_SETTINGS.includes(s.name)).map((s) => `${s.name} = ${s.value}`).join('\n');
+export function restartSettingsText(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}, addressOf?: (name: string) => string): string {
+  return serverSettings(plan, hostName, tuning, addressOf).filter((s) => !LIVE_SETTINGS.includes(s.name)).map((s) => `${s.name} = ${s.value}`).join('\n');
 }
 
-export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}): string {
+export function renderServerConfig(plan: TopologyPlan, hostName: string, tuning: ServerTuning = {}, addressOf?: (name: string) => string): string {
   const host = hostNamed(plan, hostName);
-  const body = serverSettings(plan, hostName, tuning).map(({ name, value, why }) => (why ? `# ${why}\n${name} = ${value}` : `${name} = ${value}`));
-  const role = host.kind === HostKind.MASTER ? 'master' : `${host.replicaRole} replica`;
+  const body = serverSettings(plan, hostName, tuning, addressOf).map(({ name, value, why }) => (why ? `# ${why}\n${name} = ${value}` : `${name} = ${value}`));
+  const role = host.kind === HostKind.MASTER ? 'master' : host.kind === HostKind.GALERA_NODE ? `Galera node of ${plan.galera!.clusterName}` : `${host.replicaRole} replica`;
   return [`# Rendered by cdktf-mariadb-ha for ${host.name} (${role}); do not edit.`, '[mysqld]', ...body, ''].join('\n');
 }

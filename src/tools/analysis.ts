@@ -11,7 +11,8 @@ import { DUPLICATE_KEY_ERRNO } from './write-load';
  * owns (a write on a replica), or in a writer's domain but from another server.
  */
 export function errantTransactions(description: ClusterDescription, host: HostStatus): string[] {
-  const owners = new Map(description.hosts.filter((h) => h.kind === HostKind.MASTER).map((h) => [h.gtidDomainId, h]));
+  // A Galera cluster's nodes share one domain and server id.
+  const owners = new Map(description.hosts.filter((h) => h.kind === HostKind.MASTER || h.kind === HostKind.GALERA_NODE).map((h) => [h.gtidDomainId, h]));
   const errant: string[] = [];
   for (const e of parseGtidPosition(host.gtidBinlogPos).values()) {
     const gtid = `${e.domain}-${e.serverId}-${e.seqNo}`;
@@ -24,7 +25,32 @@ export function errantTransactions(description: ClusterDescription, host: HostSt
 
 /** One writer at a time: masters start read-only and a failover monitor runs beside the endpoint. */
 export function oneWriter(description: ClusterDescription): boolean {
-  return description.endpoint?.monitorContainer !== undefined;
+  return description.galera === undefined && description.endpoint?.monitorContainer !== undefined;
+}
+
+/**
+ * What is wrong with a Galera cluster as its nodes see it: a node outside the primary component,
+ * not synced, in a cluster of another history, or a cluster with fewer members than planned.
+ */
+export function galeraProblems(description: ClusterDescription, status: HostStatus[]): { problems: string[]; warnings: string[] } {
+  const g = description.galera;
+  if (!g) return { problems: [], warnings: [] };
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const nodes = status.filter((s) => g.nodes.includes(s.name) && s.reachable && s.galera);
+  for (const s of nodes) {
+    const state = s.galera!;
+    if (state.clusterStatus !== 'Primary') problems.push(`${s.name}: not in the primary component (${state.clusterStatus}); it refuses queries until it rejoins`);
+    else if (state.localState === 'Donor/Desynced') warnings.push(`${s.name} is a donor (a state transfer to a joining node)`);
+    else if (state.localState !== 'Synced') problems.push(`${s.name}: ${state.localState}, not synced yet`);
+    if (state.clusterStatus === 'Primary' && state.clusterSize < g.voters) problems.push(`${s.name}: the cluster has ${state.clusterSize} of ${g.voters} members`);
+  }
+  const histories = [...new Set(nodes.filter((s) => s.galera!.clusterStatus === 'Primary').map((s) => s.galera!.stateUuid))];
+  if (histories.length > 1) problems.push(`the nodes are in ${histories.length} different clusters (${histories.join(', ')}): never write to both; keep the one with the data and rebuild the others`);
+  if (nodes.every((s) => s.galera!.clusterStatus !== 'Primary')) {
+    problems.push(`no node is in a primary component: if every node was lost, 'mariadb-ha recover --cluster ${description.cluster}' restarts the cluster from the most advanced one`);
+  }
+  return { problems, warnings };
 }
 
 /** Masters that take writes now (read_only OFF), by the servers' own word. */

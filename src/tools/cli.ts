@@ -10,7 +10,8 @@ import { Passwords, rotatePasswords } from './rotate-passwords';
 import { ClusterReview, PlanJson, planSummary, readSynthesizedStack, renderReview, reviewStacks, stacksOfPlan } from './review';
 import { runChecked } from './process';
 import { repoint } from './repoint';
-import { seed } from './seed';
+import { markNewCluster, seed } from './seed';
+import { recoverGalera } from './galera-recover';
 import { applyWriters, DESTROY_CLUSTER_ENV, leave } from './writers';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
@@ -39,7 +40,11 @@ commands:
                when the whole cluster is destroyed)
   seed         --volume <v> --image <i> --donors <c1,c2>: before a new host first starts, copy a
                running donor into its empty data volume with mariabackup, so it starts at the
-               copy's GTID position (terraform apply runs it; no --cluster; no donor: a new cluster)
+               copy's GTID position (terraform apply runs it; no --cluster; no donor: a new cluster);
+               with --new-cluster instead of --donors: mark a Galera cluster's first node to start it
+  recover      after every node of a Galera cluster was lost at once: finds each node's last committed
+               position, restarts the cluster from the most advanced node and lets the others rejoin
+               it; refuses while any node is in a primary component (a lost node rejoins by itself)
   review <before> <after>: what a topology change does (hosts, identities, data at risk,
                replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
                pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
@@ -219,11 +224,19 @@ async function leaveCommand(args: ParsedArgs, out: (s: string) => void): Promise
   }));
 }
 
+async function recoverCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const description = await loadDescription(ref);
+  out(`recovering ${ref.cluster}:`);
+  return reportOutcome(out, () => recoverGalera({ description, waitSeconds: numberOption(args, 'wait', 300), progress: out }));
+}
+
 async function seedCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const [volume, image, donors] = ['volume', 'image', 'donors'].map((name) => stringOption(args, name));
-  if (!volume || !image || !donors) throw new ToolError(`seed needs --volume, --image and --donors\n${USAGE}`);
+  const newCluster = args.options.has('new-cluster');
+  if (!volume || !image || (!donors && !newCluster)) throw new ToolError(`seed needs --volume, --image and --donors (or --new-cluster)\n${USAGE}`);
   try {
-    out(await seed({ volume, image, donors: donors.split(','), waitSeconds: numberOption(args, 'wait', 300), progress: out }));
+    out(newCluster ? await markNewCluster(volume, image) : await seed({ volume, image, donors: donors!.split(','), waitSeconds: numberOption(args, 'wait', 300), progress: out }));
     return 0;
   } catch (error) {
     out(`failed: ${(error as Error).message}`);
@@ -315,6 +328,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'seed': return await seedCommand(args, out);
       case 'writers': return await writersCommand(args, out);
       case 'leave': return await leaveCommand(args, out);
+      case 'recover': return await recoverCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -5,6 +5,7 @@ import { runChecked } from './process';
 import { Login } from './mariadb-client';
 import { NamedEndpoint } from './replication-status';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../model/accounts';
+import { HostKind } from '../model/plan';
 
 export interface ClusterRef {
   /** Construct id of the cluster; names its output (`<id>_cluster`) and variables. */
@@ -59,5 +60,5 @@ export function applicationLogin(cluster: string, database: string): Login {
 }
 
 export function endpointsOf(description: ClusterDescription): NamedEndpoint[] {
-  return description.hosts.map((h) => ({ name: h.name, host: h.address, port: h.port }));
+  return description.hosts.map((h) => ({ name: h.name, host: h.address, port: h.port, galera: h.kind === HostKind.GALERA_NODE }));
 }

@@ -19,6 +19,18 @@ export interface ChannelStatus {
   readonly sqlDelay: number;
 }
 
+/** A Galera node's own view of its cluster (global status `wsrep_*`). */
+export interface GaleraNodeState {
+  /** `Primary`, `non-Primary` or `Disconnected`. */
+  readonly clusterStatus: string;
+  /** `Synced`, `Donor/Desynced`, `Joining`, `Joined`, ... */
+  readonly localState: string;
+  readonly clusterSize: number;
+  readonly ready: boolean;
+  /** The cluster's history: two nodes with different ones are in different clusters. */
+  readonly stateUuid: string;
+}
+
 export interface HostStatus {
   readonly name: string;
   readonly endpoint: Endpoint;
@@ -30,10 +42,27 @@ export interface HostStatus {
   readonly gtidCurrentPos?: string;
   readonly gtidSlavePos?: string;
   readonly channels: ChannelStatus[];
+  /** Set for a Galera node. */
+  readonly galera?: GaleraNodeState;
 }
 
 export interface NamedEndpoint extends Endpoint {
   readonly name: string;
+  /** A Galera node: its wsrep state is read too. */
+  readonly galera?: boolean;
+}
+
+/** The node's wsrep status, readable by any account. */
+export async function readGaleraState(c: Connection): Promise<GaleraNodeState> {
+  const rows = await queryRows<any>(c, "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_status', 'wsrep_local_state_comment', 'wsrep_cluster_size', 'wsrep_ready', 'wsrep_cluster_state_uuid')");
+  const value = (name: string) => String(rows.find((r) => r.Variable_name === name)?.Value ?? '');
+  return {
+    clusterStatus: value('wsrep_cluster_status'),
+    localState: value('wsrep_local_state_comment'),
+    clusterSize: Number(value('wsrep_cluster_size') || 0),
+    ready: value('wsrep_ready') === 'ON',
+    stateUuid: value('wsrep_cluster_state_uuid'),
+  };
 }
 
 /** A channel is healthy when both threads run and neither reports an error. */
@@ -74,6 +103,7 @@ export async function readHostStatus(host: NamedEndpoint, login: Login): Promise
         gtidCurrentPos: vars.currentPos,
         gtidSlavePos: vars.slavePos,
         channels: await readChannels(c),
+        galera: host.galera ? await readGaleraState(c) : undefined,
       };
     });
   } catch (error) {

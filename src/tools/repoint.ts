@@ -13,7 +13,7 @@ import { Login } from './mariadb-client';
 import { takeMonitorLock } from './monitor-lock';
 import { runChecked } from './process';
 import { ChannelStatus, readHostStatus } from './replication-status';
-import { waitForGtid } from './server-ops';
+import { waitForBinlogGtid, waitForGtid } from './server-ops';
 
 export interface ReplicationConnectionOptions {
   /** The replica's own GTID domain, never applied back from a peer (masters). */
@@ -82,7 +82,9 @@ export async function followPlannedSources(description: ClusterDescription, repl
   await rootSql(info.backendName, ['STOP ALL SLAVES']);
   const stopped = await readHostStatus(endpoint(replica), options.monitor);
   for (const source of planned) {
-    if (!(await waitForGtid(endpoint(source), options.operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
+    // A Galera node applies the cluster's writes by Galera, not as a replica: its binary log shows them.
+    const wait = description.hosts.find((h) => h.name === source)?.kind === HostKind.GALERA_NODE ? waitForBinlogGtid : waitForGtid;
+    if (!(await wait(endpoint(source), options.operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
       await rootSql(info.backendName, ['START ALL SLAVES']);
       throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s;`
         + ` ${replica} keeps following ${before.channels.map((c) => c.connectionName).join(', ') || 'nothing'}`);

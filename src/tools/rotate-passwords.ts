@@ -1,7 +1,8 @@
 // Password rotation on a running cluster: every host learns a new password before anything uses
 // it, and the endpoint's checks never fail on the way (they try the next password, then the current).
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER, SecretName } from '../model/accounts';
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import { HostKind } from '../model/plan';
 import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
 import { MONITOR_SECRETS_DIR } from '../render/monitor-script';
 import { secretVariable, sqlString, withSecret } from '../render/sql';
@@ -57,8 +58,9 @@ function rotationSql(description: ClusterDescription, host: ClusterDescription['
   const account = (user: string) => `${sqlString(user)}@${sqlString(description.accountHost)}`;
   const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
   return [
-    // Per host, like the bootstrap: each host sets its own accounts, nothing replicates.
-    'SET SESSION sql_log_bin = 0;',
+    // Per host, like the bootstrap: each host sets its own accounts, nothing replicates. A Galera
+    // node's account changes replicate to every node anyway, which must all log them alike.
+    ...(host.kind === HostKind.GALERA_NODE ? [] : ['SET SESSION sql_log_bin = 0;']),
     ...used.map((s) => `SET ${secretVariable(s)} = FROM_BASE64('${Buffer.from(passwords[s]!).toString('base64')}');`),
     ...(used.includes(SecretName.ROOT)
       ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
@@ -85,6 +87,21 @@ async function waitForHealthyChannels(description: ClusterDescription, monitor: 
   }
 }
 
+/** Runs the SQL on the first Galera node that takes it: Galera applies it on every node, with one GTID. */
+async function onOneGaleraNode(description: ClusterDescription, sql: (node: HostDescription) => string): Promise<void> {
+  const nodes = description.hosts.filter((h) => h.kind === HostKind.GALERA_NODE);
+  const failures: string[] = [];
+  for (const node of nodes) {
+    try {
+      await dockerExec(node.backendName, ['mariadb', '--user=root', '--batch'], sql(node));
+      return;
+    } catch (error) {
+      failures.push((error as Error).message);
+    }
+  }
+  if (nodes.length > 0) throw new Error(`no Galera node took the new passwords: ${failures.join('; ')}`);
+}
+
 /** Sets every given password on every host; returns the network accounts that changed. */
 export async function rotatePasswords(options: RotationOptions): Promise<SecretName[]> {
   const { description, passwords, progress } = options;
@@ -102,9 +119,10 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   }
   // Accounts first on every host, then the replication connections, so no reconnect meets a host
   // that still has the old replication password.
-  for (const host of description.hosts) {
+  for (const host of description.hosts.filter((h) => h.kind !== HostKind.GALERA_NODE)) {
     await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, changed, false));
   }
+  await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, false));
   // The failover monitor logs in as the operator and re-points replicas with the replication
   // password; between the hosts' change and this, its probes are refused (never taken for a loss).
   const monitorContainer = description.endpoint?.monitorContainer;

@@ -2,7 +2,7 @@
 // mariabackup copy of a running donor, so the host starts from the copy's GTID position instead of
 // replaying every binary log from the first (which fails once one has been purged). While a cluster
 // is being created no donor runs yet, and its hosts start empty.
-import { DATA_DIR, SEED_MARKER } from '../render/entrypoint';
+import { DATA_DIR, NEW_CLUSTER_MARKER, SEED_MARKER } from '../render/entrypoint';
 import { inspectContainer, streamBackup } from './backup-stream';
 import { run, runChecked } from './process';
 
@@ -24,10 +24,29 @@ async function donorState(container: string): Promise<DonorState> {
   return result.stdout.trim() === 'true healthy' ? 'healthy' : 'starting';
 }
 
+/** Runs a shell line in a throwaway container that mounts the volume at the data directory. */
+export function inVolume(volume: string, image: string, line: string) {
+  return runChecked('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c', line], { timeoutMs: 120_000 });
+}
+
+/** True when the volume holds nothing yet. */
+async function isEmpty(volume: string, image: string): Promise<boolean> {
+  return (await inVolume(volume, image, `ls -A ${DATA_DIR}`)).stdout.trim() === '';
+}
+
+/**
+ * Marks the empty volume of a Galera cluster's first node so that node starts a new cluster; run
+ * once, when the cluster is created. A volume that holds data is left alone (it is a member's).
+ */
+export async function markNewCluster(volume: string, image: string): Promise<string> {
+  if (!(await isEmpty(volume, image))) return `${volume} already holds data; it joins its cluster, no new cluster is started`;
+  await inVolume(volume, image, `touch ${DATA_DIR}/${NEW_CLUSTER_MARKER} && chown -R mysql:mysql ${DATA_DIR}`);
+  return `${volume} will start a new Galera cluster`;
+}
+
 /** Fills `volume` from the first healthy donor; returns what was done, for the apply log. */
 export async function seed(options: SeedOptions): Promise<string> {
-  const listing = await runChecked('docker', ['run', '--rm', '--network', 'none', '-v', `${options.volume}:${DATA_DIR}`, '--entrypoint', 'ls', options.image, '-A', DATA_DIR], { timeoutMs: 120_000 });
-  if (listing.stdout.trim() !== '') return `${options.volume} already holds data; nothing to seed`;
+  if (!(await isEmpty(options.volume, options.image))) return `${options.volume} already holds data; nothing to seed`;
   const deadline = Date.now() + options.waitSeconds * 1000;
   let states: DonorState[];
   for (;;) {

@@ -1,6 +1,7 @@
 // Named operations on one MariaDB server, with their SQL in one place (the tools call these).
 import { APPLICATION_USER } from '../model/accounts';
 import { sqlString } from '../render/sql';
+import { hasReached } from './gtid';
 import { Endpoint, Login, queryRows, withConnection } from './mariadb-client';
 
 /** The server's own binary log position per GTID domain: everything it has committed or relayed. */
@@ -9,7 +10,20 @@ export async function gtidBinlogPos(server: Endpoint, login: Login): Promise<str
   return row.pos;
 }
 
-/** Waits until the server has applied `position`; false when `timeoutSeconds` pass first. */
+/**
+ * Waits until the server's binary log holds `position` (everything it committed or applied, by
+ * whatever route: a Galera node has no replication position to wait on); false when `timeoutSeconds` pass first.
+ */
+export async function waitForBinlogGtid(server: Endpoint, login: Login, position: string, timeoutSeconds: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    if (hasReached(await gtidBinlogPos(server, login), position)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Waits until the server has applied `position` as a replica (MASTER_GTID_WAIT); false when `timeoutSeconds` pass first. */
 export async function waitForGtid(server: Endpoint, login: Login, position: string, timeoutSeconds: number): Promise<boolean> {
   const [row] = await withConnection(server, login, (c) => queryRows<any>(c, 'SELECT MASTER_GTID_WAIT(?, ?) AS waited', [position, timeoutSeconds]));
   return Number(row.waited) === 0;

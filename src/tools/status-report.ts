@@ -1,6 +1,6 @@
 // Cluster status: gathered from every host and the endpoint, judged, and rendered as a table.
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, oneWriter, writableMasters } from './analysis';
+import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, galeraProblems, oneWriter, writableMasters } from './analysis';
 import { endpointsOf } from './cluster-ref';
 import { parseGtidPosition, transactionsAhead, transactionsBehind } from './gtid';
 import { ServerState } from './haproxy-runtime';
@@ -132,11 +132,14 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
     const errant = errantTransactions(description, s);
     if (errant.length > 0) problems.push(`${host.name}: errant transactions ${errant.join(', ')}`);
   }
+  const galera = galeraProblems(description, status);
+  problems.push(...galera.problems);
+  warnings.push(...galera.warnings);
   if (endpoint?.error) problems.push(`endpoint: ${endpoint.error}`);
   for (const name of endpoint?.fenced ?? []) {
     warnings.push(`${name} is fenced: it was the writer when the endpoint lost it, and gets no writes until 'mariadb-ha switchover --to ${name}' (after it has caught up)`);
   }
-  if (endpoint?.serving && endpoint.serving !== description.activeMaster) {
+  if (endpoint?.serving && endpoint.serving !== description.activeMaster && !description.galera) {
     warnings.push(`the endpoint writes to ${endpoint.serving} but the stack declares ${description.activeMaster} active (a failover or a direct switchover happened); make it permanent with activeMaster: '${endpoint.serving}'`);
   }
   return { healthy: problems.length === 0, problems, warnings };
@@ -192,8 +195,9 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
   const rows = [['HOST', 'ROLE', 'SERVER_ID', 'READ_ONLY', 'SOURCE', 'IO', 'SQL', 'LAG', 'BEHIND', 'LAST_ERROR', 'ERRANT', 'EXTRA', 'DUP_KEYS', 'GTID_CURRENT_POS (per domain)']];
   for (const host of description.hosts) {
     const s = report.hosts.find((x) => x.name === host.name);
-    const writes = report.endpoint?.serving === host.name || (!report.endpoint && report.writer === host.name) ? ' <- writes' : '';
-    const role = `${host.role}${host.name === description.activeMaster ? ' (active)' : ''}${writes}`;
+    const writes = (description.galera?.writeMode === 'all-nodes' ? description.galera.nodes.includes(host.name) : report.endpoint?.serving === host.name)
+      || (!report.endpoint && report.writer === host.name) ? ' <- writes' : '';
+    const role = `${host.role}${host.name === description.activeMaster && !description.galera ? ' (active)' : ''}${writes}`;
     const dup = report.duplicateKeys[host.name];
     const dupText = `${dup?.stoppedChannels.length ?? 0}/${dup?.logged ?? '?'}`;
     if (!s?.reachable) {
@@ -219,13 +223,23 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
     ]));
   }
   const lines = [
-    `cluster ${description.cluster}: ${description.hosts.length} hosts, declared active master ${description.activeMaster}, database ${description.databaseName}${description.semiSync ? ', semi-sync between masters' : ''}`,
+    description.galera
+      ? `cluster ${description.cluster}: ${description.galera.nodes.length} Galera nodes and ${description.hosts.length - description.galera.nodes.length} replicas, writes to ${description.galera.writeMode === 'all-nodes' ? 'every synced node' : 'one node at a time'}, database ${description.databaseName}`
+      : `cluster ${description.cluster}: ${description.hosts.length} hosts, declared active master ${description.activeMaster}, database ${description.databaseName}${description.semiSync ? ', semi-sync between masters' : ''}`,
     table(rows),
     'LAG: Seconds_Behind_Master; BEHIND: transactions the host lacks of that source, by GTID; EXTRA: transactions the writer lacks',
     'DUP_KEYS: replication connections stopped by a duplicate key now / duplicate-key errors in the server log',
   ];
+  if (description.galera) {
+    lines.push(`Galera cluster ${description.galera.clusterName} (${description.galera.voters} voters${description.galera.arbitrator ? `, arbitrator ${description.galera.arbitrator}` : ''}):`);
+    for (const s of report.hosts.filter((h) => h.galera)) {
+      const g = s.galera!;
+      lines.push(`  ${s.name.padEnd(16)} ${g.clusterStatus} ${g.localState}, ${g.clusterSize} members, ready ${g.ready ? 'ON' : 'OFF'}, state ${g.stateUuid}`);
+    }
+  }
   if (report.endpoint) {
-    lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${report.endpoint.serving ?? '(unknown)'}`);
+    const allNodes = description.galera?.writeMode === 'all-nodes';
+    lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${allNodes ? 'every synced node' : report.endpoint.serving ?? '(unknown)'}`);
     for (const i of report.endpoint.instances) {
       const servers = i.servers.map((s) => `${s.name} ${s.status}${s.backup ? ' backup' : ''} (${s.currentSessions} sessions)`).join(', ');
       lines.push(`  ${i.name}: ${i.error ? `unreachable: ${i.error}` : servers}`);
@@ -233,6 +247,6 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
   }
   const v = report.verdict;
   lines.push(...v.warnings.map((w) => `warning: ${w}`));
-  lines.push(v.healthy ? 'healthy: every replication connection is running without errors and caught up' : `UNHEALTHY:\n${v.problems.map((p) => `  - ${p}`).join('\n')}`);
+  lines.push(v.healthy ? `healthy: ${description.galera ? 'every node is a synced member of the cluster, and ' : ''}every replication connection is running without errors and caught up` : `UNHEALTHY:\n${v.problems.map((p) => `  - ${p}`).join('\n')}`);
   return lines.join('\n');
 }

@@ -5,8 +5,8 @@ import * as api from '../../src';
 describe('public API', () => {
   test('the index exports exactly the public values', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'DockerBackend', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MariaDbImage', 'MariaDbReplicationCluster',
-      'MultiMasterLayout', 'ReplicaRole', 'SecretName', 'WriteMode',
+      'DockerBackend', 'GaleraWriteMode', 'GaleraWriterEndpoint', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MariaDbGaleraCluster',
+      'MariaDbImage', 'MariaDbReplicationCluster', 'MultiMasterLayout', 'ReplicaRole', 'SecretName', 'SstMethod', 'WriteMode',
     ]);
   });
 

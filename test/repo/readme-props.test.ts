@@ -8,7 +8,8 @@ const root = join(__dirname, '..', '..');
 const PUBLIC_PROPS = [
   'MariaDbReplicationClusterProps', 'TopologySpec', 'MasterSpec', 'ReplicaSpec', 'KeyRange', 'KeyRangePlan', 'PromotionPolicy',
   'SemiSyncOptions', 'ClusterCredentials', 'ServerTuning', 'DockerBackendProps', 'HaproxyWriterEndpointProps', 'WriterHealthCheck',
-  'VirtualIpOptions', 'SwitchoverSettings',
+  'VirtualIpOptions', 'SwitchoverSettings', 'MariaDbGaleraClusterProps', 'GaleraTopologySpec', 'GaleraNodeSpec', 'GaleraArbitratorSpec',
+  'GaleraWriterEndpointProps',
 ];
 
 function publicMembers(): Map<string, string[]> {

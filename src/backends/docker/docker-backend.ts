@@ -3,14 +3,14 @@ import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { createHash } from 'crypto';
-import { Annotations, Construct, TerraformData, IConstruct, TerraformStack } from '../../cdktf';
+import { Annotations, Construct, ITerraformDependable, TerraformData, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
-import { HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
+import { GaleraPlan, HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
 import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
 import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
-import { MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
+import { GALERA_PORT, MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { MariaDbImage } from './image';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
@@ -26,12 +26,19 @@ export const FIRST_HOST_OFFSET = 10;
 
 /** Masters take the first slots by server id (1..10), replicas the slots after them by server id (101 and up). */
 export const MASTER_SLOTS = 10;
+/** The Galera arbitrator's address (.20 + this): after the ten master slots and the replicas' first ten. */
+export const ARBITRATOR_SLOT = 29;
 
 /**
  * A host's slot: its port is hostPortBase + slot and its address .10 + slot. It follows the host's
- * server id, which the identity lock keeps stable, so adding or removing a host moves no other.
+ * server id, which the identity lock keeps stable, so adding or removing a host moves no other;
+ * Galera nodes (which share one server id) take the master slots in declaration order.
  */
-export function placementSlot(host: PlannedHost): number | undefined {
+export function placementSlot(plan: TopologyPlan, host: PlannedHost): number | undefined {
+  if (host.kind === HostKind.GALERA_NODE) {
+    const index = plan.galera!.nodes.indexOf(host.name);
+    return index < MASTER_SLOTS ? index : undefined;
+  }
   if (host.kind === HostKind.MASTER) return host.serverId >= 1 && host.serverId <= MASTER_SLOTS ? host.serverId - 1 : undefined;
   return host.serverId > REPLICA_SERVER_ID_BASE ? MASTER_SLOTS + host.serverId - REPLICA_SERVER_ID_BASE - 1 : undefined;
 }
@@ -114,16 +121,18 @@ export class DockerBackend implements IReplicationBackend {
       problems.push({ property: 'backend', message: `this DockerBackend already places the cluster at '${this.placedFor}'; give each cluster its own DockerBackend` });
     }
     problems.push(...this.clashProblems(plan, scope));
-    const unplaced = (plan?.hosts ?? []).filter((h) => placementSlot(h) === undefined);
+    const unplaced = (plan?.hosts ?? []).filter((h) => placementSlot(plan!, h) === undefined);
     problems.push(...unplaced.map((h) => ({
       property: 'backend',
-      message: `${h.name} (server id ${h.serverId}) has no place: the Docker backend numbers ports and addresses by server id, masters 1..${MASTER_SLOTS} and replicas ${REPLICA_SERVER_ID_BASE + 1} and up; give ${h.name} a server id in its range`,
+      message: h.kind === HostKind.GALERA_NODE
+        ? `${h.name} has no place: the Docker backend places at most ${MASTER_SLOTS} Galera nodes`
+        : `${h.name} (server id ${h.serverId}) has no place: the Docker backend numbers ports and addresses by server id, masters 1..${MASTER_SLOTS} and replicas ${REPLICA_SERVER_ID_BASE + 1} and up; give ${h.name} a server id in its range`,
     })));
     const [, last] = this.portRange(plan);
     const lastSlot = last - this.hostPortBase;
     if (!this.subnet) {
       problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
-    } else if (plan && FIRST_HOST_OFFSET + lastSlot >= this.subnet.size - 1) {
+    } else if (plan && FIRST_HOST_OFFSET + Math.max(lastSlot, plan.galera?.arbitrator ? ARBITRATOR_SLOT : 0) >= this.subnet.size - 1) {
       problems.push({ property: 'backend.subnet', message: `${this.props.subnet ?? DEFAULT_SUBNET} has no room for host slot ${lastSlot} at .${FIRST_HOST_OFFSET + lastSlot}; use a larger network` });
     }
     const base = this.hostPortBase;
@@ -153,7 +162,7 @@ export class DockerBackend implements IReplicationBackend {
   }
 
   private portRange(plan: TopologyPlan | undefined): [number, number] {
-    const slots = (plan?.hosts ?? []).map(placementSlot).filter((slot): slot is number => slot !== undefined);
+    const slots = (plan?.hosts ?? []).map((h) => placementSlot(plan!, h)).filter((slot): slot is number => slot !== undefined);
     return slots.length === 0 ? [this.hostPortBase, this.hostPortBase] : [this.hostPortBase + Math.min(...slots), this.hostPortBase + Math.max(...slots)];
   }
 
@@ -212,25 +221,46 @@ export class DockerBackend implements IReplicationBackend {
       ipamConfig: [{ subnet: `${this.subnet!.network}/${this.subnet!.prefixLength}`, gateway: this.subnet!.gateway }],
     });
     this.networkName = network.name;
-    return placement.plan.hosts.map((host) => {
+    const plan = placement.plan;
+    const galera = plan.galera;
+    const containers = new Map<string, Container>();
+    const connections = plan.hosts.map((host) => {
       const files = placement.files.find((f) => f.hostName === host.name)!;
-      const slot = placementSlot(host)!;
+      const slot = placementSlot(plan, host)!;
       const port = this.hostPortBase + slot;
       const networkAddress = this.addressAt(FIRST_HOST_OFFSET + slot);
       const volume = new Volume(scope, `${host.name}-data`, { name: `${prefix}-${host.name}-data` });
+      const isNode = host.kind === HostKind.GALERA_NODE;
       // A changed password must not restart the server (a rotation sets it live); the files that
-      // shape the server do. The uploaded secrets serve the first bootstrap only.
-      const revision = new TerraformData(scope, `${host.name}-files`, {
+      // shape the server do. The uploaded secrets serve the first bootstrap only. Galera nodes are
+      // not rebuilt by Terraform: replacing them together would stop the whole cluster.
+      const revision = isNode ? undefined : new TerraformData(scope, `${host.name}-files`, {
         input: { files: sha256(files.replaceOnChange) },
       });
-      // A host added to a running cluster starts from a copy of a running host, not from empty.
-      const seed = this.props.seedNewHosts === false ? undefined : new TerraformData(scope, `${host.name}-seed`, {
-        triggersReplace: { volume: volume.name },
-        provisioners: [{
-          type: 'local-exec',
-          command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--donors', seedDonors(placement.plan, host).map((d) => `${prefix}-${d}`).join(',')]),
-        }],
-      });
+      const before: ITerraformDependable[] = [];
+      if (isNode && host.name === galera!.bootstrapNode) {
+        // Created once, with the cluster: only then does the first node start a new cluster. A node
+        // created later (a replaced volume, a node added) joins by state transfer.
+        before.push(new TerraformData(scope, 'genesis', {
+          dependsOn: [volume],
+          provisioners: [{ type: 'local-exec', command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--new-cluster']) }],
+        }));
+      } else if (isNode) {
+        // A joiner needs a running member to receive its state from, and joins alone: two nodes
+        // joining at once can fail the incremental transfer after their copies (seen with galera
+        // 26.4.23: "IST didn't contain all write sets") and wait for a restart.
+        const previous = galera!.nodes[galera!.nodes.indexOf(host.name) - 1];
+        before.push(containers.get(previous)!);
+      } else if (this.props.seedNewHosts !== false) {
+        // A host added to a running cluster starts from a copy of a running host, not from empty.
+        before.push(new TerraformData(scope, `${host.name}-seed`, {
+          triggersReplace: { volume: volume.name },
+          provisioners: [{
+            type: 'local-exec',
+            command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--donors', seedDonors(plan, host).map((d) => `${prefix}-${d}`).join(',')]),
+          }],
+        }));
+      }
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,
         image,
@@ -241,7 +271,8 @@ export class DockerBackend implements IReplicationBackend {
         volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
         upload: this.uploads(files, placement),
         healthcheck: {
-          test: ['CMD', 'mariadb-admin', `--socket=${SERVER_SOCKET}`, '--silent', 'ping'],
+          // A Galera node is healthy once it is a synced member of the primary component.
+          test: isNode ? ['CMD-SHELL', galeraSyncedCheck()] : ['CMD', 'mariadb-admin', `--socket=${SERVER_SOCKET}`, '--silent', 'ping'],
           interval: '2s',
           timeout: '5s',
           retries: 3,
@@ -255,10 +286,37 @@ export class DockerBackend implements IReplicationBackend {
         stopTimeout: 60,
         destroyGraceSeconds: 60,
         // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
-        dependsOn: seed ? [seed] : undefined,
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: revision ? [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] : undefined },
+        dependsOn: before.length > 0 ? before : undefined,
       });
+      containers.set(host.name, container);
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
+    });
+    if (galera?.arbitrator) this.placeArbitrator(scope, prefix, image, network, galera, [...containers.values()]);
+    return connections;
+  }
+
+  /** garbd in the server image: a voting member with no data, on the cluster's network only. */
+  private placeArbitrator(scope: Construct, prefix: string, image: string, network: Network, galera: GaleraPlan, nodes: Container[]): void {
+    const name = galera.arbitrator!;
+    new Container(scope, name, {
+      name: `${prefix}-${name}`,
+      image,
+      hostname: name,
+      entrypoint: ['garbd'],
+      command: [
+        '--address', `gcomm://${galera.nodes.map((n) => `${n}:${GALERA_PORT}`).join(',')}`,
+        '--group', galera.clusterName,
+        '--name', name,
+        '--options', `gmcast.listen_addr=tcp://0.0.0.0:${GALERA_PORT}`,
+      ],
+      networksAdvanced: [{ name: network.name, aliases: [name], ipv4Address: this.addressAt(FIRST_HOST_OFFSET + ARBITRATOR_SLOT) }],
+      restart: 'unless-stopped',
+      mustRun: true,
+      // SIGINT makes garbd leave the cluster cleanly (SIGTERM too, after it).
+      stopSignal: 'SIGINT',
+      stopTimeout: 10,
+      dependsOn: nodes,
     });
   }
 
@@ -286,8 +344,13 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Hosts a new host may be copied from, best first: a replica's sources, then the masters. */
+/** Hosts a new host may be copied from, best first: a replica's sources, then the writers (masters or Galera nodes). */
 function seedDonors(plan: TopologyPlan, host: PlannedHost): string[] {
-  const masters = plan.hosts.filter((h) => h.kind === HostKind.MASTER).map((h) => h.name);
-  return [...new Set([...host.sources.map((e) => e.source), ...masters])].filter((name) => name !== host.name);
+  return [...new Set([...host.sources.map((e) => e.source), ...plan.writers])].filter((name) => name !== host.name);
+}
+
+/** True (exit 0) when the local server is a synced member of the primary component and answers queries. */
+export function galeraSyncedCheck(): string {
+  const query = "SELECT CONCAT_WS(' ', @@wsrep_reject_queries, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS'), (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'))";
+  return `[ "$(mariadb --socket=${SERVER_SOCKET} --batch --skip-column-names --execute="${query}")" = 'NONE Primary 4' ]`;
 }

@@ -3,26 +3,23 @@
 // Terraform variable (defaulting to the cluster's `activeMaster`); changing it replaces only a
 // terraform_data whose provisioner runs `mariadb-ha switchover`.
 import { Container } from '@cdktf/provider-docker/lib/container';
-import { dirname } from 'path';
-import { Construct, TerraformData, Fn, Lazy, TerraformLocal, TerraformVariable, terraformLiteral } from '../../cdktf';
+import { Construct, TerraformData, Fn, Lazy, TerraformLocal, TerraformVariable } from '../../cdktf';
 import { IReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
-  ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck,
-  WRITER_BACKEND, WRITER_CHECK_PATH, WRITER_GATE_PATH, WriterHealthCheck,
+  HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck, WRITER_BACKEND, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
-import { FailoverMonitorOptions, MONITOR_SCRIPT_PATH, MONITOR_SECRETS_DIR, renderMonitorScript, resolveMonitorOptions } from '../../render/monitor-script';
+import { FailoverMonitorOptions, renderMonitorScript, resolveMonitorOptions } from '../../render/monitor-script';
 import { WriteMode } from '../../model/topology';
-import { KEEPALIVED_CONFIG_PATH, renderKeepalivedConfig } from '../../render/keepalived-config';
+import { renderKeepalivedConfig } from '../../render/keepalived-config';
 import type { EndpointDescription } from '../../constructs/replication-cluster';
 import { toolCommand } from '../../constructs/tool-command';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { haproxyContainer, monitorContainer, PROJECT_HAPROXY_IMAGE } from './endpoint-containers';
 import { isIpv4 } from './subnet';
 
-/** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
-export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
 export const DEFAULT_ENDPOINT_PORT = 23300;
 
 /** How `terraform apply` performs a switchover when the active master changes. */
@@ -195,46 +192,16 @@ export class HaproxyWriterEndpoint extends Construct {
         routerId: props.virtualIp!.routerId ?? 51,
         advertIntervalSeconds: props.virtualIp!.advertIntervalSeconds ?? 0.2,
       }) : undefined;
-      // HAProxy drops to its own user: give it the socket directory, the checks' state and the check's secret.
-      const haproxy = [
-        `mkdir -p ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR}`,
-        `chown haproxy:haproxy ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR} ${HAPROXY_SECRETS_DIR}/monitor`,
-        `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`,
-      ].join(' && ');
-      return new Container(this, instance.id, {
-        name: instance.name,
+      return haproxyContainer(this, {
+        ...instance,
         image: props.image ?? PROJECT_HAPROXY_IMAGE,
-        hostname: instance.name,
-        // With a virtual IP, keepalived runs beside HAProxy and gives the address up if HAProxy dies.
-        command: keepalived
-          ? ['/bin/sh', '-c', `keepalived --dont-fork --log-console --use-file ${KEEPALIVED_CONFIG_PATH} & ${haproxy}`]
-          : ['/bin/sh', '-c', haproxy],
-        capabilities: keepalived ? { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } : undefined,
-        networksAdvanced: [{ name: backend.networkName!, aliases: [instance.name], ipv4Address: instance.ip }],
-        ports: [
-          { internal: MARIADB_PORT, external: instance.clientPort, ip: LOOPBACK, protocol: 'tcp' },
-        ],
-        upload: [
-          { file: HAPROXY_CONFIG_PATH, content: activeConfig, permissions: '0644' },
-          // HAProxy's own user runs the check.
-          { file: WRITER_CHECK_PATH, content: checkScript, permissions: '0755' },
-          { file: WRITER_GATE_PATH, content: gateScript, permissions: '0644' },
-          { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: cluster.secrets.monitor, permissions: '0400' },
-          ...(keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: keepalived, permissions: '0644' }] : []),
-        ],
-        healthcheck: {
-          test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET} | grep -q '^Name: HAProxy'`],
-          interval: '2s',
-          timeout: '3s',
-          retries: 3,
-          startPeriod: '30s',
-        },
-        wait: true,
-        waitTimeout: 60,
-        restart: 'unless-stopped',
-        mustRun: true,
-        // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+        networkName: backend.networkName!,
+        config: activeConfig,
+        checkScript,
+        gateScript,
+        monitorSecret: cluster.secrets.monitor,
+        keepalived,
+        revision,
       });
     });
 
@@ -280,32 +247,17 @@ export class HaproxyWriterEndpoint extends Construct {
     cluster.attachEndpoint(endpointDescription, active, switchover);
   }
 
-  /**
-   * The failover monitor: one container running the rendered script with the operator account.
-   * A password rotation updates its secrets in place; a changed script replaces it (it learns the
-   * writer again from the servers, and needs no state a replacement would lose).
-   */
+  /** The failover monitor: the only actor besides the switchover that makes a master writable. */
   private failoverMonitor(name: string, props: HaproxyWriterEndpointProps, backend: DockerBackend, addresses: { [host: string]: string }): Container {
     const { cluster } = props;
-    const script = renderMonitorScript(cluster.plan, addresses, props.monitor);
-    const revision = new TerraformData(this, 'monitor-revision', { input: { script: sha256(script) } });
-    return new Container(this, 'monitor', {
+    return monitorContainer(this, {
       name,
       image: props.image ?? PROJECT_HAPROXY_IMAGE,
-      hostname: name,
-      command: ['/bin/bash', MONITOR_SCRIPT_PATH],
-      networksAdvanced: [{ name: backend.networkName!, aliases: [name], ipv4Address: backend.addressAt(MONITOR_OFFSET) }],
-      upload: [
-        { file: MONITOR_SCRIPT_PATH, content: terraformLiteral(script), permissions: '0755' },
-        { file: `${MONITOR_SECRETS_DIR}/operator`, content: cluster.secrets.operator, permissions: '0400' },
-        { file: `${MONITOR_SECRETS_DIR}/replication`, content: cluster.secrets.replication, permissions: '0400' },
-      ],
-      restart: 'unless-stopped',
-      mustRun: true,
-      // It only sleeps and probes; SIGTERM ends it at once.
-      stopTimeout: 2,
-      // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-      lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+      networkName: backend.networkName!,
+      ip: backend.addressAt(MONITOR_OFFSET),
+      script: renderMonitorScript(cluster.plan, addresses, props.monitor),
+      operatorSecret: cluster.secrets.operator,
+      replicationSecret: cluster.secrets.replication,
     });
   }
 }
@@ -316,7 +268,7 @@ interface TakenBy {
   readonly host: string;
 }
 
-function portProblems(port: number, instances: number, taken: TakenBy[]): Problem[] {
+export function portProblems(port: number, instances: number, taken: TakenBy[]): Problem[] {
   const last = port + instances - 1;
   if (!Number.isInteger(port) || port < 1024 || last > 65535) {
     return [{ property: 'hostPort', message: `${port} leaves ports ${port}..${last} for ${instances} instance(s); they must lie in 1024..65535` }];
@@ -357,6 +309,12 @@ function monitorProblems(monitor: FailoverMonitorOptions | undefined, writeMode:
   if (writeMode !== WriteMode.ONE_WRITER) {
     return [{ property: 'monitor', message: `the failover monitor serves clusters with one writer at a time; this cluster's writeMode is ${writeMode}` }];
   }
+  return monitorOptionProblems(monitor);
+}
+
+/** Probe interval and detection budget the monitor could not keep. */
+export function monitorOptionProblems(monitor: FailoverMonitorOptions | undefined): Problem[] {
+  if (!monitor) return [];
   const o = resolveMonitorOptions(monitor);
   const problems: Problem[] = [];
   if (!(Number.isInteger(o.probeIntervalMs) && o.probeIntervalMs >= 100 && o.probeIntervalMs <= 10_000)) {
@@ -368,7 +326,7 @@ function monitorProblems(monitor: FailoverMonitorOptions | undefined, writeMode:
   return problems;
 }
 
-function healthCheckProblems(check: WriterHealthCheck | undefined): Problem[] {
+export function healthCheckProblems(check: WriterHealthCheck | undefined): Problem[] {
   const limits: Array<[keyof WriterHealthCheck, number]> = [['intervalMs', 100], ['timeoutMs', 50], ['fall', 1], ['rise', 1], ['connectionErrorLimit', 1]];
   const problems: Problem[] = limits
     .filter(([name, min]) => check?.[name] !== undefined && !(Number.isInteger(check[name]) && check[name]! >= min))

@@ -1,0 +1,118 @@
+// The containers every writer endpoint on Docker runs: HAProxy (with keepalived beside it for a
+// virtual IP) and the monitor that is the only actor besides the tools. Shared by the master-master
+// and the Galera endpoints.
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { dirname } from 'path';
+import { Construct, TerraformData, terraformLiteral } from '../../cdktf';
+import { KEEPALIVED_CONFIG_PATH } from '../../render/keepalived-config';
+import { ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, WRITER_CHECK_PATH, WRITER_GATE_PATH } from '../../render/haproxy-config';
+import { MONITOR_SCRIPT_PATH, MONITOR_SECRETS_DIR } from '../../render/monitor-script';
+import { MARIADB_PORT } from '../../render/server-config';
+import { LOOPBACK, sha256 } from './docker-backend';
+
+/** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
+export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
+
+export interface HaproxyContainerOptions {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly networkName: string;
+  readonly ip: string;
+  /** Published on 127.0.0.1. */
+  readonly clientPort: number;
+  /** The HAProxy config (text or a Terraform reference). */
+  readonly config: string;
+  readonly checkScript: string;
+  /** The writer gate's Lua, for an endpoint whose switchover holds new connections. */
+  readonly gateScript?: string;
+  /** The health check's password (a reference to a sensitive value). */
+  readonly monitorSecret: string;
+  /** keepalived's config, for an instance sharing a virtual IP. */
+  readonly keepalived?: string;
+  /** Replaces the container when it changes. */
+  readonly revision: TerraformData;
+}
+
+export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): Container {
+  // HAProxy drops to its own user: give it the socket directory, the checks' state and the check's secret.
+  const haproxy = [
+    `mkdir -p ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR}`,
+    `chown haproxy:haproxy ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR} ${HAPROXY_SECRETS_DIR}/monitor`,
+    `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`,
+  ].join(' && ');
+  return new Container(scope, o.id, {
+    name: o.name,
+    image: o.image,
+    hostname: o.name,
+    // With a virtual IP, keepalived runs beside HAProxy and gives the address up if HAProxy dies.
+    command: o.keepalived
+      ? ['/bin/sh', '-c', `keepalived --dont-fork --log-console --use-file ${KEEPALIVED_CONFIG_PATH} & ${haproxy}`]
+      : ['/bin/sh', '-c', haproxy],
+    capabilities: o.keepalived ? { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } : undefined,
+    networksAdvanced: [{ name: o.networkName, aliases: [o.name], ipv4Address: o.ip }],
+    ports: [
+      { internal: MARIADB_PORT, external: o.clientPort, ip: LOOPBACK, protocol: 'tcp' },
+    ],
+    upload: [
+      { file: HAPROXY_CONFIG_PATH, content: o.config, permissions: '0644' },
+      // HAProxy's own user runs the check.
+      { file: WRITER_CHECK_PATH, content: o.checkScript, permissions: '0755' },
+      ...(o.gateScript ? [{ file: WRITER_GATE_PATH, content: o.gateScript, permissions: '0644' }] : []),
+      { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: o.monitorSecret, permissions: '0400' },
+      ...(o.keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: o.keepalived, permissions: '0644' }] : []),
+    ],
+    healthcheck: {
+      test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET} | grep -q '^Name: HAProxy'`],
+      interval: '2s',
+      timeout: '3s',
+      retries: 3,
+      startPeriod: '30s',
+    },
+    wait: true,
+    waitTimeout: 60,
+    restart: 'unless-stopped',
+    mustRun: true,
+    // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
+    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${o.revision.friendlyUniqueId}`] },
+  });
+}
+
+export interface MonitorContainerOptions {
+  readonly name: string;
+  readonly image: string;
+  readonly networkName: string;
+  readonly ip: string;
+  /** The rendered monitor script. */
+  readonly script: string;
+  /** The operator and replication passwords (references to sensitive values). */
+  readonly operatorSecret: string;
+  readonly replicationSecret: string;
+}
+
+/**
+ * The monitor: one container running the rendered script with the operator account. A password
+ * rotation updates its secrets in place; a changed script replaces it (it learns the cluster again
+ * from the servers, and needs no state a replacement would lose).
+ */
+export function monitorContainer(scope: Construct, o: MonitorContainerOptions): Container {
+  const revision = new TerraformData(scope, 'monitor-revision', { input: { script: sha256(o.script) } });
+  return new Container(scope, 'monitor', {
+    name: o.name,
+    image: o.image,
+    hostname: o.name,
+    command: ['/bin/bash', MONITOR_SCRIPT_PATH],
+    networksAdvanced: [{ name: o.networkName, aliases: [o.name], ipv4Address: o.ip }],
+    upload: [
+      { file: MONITOR_SCRIPT_PATH, content: terraformLiteral(o.script), permissions: '0755' },
+      { file: `${MONITOR_SECRETS_DIR}/operator`, content: o.operatorSecret, permissions: '0400' },
+      { file: `${MONITOR_SECRETS_DIR}/replication`, content: o.replicationSecret, permissions: '0400' },
+    ],
+    restart: 'unless-stopped',
+    mustRun: true,
+    // It only sleeps and probes; SIGTERM ends it at once.
+    stopTimeout: 2,
+    // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
+    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+  });
+}

@@ -1,0 +1,212 @@
+// A Galera cluster on local Docker, through `terraform apply`: three nodes form one cluster (the
+// first bootstraps it, once); concurrent inserts on every node; a node killed under load and
+// restarted; the counter workload through the endpoint while the writer node is killed (the
+// analytics replica follows another node by GTID); the bootstrap node restarted; every node killed
+// at once and the cluster recovered from the most advanced one. Then, with every node taking
+// writes, conflicting updates surface as deadlock errors, never as lost updates.
+import { GaleraWriteMode } from '../../src';
+import { main } from '../../src/tools/cli';
+import { counterDdl, runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord, Workload } from '../../src/tools/endpoint-load';
+import { queryRows, withConnection } from '../../src/tools/mariadb-client';
+import { run, runChecked } from '../../src/tools/process';
+import { GaleraNodeState, readGaleraState, readHostStatus } from '../../src/tools/replication-status';
+import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
+import { acked } from '../support/failover-drill';
+import { GaleraDeployment, galeraDeployment } from '../support/galera-deployment';
+import { containerLogs, waitFor } from '../support/live-stack';
+
+const COUNTER = 'increments';
+const ORDERS = 'orders';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+jest.setTimeout(10 * 60_000);
+
+function galeraState(g: GaleraDeployment, node: string): Promise<GaleraNodeState> {
+  return withConnection(g.host(node), g.monitor, readGaleraState);
+}
+
+/** Every listed node is a synced member of one primary component of `size` members; returns its history's uuid. */
+async function oneCluster(g: GaleraDeployment, nodes: string[], size: number, timeoutMs = 120_000): Promise<string> {
+  return waitFor(`${nodes.join(', ')} synced in one cluster of ${size}`, timeoutMs, async () => {
+    const states = await Promise.all(nodes.map((n) => galeraState(g, n)));
+    const uuids = new Set(states.map((s) => s.stateUuid));
+    return states.every((s) => s.clusterStatus === 'Primary' && s.localState === 'Synced' && s.clusterSize === size && s.ready) && uuids.size === 1
+      ? [...uuids][0] : undefined;
+  }, 500);
+}
+
+/** Every host holds what `writer` logged, then each table has one checksum everywhere. */
+async function expectAllEqual(g: GaleraDeployment, writer: string, tables: string[]): Promise<void> {
+  await waitForConvergence(g.hosts, [writer], g.monitor, 90_000);
+  for (const table of tables) {
+    const digests = await tableDigests(g.hosts, g.app, table);
+    expect({ table, checksums: new Set(digests.map((d) => d.checksum)).size, rows: new Set(digests.map((d) => d.rows)).size }).toEqual({ table, checksums: 1, rows: 1 });
+  }
+}
+
+async function tool(g: GaleraDeployment, args: string[]): Promise<{ code: number; output: string }> {
+  const lines: string[] = [];
+  const code = await g.withToolPasswords(() => main([...args, '--cluster', g.live.dockerPrefix, '--stack-dir', g.live.dir], (s) => lines.push(s), (s) => lines.push(s)));
+  return { code, output: lines.join('\n') };
+}
+
+/** Resources a plan would change, as `<address>: <actions>`. */
+async function plannedChanges(g: GaleraDeployment): Promise<string[]> {
+  await g.live.terraform(['plan', '-input=false', '-out=tfplan']);
+  const plan = JSON.parse((await g.live.terraform(['show', '-json', 'tfplan'])).stdout);
+  return plan.resource_changes.filter((c: any) => !c.change.actions.every((a: string) => a === 'no-op')).map((c: any) => `${c.address}: ${c.change.actions.join(',')}`);
+}
+
+/** Committed increments on a node: the baseline of the next load's audit. */
+async function incrementsOn(g: GaleraDeployment, node: string): Promise<number> {
+  return withConnection(g.host(node), g.app, async (c) => Number((await queryRows<any>(c, `SELECT COUNT(*) AS n FROM ${COUNTER}`))[0].n));
+}
+
+/** The counter workload (held and new connections incrementing one row) through the endpoint. */
+function counterLoad(g: GaleraDeployment, durationMs: number, connections = 2): Promise<WriteRecord[]> {
+  return runEndpointLoad({
+    endpoint: g.endpoint, login: g.app, table: COUNTER, workload: Workload.COUNTER, heldConnections: connections, recycledConnections: connections,
+    recycleEvery: 1, durationMs, maxWritesPerWorker: 20_000, pauseMs: 10,
+  });
+}
+
+/** Inserts straight into one node (not through the endpoint), from held and new connections. */
+function insertsOn(g: GaleraDeployment, node: string, durationMs: number): Promise<WriteRecord[]> {
+  return runEndpointLoad({
+    endpoint: g.nodeAddress(node), login: g.app, table: ORDERS, heldConnections: 2, recycledConnections: 2, recycleEvery: 10,
+    durationMs, maxWritesPerWorker: 20_000, pauseMs: 5,
+  });
+}
+
+const withLogs = async <T>(g: GaleraDeployment, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    throw new Error(`${String(error)}\n${g.live.applyProgress()}\n${await containerLogs(g.hosts.map((h) => g.container(h.name)))}`);
+  }
+};
+
+describe('a Galera cluster on local Docker, one writer node at a time', () => {
+  const g = galeraDeployment({ prefix: 'gllive', subnetOctet: 95, port: 25600 });
+  const [first, second, third] = g.nodes;
+  let history: string;
+
+  beforeAll(async () => {
+    await g.live.deploy();
+    await withConnection(g.endpoint, g.app, async (c) => {
+      for (const ddl of [trackedWritesTableDdl(ORDERS), ...counterDdl(COUNTER)]) await c.query(ddl);
+    });
+  });
+
+  afterAll(async () => {
+    await g.live.destroy();
+  });
+
+  test('three nodes form one cluster: the first bootstrapped it, the others joined by state transfer; re-applying changes nothing', () => withLogs(g, async () => {
+    history = await oneCluster(g, g.nodes, 3);
+    const logs = await Promise.all(g.nodes.map(async (n) => (await run('docker', ['logs', g.container(n)], { timeoutMs: 20_000 })).stderr));
+    expect(logs.map((l) => ({ started: /for a new Galera cluster/.test(l), joined: /joining the Galera cluster/.test(l) })))
+      .toEqual([{ started: true, joined: false }, { started: false, joined: true }, { started: false, joined: true }]);
+    const analytics = await readHostStatus(g.host('analytics'), g.monitor);
+    expect(analytics.channels.map((c) => [c.connectionName, c.ioRunning, c.sqlRunning])).toEqual([[first, 'Yes', 'Yes']]);
+    const status = await tool(g, ['status']);
+    expect(status).toEqual({ code: 0, output: expect.stringContaining('healthy: every node is a synced member of the cluster') });
+    expect(await plannedChanges(g)).toEqual([]);
+  }));
+
+  test('concurrent inserts on all three nodes: no duplicate key, no failed insert, identical data on every node', () => withLogs(g, async () => {
+    const records = (await Promise.all(g.nodes.map((n) => insertsOn(g, n, 8_000)))).flat();
+    expect(records.filter((r) => r.outcome !== WriteOutcome.OK).map((r) => `${r.worker}: ${r.error}`)).toEqual([]);
+    expect(records.length).toBeGreaterThan(300);
+    await expectAllEqual(g, first, [ORDERS]);
+    for (const h of g.hosts) expect({ host: h.name, missing: await missingTokens(h, g.app, ORDERS, acked(records).map((r) => r.token)) }).toEqual({ host: h.name, missing: [] });
+  }));
+
+  test('the writer node killed under the counter workload: the others keep taking writes, the replica follows another node, no lost update; restarted, it rejoins', () => withLogs(g, async () => {
+    const before = await incrementsOn(g, first);
+    const counting = counterLoad(g, 20_000);
+    const inserting = Promise.all([second, third].map((n) => insertsOn(g, n, 20_000)));
+    await sleep(4_000);
+    const killedAt = Date.now();
+    await runChecked('docker', ['kill', g.container(first)], { timeoutMs: 30_000 });
+    const counts = await counting;
+    const perNode = await inserting;
+    const inserts = perNode.flat();
+    // The survivors took writes after the kill, each of them directly and through the endpoint.
+    expect(perNode.map((records) => acked(records).filter((r) => r.startedAt > killedAt).length > 0)).toEqual([true, true]);
+    expect(acked(counts).filter((r) => r.startedAt > killedAt).length).toBeGreaterThan(20);
+    const survivors = g.hosts.filter((h) => h.name !== first);
+    await waitFor('the analytics replica to follow a surviving node', 60_000, async () => {
+      const channels = (await readHostStatus(g.host('analytics'), g.monitor)).channels;
+      return channels.length === 1 && channels[0].connectionName !== first && channels[0].sqlRunning === 'Yes' ? true : undefined;
+    });
+    await waitForConvergence(survivors, [second], g.monitor, 90_000);
+    await expectNoLostUpdate(survivors, g.app, COUNTER, counts, before);
+    for (const h of survivors) expect(await missingTokens(h, g.app, ORDERS, acked(inserts).map((r) => r.token))).toEqual([]);
+
+    await runChecked('docker', ['start', g.container(first)], { timeoutMs: 30_000 });
+    expect(await oneCluster(g, g.nodes, 3)).toBe(history);
+    await expectAllEqual(g, second, [ORDERS, COUNTER, `${COUNTER}_counter`]);
+    await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, before);
+  }));
+
+  test('the bootstrap node restarted under load: it rejoins the same cluster, never starts a second one', () => withLogs(g, async () => {
+    const before = await incrementsOn(g, second);
+    const counting = counterLoad(g, 10_000, 1);
+    await sleep(1_000);
+    await runChecked('docker', ['restart', '--time', '60', g.container(first)], { timeoutMs: 120_000 });
+    const counts = await counting;
+    expect(await oneCluster(g, g.nodes, 3)).toBe(history);
+    const log = (await run('docker', ['logs', g.container(first)], { timeoutMs: 20_000 })).stderr;
+    expect(log.match(/for a new Galera cluster/g)).toHaveLength(1);
+    await expectAllEqual(g, second, [COUNTER, `${COUNTER}_counter`]);
+    await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, before);
+  }));
+
+  test('every node killed after acknowledged writes, the bootstrap node first: recover restarts from the most advanced node, every acknowledged write is there', () => withLogs(g, async () => {
+    const incrementsBefore = await incrementsOn(g, second);
+    const counting = counterLoad(g, 12_000);
+    await sleep(2_000);
+    // The first node falls behind: starting from it would lose what the others committed since.
+    await runChecked('docker', ['kill', g.container(first)], { timeoutMs: 30_000 });
+    const counts = await counting;
+    const [before] = await withConnection(g.host(second), g.app, (c) => queryRows<any>(c, `SELECT n FROM ${COUNTER}_counter`));
+    await runChecked('docker', ['kill', g.container(second), g.container(third)], { timeoutMs: 30_000 });
+    expect(await tool(g, ['status'])).toEqual({ code: 1, output: expect.stringContaining(`'mariadb-ha recover --cluster ${g.live.dockerPrefix}'`) });
+    const recovered = await tool(g, ['recover']);
+    expect(recovered).toEqual({ code: 0, output: expect.stringMatching(new RegExp(`restarting the cluster from (${second}|${third}), the most advanced node`)) });
+    expect(await oneCluster(g, g.nodes, 3)).toBe(history);
+    await expectAllEqual(g, second, [COUNTER, `${COUNTER}_counter`]);
+    const { audit } = await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, incrementsBefore);
+    expect(audit.every((a) => a.counter >= Number(before.n))).toBe(true);
+    // A cluster that runs is never recovered again.
+    expect(await tool(g, ['recover'])).toEqual({ code: 1, output: expect.stringContaining('refused: the cluster runs') });
+  }));
+});
+
+describe('a Galera cluster with every node taking writes', () => {
+  const g = galeraDeployment({ prefix: 'glall', subnetOctet: 96, port: 25700, withReplica: false, writeMode: GaleraWriteMode.ALL_NODES });
+
+  beforeAll(async () => {
+    await g.live.deploy();
+    await withConnection(g.host(g.nodes[0]), g.app, async (c) => {
+      for (const ddl of counterDdl(COUNTER)) await c.query(ddl);
+    });
+  });
+
+  afterAll(async () => {
+    await g.live.destroy();
+  });
+
+  test('conflicting updates of one row on several nodes fail with deadlock 1213 and are rolled back; no update is lost', () => withLogs(g, async () => {
+    await oneCluster(g, g.nodes, 3);
+    const counts = await counterLoad(g, 10_000, 3);
+    const conflicts = counts.filter((r) => r.errno === 1213);
+    expect(conflicts.length).toBeGreaterThan(0);
+    expect(counts.filter((r) => r.outcome !== WriteOutcome.OK && r.errno !== 1213).map((r) => `${r.worker}: ${r.error}`)).toEqual([]);
+    await expectAllEqual(g, g.nodes[0], [COUNTER, `${COUNTER}_counter`]);
+    await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts);
+    // A transaction refused at commit left nothing behind.
+    for (const h of g.hosts) expect(await missingTokens(h, g.app, COUNTER, conflicts.map((r) => r.token))).toHaveLength(conflicts.length);
+  }));
+});
