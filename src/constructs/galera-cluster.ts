@@ -1,6 +1,7 @@
 // The public construct for a Galera cluster: synchronous multi-primary nodes, an optional
 // arbitrator, asynchronous replicas fed from a node; placed by the same backends as master-master.
-import { Annotations, Construct, ITerraformDependable, TerraformOutput, Lazy } from '../cdktf';
+import { createHash } from 'crypto';
+import { Annotations, Construct, ITerraformDependable, TerraformData, TerraformOutput, Lazy } from '../cdktf';
 import { planGalera } from '../model/galera-planner';
 import { GaleraTopologySpec } from '../model/galera-topology';
 import { HostKind, TopologyPlan, withoutSources } from '../model/plan';
@@ -9,7 +10,8 @@ import { renderBootstrapSql } from '../render/bootstrap-sql';
 import { renderEntrypoint } from '../render/entrypoint';
 import { renderServerConfig, restartSettingsText, serverSettings, ServerTuning, tuningProblems } from '../render/server-config';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
-import { claimVariablePrefix, clusterIdProblems, passwordRotation, repointOnChange } from './cluster-support';
+import { claimVariablePrefix, clusterIdProblems, descriptionJson, passwordRotation, repointOnChange } from './cluster-support';
+import { toolCommand } from './tool-command';
 import { ClusterCredentials, credentialProblems, resolveCredentials, sensitivityProblems, variablePrefix } from './credentials';
 import type { ClusterDescription, EndpointDescription } from './replication-cluster';
 
@@ -91,6 +93,7 @@ export class MariaDbGaleraCluster extends Construct {
     });
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
     this.passwordRotation = passwordRotation(this, this.secrets, () => this.describe());
+    this.rollOutSettings(files);
     this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => repointOnChange(this, h, this.passwordRotation, () => this.describe()));
     this.descriptionOutput = new TerraformOutput(this, 'cluster', {
       // Lazy: a writer endpoint attached later adds itself.
@@ -98,6 +101,25 @@ export class MariaDbGaleraCluster extends Construct {
       description: 'Nodes, replicas and client addresses of the MariaDB Galera cluster (no secrets).',
     });
     this.descriptionOutput.overrideLogicalId(`${this.variablePrefix}_cluster`);
+  }
+
+  /**
+   * Brings running nodes to changed settings one at a time (Terraform never rebuilds a node): a
+   * `terraform_data` replaced when a node's files change; on creation every node already has them.
+   */
+  private rollOutSettings(files: HostFiles[]): TerraformData {
+    const nodeFiles = Object.fromEntries(files.filter((f) => this.plan.galera!.nodes.includes(f.hostName))
+      .map((f) => [f.hostName, { serverConfig: f.serverConfig, entrypoint: f.entrypoint }]));
+    const encoded = Buffer.from(JSON.stringify(nodeFiles)).toString('base64');
+    return new TerraformData(this, 'rollout', {
+      triggersReplace: { files: createHash('sha256').update(encoded).digest('hex') },
+      dependsOn: [...this.plan.galera!.nodes.map((n) => this.node.findChild(n) as unknown as ITerraformDependable), this.passwordRotation],
+      provisioners: [{
+        type: 'local-exec',
+        command: toolCommand(['rolling-restart', '--cluster', this.node.id]),
+        environment: { MARIADB_HA_DESCRIPTION: descriptionJson(() => this.describe()), MARIADB_HA_NODE_FILES_B64: encoded },
+      }],
+    });
   }
 
   /** Where clients reach the named host. */

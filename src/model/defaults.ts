@@ -57,6 +57,20 @@ export function planKeyRanges(writerCount: number, keysPerWriter: number, firstK
   });
 }
 
+/** Replicas with their defaults: analytics role, server ids from 101 in declaration order, no delay. */
+export function resolveReplicas(replicas: ReplicaSpec[] | undefined, primarySite: string): ResolvedReplica[] {
+  return (replicas ?? []).map((r: ReplicaSpec, index) => ({
+    index,
+    name: r.name,
+    source: r.source,
+    role: r.role ?? ReplicaRole.ANALYTICS,
+    serverId: r.serverId ?? REPLICA_SERVER_ID_BASE + index + 1,
+    delaySeconds: r.delaySeconds ?? 0,
+    site: r.site ?? primarySite,
+    mariadbVersion: r.mariadbVersion,
+  }));
+}
+
 export function resolveTopology(spec: TopologySpec): ResolvedTopology {
   const masters = spec.masters ?? [];
   const autoIncrement = planAutoIncrement(masters.length, spec.autoIncrementIncrement);
@@ -76,16 +90,7 @@ export function resolveTopology(spec: TopologySpec): ResolvedTopology {
       site: m.site ?? primarySite,
       mariadbVersion: m.mariadbVersion,
     })),
-    replicas: (spec.replicas ?? []).map((r: ReplicaSpec, index) => ({
-      index,
-      name: r.name,
-      source: r.source,
-      role: r.role ?? ReplicaRole.ANALYTICS,
-      serverId: r.serverId ?? REPLICA_SERVER_ID_BASE + index + 1,
-      delaySeconds: r.delaySeconds ?? 0,
-      site: r.site ?? primarySite,
-      mariadbVersion: r.mariadbVersion,
-    })),
+    replicas: resolveReplicas(spec.replicas, primarySite),
     activeMaster,
     writeMode: spec.writeMode ?? WriteMode.ONE_WRITER,
     autoIncrementIncrement: autoIncrement.increment,

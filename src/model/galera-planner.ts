@@ -1,10 +1,11 @@
 // Turns a GaleraTopologySpec into a TopologyPlan with a `galera` part: defaults, the rule table
 // (every problem at once), named warnings, and the replicas' edges.
-import { DEFAULT_DATABASE_NAME, REPLICA_SERVER_ID_BASE, ResolvedReplica } from './defaults';
+import { DEFAULT_DATABASE_NAME, DEFAULT_SITE, REPLICA_SERVER_ID_BASE, ResolvedReplica, resolveReplicas } from './defaults';
 import { GaleraTopologySpec, GaleraWriteMode, SstMethod } from './galera-topology';
 import { GaleraPlan, HostKind, PlannedHost, ReplicationEdge, TopologyPlan } from './plan';
+import { plannedReplica } from './planner';
 import { Problem } from './problems';
-import { MultiMasterLayout, ReplicaRole, WriteMode } from './topology';
+import { MultiMasterLayout, WriteMode } from './topology';
 import { databaseNameProblems, hostNameProblems, replicaProblems } from './validation';
 
 export const DEFAULT_GALERA_GTID_DOMAIN = 1;
@@ -40,16 +41,7 @@ export function resolveGalera(spec: GaleraTopologySpec, defaultClusterName: stri
     sstMethod: spec.sstMethod ?? SstMethod.MARIABACKUP,
     writeMode: spec.writeMode ?? GaleraWriteMode.ONE_NODE,
     allowEvenVoters: spec.allowEvenVoters ?? false,
-    replicas: (spec.replicas ?? []).map((r, index) => ({
-      index,
-      name: r.name,
-      source: r.source,
-      role: r.role ?? ReplicaRole.ANALYTICS,
-      serverId: r.serverId ?? REPLICA_SERVER_ID_BASE + index + 1,
-      delaySeconds: r.delaySeconds ?? 0,
-      site: r.site ?? 'primary',
-      mariadbVersion: r.mariadbVersion,
-    })),
+    replicas: resolveReplicas(spec.replicas, DEFAULT_SITE),
     gtidDomainId: spec.gtidDomainId ?? DEFAULT_GALERA_GTID_DOMAIN,
     defaultStorageEngine: spec.defaultStorageEngine ?? 'InnoDB',
     databaseName: spec.databaseName ?? DEFAULT_DATABASE_NAME,
@@ -168,21 +160,10 @@ function buildPlan(g: ResolvedGalera): TopologyPlan {
       gtidDomainId: g.gtidDomainId,
       readOnly: false,
       autoIncrementIncrement: g.nodes.length,
-      site: 'primary',
+      site: DEFAULT_SITE,
       sources: [],
     })),
-    ...g.replicas.map((r) => ({
-      name: r.name,
-      kind: HostKind.REPLICA,
-      replicaRole: r.role,
-      serverId: r.serverId,
-      gtidDomainId: 0,
-      readOnly: true,
-      autoIncrementIncrement: g.nodes.length,
-      site: r.site,
-      mariadbVersion: r.mariadbVersion,
-      sources: edges.filter((e) => e.replica === r.name),
-    })),
+    ...g.replicas.map((r) => plannedReplica(r, g.nodes.length, edges.filter((e) => e.replica === r.name))),
   ];
   return {
     hosts,
@@ -194,7 +175,7 @@ function buildPlan(g: ResolvedGalera): TopologyPlan {
     layout: MultiMasterLayout.MESH,
     edges,
     databaseName: g.databaseName,
-    primarySite: 'primary',
+    primarySite: DEFAULT_SITE,
     candidates: g.nodes,
     candidateVerdicts: g.nodes.map((host) => ({ host, eligible: true, reasons: [] })),
     warnings: galeraWarnings(g),

@@ -1,6 +1,6 @@
 // Turns a TopologySpec into a TopologyPlan: defaults, validation, then derived replication edges.
 import { CandidateEvaluation, evaluateCandidates } from './candidates';
-import { ResolvedTopology, resolveTopology } from './defaults';
+import { ResolvedReplica, ResolvedTopology, resolveTopology } from './defaults';
 import { HostKind, PlannedHost, ReplicationEdge, TopologyPlan } from './plan';
 import { Problem, throwIfProblems } from './problems';
 import { MultiMasterLayout, TopologySpec, WriteMode } from './topology';
@@ -38,6 +38,22 @@ function warningsFor(t: ResolvedTopology): string[] {
   return warnings;
 }
 
+/** A read-only replica as the renderers see it: it never writes, so it owns no domain or key slot. */
+export function plannedReplica(r: ResolvedReplica, autoIncrementIncrement: number, sources: ReplicationEdge[]): PlannedHost {
+  return {
+    name: r.name,
+    kind: HostKind.REPLICA,
+    replicaRole: r.role,
+    serverId: r.serverId,
+    gtidDomainId: 0,
+    readOnly: true,
+    autoIncrementIncrement,
+    site: r.site,
+    mariadbVersion: r.mariadbVersion,
+    sources,
+  };
+}
+
 function buildPlan(t: ResolvedTopology, promotion: CandidateEvaluation): TopologyPlan {
   const writers = t.masters.map((m) => m.name);
   const writerLinks = writerEdges(writers, t.layout);
@@ -60,18 +76,7 @@ function buildPlan(t: ResolvedTopology, promotion: CandidateEvaluation): Topolog
       mariadbVersion: m.mariadbVersion,
       sources: sourcesOf(m.name),
     })),
-    ...t.replicas.map((r) => ({
-      name: r.name,
-      kind: HostKind.REPLICA,
-      replicaRole: r.role,
-      serverId: r.serverId,
-      gtidDomainId: 0,
-      readOnly: true,
-      autoIncrementIncrement: t.autoIncrementIncrement,
-      site: r.site,
-      mariadbVersion: r.mariadbVersion,
-      sources: sourcesOf(r.name),
-    })),
+    ...t.replicas.map((r) => plannedReplica(r, t.autoIncrementIncrement, sourcesOf(r.name))),
   ];
   return {
     hosts,

@@ -5,7 +5,7 @@ import { KEY_COLUMN_MAX, KeyColumnType, KeyRange, ReplicaRole, TopologySpec } fr
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** Names the constructs give their own resources beside the hosts'. */
-const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer', 'writers', 'membership', 'password-rotation', 'genesis'];
+const RESERVED_HOST_NAMES = ['network', 'cluster', 'image', 'writer', 'writers', 'membership', 'password-rotation', 'genesis', 'rollout'];
 const RESERVED_HOST_NAME = /^writer-\d+$|-(data|files|sources|seed)$/;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_SERVER_ID = 4294967295; // server_id and gtid_domain_id are 32-bit unsigned

@@ -12,6 +12,7 @@ import { runChecked } from './process';
 import { repoint } from './repoint';
 import { markNewCluster, seed } from './seed';
 import { recoverGalera } from './galera-recover';
+import { rollingRestart } from './galera-rollout';
 import { applyWriters, DESTROY_CLUSTER_ENV, leave } from './writers';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
@@ -42,6 +43,8 @@ commands:
                running donor into its empty data volume with mariabackup, so it starts at the
                copy's GTID position (terraform apply runs it; no --cluster; no donor: a new cluster);
                with --new-cluster instead of --donors: mark a Galera cluster's first node to start it
+  rolling-restart  Galera: bring every node to the server settings in MARIADB_HA_NODE_FILES_B64, one node
+               at a time, each restarted only once every node is synced (terraform apply runs it)
   recover      after every node of a Galera cluster was lost at once: finds each node's last committed
                position, restarts the cluster from the most advanced node and lets the others rejoin
                it; refuses while any node is in a primary component (a lost node rejoins by itself)
@@ -231,6 +234,15 @@ async function recoverCommand(args: ParsedArgs, out: (s: string) => void): Promi
   return reportOutcome(out, () => recoverGalera({ description, waitSeconds: numberOption(args, 'wait', 300), progress: out }));
 }
 
+async function rollingRestartCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const ref = clusterRef(args);
+  const encoded = process.env.MARIADB_HA_NODE_FILES_B64;
+  if (!encoded) throw new ToolError('rolling-restart reads the planned files from MARIADB_HA_NODE_FILES_B64 (base64 of a JSON object by node)');
+  const description = await loadDescription(ref);
+  const files = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'));
+  return reportOutcome(out, () => rollingRestart({ description, files, waitSeconds: numberOption(args, 'wait', 300), progress: out }));
+}
+
 async function seedCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
   const [volume, image, donors] = ['volume', 'image', 'donors'].map((name) => stringOption(args, name));
   const newCluster = args.options.has('new-cluster');
@@ -329,6 +341,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'writers': return await writersCommand(args, out);
       case 'leave': return await leaveCommand(args, out);
       case 'recover': return await recoverCommand(args, out);
+      case 'rolling-restart': return await rollingRestartCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

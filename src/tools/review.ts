@@ -109,7 +109,8 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
   const risks: string[] = [];
   for (const h of removed) {
     risks.push(`**${h.name}** is removed: its container and its data volume are destroyed by this apply`
-      + (h.kind !== 'master' ? ''
+      + (h.kind === 'galera-node' ? '; the other nodes hold everything it committed (Galera commits on every node), and the cluster goes on with one member fewer'
+        : h.kind !== 'master' ? ''
         : h.name === before?.activeMaster ? '; it is the active master: the apply refuses to remove it, and destroys nothing of it, until a switchover has moved the writes off it'
           : '; first it leaves (mariadb-ha leave): the apply refuses while it takes the writes; otherwise it is fenced, its peers catch up with it and drop their connections to it'));
   }
@@ -143,9 +144,15 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
   ];
 
   const restarts = kept
-    .map(({ before: b, after: a }) => ({ host: a.name, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name) && !LIVE_SETTINGS.includes(s.name)) }))
+    .map(({ after: a, before: b }) => ({ host: a, changes: changedSettings(b, a).filter((s) => !IDENTITY_SETTINGS.includes(s.name) && !LIVE_SETTINGS.includes(s.name)) }))
     .filter((r) => r.changes.length > 0)
-    .map((r) => `**${r.host}** restarts: ${r.changes.map((c) => `${c.name} ${c.before} → ${c.after}`).join(', ')}`);
+    .map(({ host, changes }) => {
+      const listed = changes.map((c) => `${c.name} ${c.before} → ${c.after}`).join(', ');
+      if (host.kind !== 'galera-node') return `**${host.name}** restarts: ${listed}`;
+      return changes.every((c) => c.name === 'wsrep_cluster_address')
+        ? `**${host.name}** lists its new peers for its next start, with no restart: ${listed}`
+        : `**${host.name}** restarts, one node at a time (mariadb-ha rolling-restart, each once every node is synced): ${listed}`;
+    });
   // The Docker backend numbers published ports in plan order (masters, then replicas).
   const moved = kept.filter(({ before: b, after: a }) => b.port !== a.port)
     .map(({ before: b, after: a }) => `**${a.name}** is re-created with its data volume: its client port moves ${b.port} → ${a.port}`);
@@ -154,8 +161,10 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     { heading: 'Data at risk', lines: risks },
     {
       heading: 'Hosts added',
-      lines: added.map((h) => `**${h.name}** (${describeHost(h)}); in a running cluster it starts from a mariabackup copy of a running host`
-        + ` (${h.kind === 'replica' ? 'its source first' : 'another master'}), at the copy's GTID position`),
+      lines: added.map((h) => (h.kind === 'galera-node'
+        ? `**${h.name}** (${describeHost(h)}); it joins the running cluster after the nodes before it and receives the data by state transfer from a running node`
+        : `**${h.name}** (${describeHost(h)}); in a running cluster it starts from a mariabackup copy of a running host`
+          + ` (${h.kind === 'replica' ? 'its source first' : 'another master'}), at the copy's GTID position`)),
     },
     { heading: 'Hosts removed', lines: removed.map((h) => `**${h.name}** (${describeHost(h)})`) },
     { heading: 'Identity changes', lines: identity },
@@ -163,7 +172,7 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     { heading: 'Changed in place', lines: inPlace },
     {
       heading: 'Switchover',
-      lines: before && after && before.activeMaster !== after.activeMaster
+      lines: before && after && before.activeMaster !== after.activeMaster && !after.galera
         ? [`writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: one writer at a time, a write window of tens of milliseconds)`]
         : [],
     },
@@ -208,7 +217,7 @@ function changedSettings(before: HostDescription, after: HostDescription): Array
 }
 
 function describeHost(h: HostDescription): string {
-  const facts = [h.kind === 'master' ? 'master' : `${h.role} replica of ${h.sources.join(', ')}`, `server_id ${h.serverId}`];
+  const facts = [h.kind === 'master' ? 'master' : h.kind === 'galera-node' ? 'Galera node' : `${h.role} replica of ${h.sources.join(', ')}`, `server_id ${h.serverId}`];
   if (h.kind === 'master') facts.push(`GTID domain ${h.gtidDomainId}`, `auto_increment_offset ${h.settings?.auto_increment_offset ?? '?'}`);
   return facts.join(', ');
 }
@@ -222,10 +231,16 @@ export function topologyDiagram(before: ClusterDescription | undefined, after: C
   const all = [...hosts, ...removed];
   const id = new Map(all.map((h, i) => [h.name, `h${i}`]));
   const label = (h: HostDescription) => {
-    const role = h.kind === 'master' ? (h.name === after?.activeMaster ? 'active master' : 'master') : `${h.role} replica`;
+    const role = h.kind === 'master' ? (h.name === after?.activeMaster ? 'active master' : 'master') : h.kind === 'galera-node' ? 'Galera node' : `${h.role} replica`;
     return `"${h.name}<br/>${role} · id ${h.serverId}"`;
   };
-  const lines = ['flowchart LR', ...all.map((h) => `  ${id.get(h.name)}[${label(h)}]`)];
+  const node = (h: HostDescription) => `  ${id.get(h.name)}[${label(h)}]`;
+  // Galera nodes replicate synchronously among themselves: one box for the cluster, no edges between them.
+  const galera = all.filter((h) => h.kind === 'galera-node');
+  const cluster = after?.galera ?? before?.galera;
+  const lines = ['flowchart LR',
+    ...(galera.length > 0 ? [`  subgraph galera["Galera cluster ${cluster?.clusterName ?? ''} · synchronous"]`, ...galera.map((h) => `  ${node(h)}`), '  end'] : []),
+    ...all.filter((h) => h.kind !== 'galera-node').map(node)];
   const oldEdges = edgesOf(before);
   const newEdges = edgesOf(after);
   for (const e of newEdges) {

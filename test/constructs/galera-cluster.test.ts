@@ -59,6 +59,17 @@ describe('MariaDbGaleraCluster on Docker', () => {
       expect(containerNamed(json, 'shop-analytics')[1].lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.shop_analytics-files_/)]);
     });
 
+    test('THEN changed settings reach the nodes through one rollout step, after every node, carrying the planned files (no secret)', () => {
+      const [, rollout] = Object.entries(json.resource.terraform_data).find(([id]) => id.includes('rollout')) as [string, any];
+      const exec = rollout.provisioner[0]['local-exec'];
+      expect(exec.command).toMatch(/'rolling-restart' '--cluster' 'shop'$/);
+      const files = JSON.parse(Buffer.from(exec.environment.MARIADB_HA_NODE_FILES_B64, 'base64').toString('utf8'));
+      expect(Object.keys(files)).toEqual(['node-1', 'node-2', 'node-3']);
+      expect(files['node-2'].serverConfig).toContain('wsrep_node_name = node-2');
+      expect(JSON.stringify(files)).not.toMatch(/var\.shop_\w+_password/);
+      expect(rollout.depends_on.filter((d: string) => d.startsWith('docker_container.'))).toHaveLength(3);
+    });
+
     test('THEN the endpoint fronts the nodes and a monitor watches them for the replica; the tools are told of both', () => {
       expect(text).toHaveResourceWithProperties(Container, { name: 'shop-writer', ports: [{ internal: 3306, external: 23300, ip: '127.0.0.1', protocol: 'tcp' }] });
       expect(text).toHaveResourceWithProperties(Container, { name: 'shop-monitor' });

@@ -63,10 +63,10 @@ async function incrementsOn(g: GaleraDeployment, node: string): Promise<number> 
 }
 
 /** The counter workload (held and new connections incrementing one row) through the endpoint. */
-function counterLoad(g: GaleraDeployment, durationMs: number, connections = 2): Promise<WriteRecord[]> {
+function counterLoad(g: GaleraDeployment, durationMs: number, connections = 2, stopWhen?: () => boolean): Promise<WriteRecord[]> {
   return runEndpointLoad({
     endpoint: g.endpoint, login: g.app, table: COUNTER, workload: Workload.COUNTER, heldConnections: connections, recycledConnections: connections,
-    recycleEvery: 1, durationMs, maxWritesPerWorker: 20_000, pauseMs: 10,
+    recycleEvery: 1, durationMs, maxWritesPerWorker: 20_000, pauseMs: 10, stopWhen,
   });
 }
 
@@ -181,6 +181,28 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
     expect(audit.every((a) => a.counter >= Number(before.n))).toBe(true);
     // A cluster that runs is never recovered again.
     expect(await tool(g, ['recover'])).toEqual({ code: 1, output: expect.stringContaining('refused: the cluster runs') });
+  }));
+
+  test('a changed server setting is rolled out under load, one node at a time, by a plan that rebuilds no node: still one cluster, no lost update', () => withLogs(g, async () => {
+    g.changeTuning({ binlogRetentionDays: 3 });
+    const changes = await plannedChanges(g);
+    expect(changes.filter((c) => /docker_container\.gllive_node/.test(c))).toEqual([]);
+    expect(changes).toEqual(expect.arrayContaining([expect.stringMatching(/^terraform_data\.gllive_rollout_\w+: delete,create$/)]));
+    const before = await incrementsOn(g, second);
+    const counts = await g.live.applyUnderLoad((stopWhen) => counterLoad(g, 240_000, 1, stopWhen), 240_000);
+    const log = g.live.lastApply!.stdout;
+    // One at a time, the first node (the endpoint's first choice) last.
+    const order = [third, second, first].map((n) => log.indexOf(`${n}: synced again after`));
+    expect(order.every((i) => i > 0) && order[0] < order[1] && order[1] < order[2]).toBe(true);
+    expect(log.indexOf(`${second}: restarting`)).toBeGreaterThan(log.indexOf(`${third}: synced again`));
+    for (const n of g.nodes) {
+      const [row] = await withConnection(g.host(n), g.monitor, (c) => queryRows<any>(c, 'SELECT @@binlog_expire_logs_seconds AS s'));
+      expect({ node: n, seconds: Number(row.s) }).toEqual({ node: n, seconds: 3 * 86400 });
+    }
+    expect(await oneCluster(g, g.nodes, 3)).toBe(history);
+    await expectAllEqual(g, second, [COUNTER, `${COUNTER}_counter`]);
+    await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, before);
+    expect(await plannedChanges(g)).toEqual([]);
   }));
 });
 

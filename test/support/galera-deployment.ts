@@ -2,7 +2,7 @@
 // deployed live: shared by the Galera live tests and benchmarks. Each caller picks its own prefix,
 // subnet and ports so runs never collide.
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { DockerBackend, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, ReplicaRole } from '../../src';
+import { DockerBackend, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, ReplicaRole, ServerTuning } from '../../src';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { Login } from '../../src/tools/mariadb-client';
 import { NamedEndpoint } from '../../src/tools/replication-status';
@@ -40,6 +40,8 @@ export interface GaleraDeployment {
   container(name: string): string;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
+  /** Re-synthesizes the stack with other server tuning (a settings change to apply). */
+  changeTuning(tuning: ServerTuning): void;
 }
 
 export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeployment {
@@ -47,6 +49,7 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
   const hostPortBase = port + 6;
   const nodes = Array.from({ length: options.nodes ?? 3 }, (_, i) => `node-${i + 1}`);
   const withReplica = options.withReplica !== false;
+  let tuning: ServerTuning | undefined;
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const live = new LiveStack({
     dockerPrefix: prefix,
@@ -59,6 +62,7 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
         writeMode: options.writeMode,
         replicas: withReplica ? [{ name: 'analytics', source: 'node-1', role: ReplicaRole.ANALYTICS }] : [],
         databaseName: 'shop',
+        tuning,
         backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
       });
       if (options.withEndpoint !== false) new GaleraWriterEndpoint(stack, 'writer', { cluster, hostPort: port });
@@ -80,6 +84,10 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
     host: (name) => hosts.find((h) => h.name === name)!,
     nodeAddress: (name) => ({ host: `10.213.${options.subnetOctet}.${10 + nodes.indexOf(name)}`, port: 3306 }),
     container: (name) => `${prefix}-${name}`,
+    changeTuning: (next) => {
+      tuning = next;
+      live.synthesize();
+    },
     withToolPasswords: async (work) => {
       const env = { MARIADB_HA_MONITOR_PASSWORD: passwords.monitor, MARIADB_HA_OPERATOR_PASSWORD: passwords.operator, MARIADB_HA_REPLICATION_PASSWORD: passwords.replication };
       Object.assign(process.env, env);

@@ -5,7 +5,7 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
-import { DockerBackend, HaproxyWriterEndpoint, MariaDbReplicationCluster, MariaDbReplicationClusterProps, ReplicaRole } from '../../src';
+import { DockerBackend, GaleraWriterEndpoint, HaproxyWriterEndpoint, MariaDbGaleraCluster, MariaDbGaleraClusterProps, MariaDbReplicationCluster, MariaDbReplicationClusterProps, ReplicaRole } from '../../src';
 import { main } from '../../src/tools/cli';
 import { ClusterReview, renderReview, reviewStacks, SynthesizedStack } from '../../src/tools/review';
 import { ACTIVE_PASSIVE } from '../support/topologies';
@@ -112,5 +112,48 @@ describe('mariadb-ha review', () => {
     const errors: string[] = [];
     expect(await main(['review', dir('only', before)], () => undefined, (s) => errors.push(s))).toBe(2);
     expect(errors.join('\n')).toContain('review needs two synthesized stacks');
+  });
+});
+
+describe('mariadb-ha review of a Galera cluster', () => {
+  type Galera = Omit<MariaDbGaleraClusterProps, 'backend'>;
+  const galeraStack = (topology: Galera): SynthesizedStack => {
+    const stack = new TerraformStack(Testing.app(), 'local-ha');
+    new DockerProvider(stack, 'docker');
+    const cluster = new MariaDbGaleraCluster(stack, 'orders', { ...topology, backend: new DockerBackend() });
+    new GaleraWriterEndpoint(stack, 'writer', { cluster });
+    return JSON.parse(Testing.synth(stack, true));
+  };
+  const THREE: Galera = { nodes: [{ name: 'node-1' }, { name: 'node-2' }, { name: 'node-3' }], replicas: [{ name: 'analytics', source: 'node-1', role: ReplicaRole.ANALYTICS }] };
+  const GALERA_CHANGES: { [kind: string]: [Galera, Galera] } = {
+    'galera-add-node': [THREE, { ...THREE, nodes: [...THREE.nodes, { name: 'node-4' }, { name: 'node-5' }] }],
+    'galera-remove-node': [{ ...THREE, nodes: [...THREE.nodes, { name: 'node-4' }, { name: 'node-5' }] }, THREE],
+    'galera-settings': [THREE, { ...THREE, tuning: { binlogRetentionDays: 3 } }],
+  };
+  const galeraReviews = Object.fromEntries(Object.entries(GALERA_CHANGES).map(([kind, [from, to]]) => [kind, reviewStacks(galeraStack(from), galeraStack(to))]));
+  const galeraText = (kind: string) => renderReview(galeraReviews[kind]);
+
+  test.each(Object.keys(GALERA_CHANGES))('%s matches its golden file', (kind) => {
+    const golden = join(__dirname, 'golden', 'review', `${kind}.md`);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, galeraText(kind));
+    expect(galeraText(kind)).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  test('nodes added join by state transfer; the others only list them, with no restart; no switchover is implied', () => {
+    const review = galeraText('galera-add-node');
+    expect(review).toContain('**node-4** (Galera node, server_id 1); it joins the running cluster after the nodes before it and receives the data by state transfer');
+    expect(review).toContain('**node-1** lists its new peers for its next start, with no restart');
+    expect(review).not.toMatch(/Switchover|Data at risk|→ node-/);
+    expect(galeraReviews['galera-add-node'][0].mermaid).toContain('subgraph galera["Galera cluster orders · synchronous"]');
+  });
+
+  test('a node removed is data at risk only for its own volume: the others hold everything it committed', () => {
+    expect(galeraText('galera-remove-node')).toContain('**node-5** is removed: its container and its data volume are destroyed by this apply; the other nodes hold everything it committed');
+  });
+
+  test('a changed setting restarts the nodes one at a time; the replica restarts as any host', () => {
+    const review = galeraText('galera-settings');
+    for (const n of ['node-1', 'node-2', 'node-3']) expect(review).toContain(`**${n}** restarts, one node at a time (mariadb-ha rolling-restart, each once every node is synced): binlog_expire_logs_seconds 604800 → 259200`);
+    expect(review).toContain('**analytics** restarts: binlog_expire_logs_seconds 604800 → 259200');
   });
 });
