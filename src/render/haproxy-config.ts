@@ -3,6 +3,7 @@
 import { GaleraWriteMode } from '../model/galera-topology';
 import { TopologyPlan } from '../model/plan';
 import { MARIADB_PORT } from './server-config';
+import { GALERA_DONOR, GALERA_SYNCED, galeraStateQuery } from './sql';
 
 export const HAPROXY_DIR = '/etc/haproxy/mariadb-ha';
 export const HAPROXY_CONFIG_PATH = `${HAPROXY_DIR}/haproxy.cfg`;
@@ -260,8 +261,7 @@ export function renderGaleraCheck(checkUser: string, oneNode: boolean, available
   const check = resolveHealthCheck(healthCheck);
   const seconds = (check.timeoutMs / 1000).toFixed(3);
   // Double-quoted SQL strings: the shell quotes the query in single quotes.
-  const status = (variable: string) => `(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = "${variable}")`;
-  const query = `SELECT CONCAT_WS(" ", @@wsrep_reject_queries, ${status('WSREP_CLUSTER_STATUS')}, ${status('WSREP_LOCAL_STATE')})`;
+  const query = galeraStateQuery('"');
   const unpin = oneNode ? `
 # Lost as the pinned node (taken out, or its last ${check.fall} checks failed or were killed): clear
 # the entry, so the next connection pins the next synced node.
@@ -278,10 +278,10 @@ ${askServer(checkUser, seconds, 'state', query)}
 ${availableWhenDonor
     ? `# Synced (4), or a donor (2) of a mariabackup transfer, which keeps taking writes, in the primary
 # component and taking queries; a joiner or a node cut off is not.
-[ "$state" = "NONE Primary 4" ] || [ "$state" = "NONE Primary 2" ] || exit 1`
+[ "$state" = "${GALERA_SYNCED}" ] || [ "$state" = "${GALERA_DONOR}" ] || exit 1`
     : `# Synced (4) in the primary component, taking queries; a joiner, a donor (blocked by an rsync
 # transfer) or a node cut off is not.
-[ "$state" = "NONE Primary 4" ] || exit 1`}
+[ "$state" = "${GALERA_SYNCED}" ] || exit 1`}
 rm -f "$STATE/$name.failures"
 `;
 }

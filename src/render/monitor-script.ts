@@ -7,7 +7,7 @@ import { APPLICATION_USER, OPERATOR_USER, REPLICATION_USER, SecretName } from '.
 import { HostKind, TopologyPlan } from '../model/plan';
 import { MARIADB_PORT } from './server-config';
 import { shellQuote } from './shell';
-import { secretVariable, withSecret } from './sql';
+import { GALERA_DONOR, GALERA_SYNCED, galeraStateQuery, secretVariable, withSecret } from './sql';
 
 export const MONITOR_DIR = '/etc/mariadb-ha/monitor';
 export const MONITOR_SCRIPT_PATH = `${MONITOR_DIR}/monitor.sh`;
@@ -283,7 +283,6 @@ export function renderGaleraMonitorScript(plan: TopologyPlan, addresses: { [host
   const o = resolveMonitorOptions(options);
   const list = (names: string[]) => names.map(shellQuote).join(' ');
   const addressList = Object.entries(addresses).map(([n, a]) => `[${shellQuote(n)}]=${shellQuote(a)}`).join(' ');
-  const status = (variable: string) => `(SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '${variable}')`;
   return `#!/bin/bash
 # Rendered by cdktf-mariadb-ha: the Galera monitor; do not edit.
 set -u
@@ -301,8 +300,8 @@ ${sessionFunctions()}# synced (a member of the primary component, taking queries
 # it serves: still a fine source), other (answers, but is joining or cut off) or down (no answer).
 probe() {
   local out
-  if out=$(sql "$1" "SELECT CONCAT_WS(' ', @@wsrep_reject_queries, ${status('WSREP_CLUSTER_STATUS')}, ${status('WSREP_LOCAL_STATE')})" 2>&1); then
-    case "$out" in 'NONE Primary 4') echo synced ;; 'NONE Primary 2') echo donor ;; *) echo other ;; esac
+  if out=$(sql "$1" "${galeraStateQuery("'")}" 2>&1); then
+    case "$out" in '${GALERA_SYNCED}') echo synced ;; '${GALERA_DONOR}') echo donor ;; *) echo other ;; esac
   elif [ -z "$out" ] || echo "$out" | grep -qE "ERROR (2002|2003|2005|2006|2013)"; then
     echo down
   else

@@ -11,6 +11,7 @@ import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
 import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { GALERA_PORT, MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
+import { GALERA_SYNCED, galeraStateQuery } from '../../render/sql';
 import { MariaDbImage } from './image';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
@@ -26,7 +27,7 @@ export const FIRST_HOST_OFFSET = 10;
 
 /** Masters take the first slots by server id (1..10), replicas the slots after them by server id (101 and up). */
 export const MASTER_SLOTS = 10;
-/** The Galera arbitrator's address (.20 + this): after the ten master slots and the replicas' first ten. */
+/** The Galera arbitrator's slot: its address is .39, after the ten master slots and the replicas' first twenty. */
 export const ARBITRATOR_SLOT = 29;
 
 /**
@@ -351,6 +352,5 @@ function seedDonors(plan: TopologyPlan, host: PlannedHost): string[] {
 
 /** True (exit 0) when the local server is a synced member of the primary component and answers queries. */
 export function galeraSyncedCheck(): string {
-  const query = "SELECT CONCAT_WS(' ', @@wsrep_reject_queries, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_STATUS'), (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE'))";
-  return `[ "$(mariadb --socket=${SERVER_SOCKET} --batch --skip-column-names --execute="${query}")" = 'NONE Primary 4' ]`;
+  return `[ "$(mariadb --socket=${SERVER_SOCKET} --batch --skip-column-names --execute="${galeraStateQuery("'")}")" = '${GALERA_SYNCED}' ]`;
 }
