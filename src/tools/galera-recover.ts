@@ -63,7 +63,7 @@ async function running(container: string): Promise<boolean> {
 }
 
 /** One wsrep status value of a running node, read as root through its socket ('' when it does not answer). */
-async function nodeStatus(container: string, variable: string): Promise<string> {
+export async function nodeStatus(container: string, variable: string): Promise<string> {
   const result = await run('docker', ['exec', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--batch', '--skip-column-names',
     '--execute', `SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '${variable.toUpperCase()}'`], { timeoutMs: 20_000 });
   return result.code === 0 ? result.stdout.trim() : '';

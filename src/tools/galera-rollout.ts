@@ -4,8 +4,8 @@
 // is synced again before the next. The node the endpoint is most likely to write to goes last.
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { ENTRYPOINT_PATH, SERVER_CONFIG_PATH } from '../render/entrypoint';
-import { SERVER_SOCKET } from '../render/server-config';
-import { run, runChecked } from './process';
+import { nodeStatus } from './galera-recover';
+import { runChecked } from './process';
 
 /** The files one node runs with, as rendered for the planned topology. */
 export interface NodeFiles {
@@ -38,11 +38,9 @@ async function writeFile(container: string, path: string, content: string): Prom
   await runChecked('docker', ['exec', '-i', container, 'sh', '-c', `cat > ${path}.new && chmod --reference=${path} ${path}.new && mv ${path}.new ${path}`], { timeoutMs: 20_000, input: content });
 }
 
-/** `<state> <members>` of a node, read as root through its socket ('' when it does not answer). */
+/** `<state> <members>` of a node ('' parts when it does not answer). */
 async function nodeState(container: string): Promise<string> {
-  const query = "SELECT CONCAT_WS(' ', (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_LOCAL_STATE_COMMENT'), (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_CLUSTER_SIZE'))";
-  const result = await run('docker', ['exec', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--batch', '--skip-column-names', '--execute', query], { timeoutMs: 20_000 });
-  return result.code === 0 ? result.stdout.trim() : '';
+  return `${await nodeStatus(container, 'wsrep_local_state_comment')} ${await nodeStatus(container, 'wsrep_cluster_size')}`.trim();
 }
 
 /** Waits until every node is synced with at least `members` members; the states when it gives up. */
