@@ -12,7 +12,8 @@
 import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
 import { withConnection } from '../src/tools/mariadb-client';
 import { run } from '../src/tools/process';
-import { endpointServing, switchover } from '../src/tools/switchover';
+import { switchover } from '../src/tools/switchover';
+import { endpointServing } from '../src/tools/writer-route';
 import { rejoin } from '../src/tools/rejoin';
 import { readHostStatus } from '../src/tools/replication-status';
 import { counterAudit, missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';

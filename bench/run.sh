@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth deploy failover seeding writers galera
+#   bash bench/run.sh synth      # one of: synth aws deploy failover seeding writers galera
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -10,6 +10,7 @@ export MARIADB_HA_CLI="$root/bin/mariadb-ha.js"
 npx --no-install tsc -p tsconfig.json
 case "${1:-all}" in
   synth) node dist/bench/synth.js ;;
+  aws) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/aws-plan.js ;;
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
   seeding) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/seeding.js ;;
@@ -18,11 +19,12 @@ case "${1:-all}" in
   all)
     node dist/bench/synth.js
     scripts/toolchain.sh && source .local/toolchain.env
+    node dist/bench/aws-plan.js
     node dist/bench/deploy.js
     node dist/bench/failover.js
     node dist/bench/seeding.js
     node dist/bench/writers.js
     node dist/bench/galera.js
     ;;
-  *) echo "usage: $0 [synth|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|aws|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
 esac

@@ -1,4 +1,4 @@
-// One synth in a fresh process: the example stack, or a bare stack with the same two providers.
+// One synth in a fresh process: the Docker or the AWS example stack, or a bare stack with the same two providers.
 // Prints JSON timings; bench/synth.ts runs it repeatedly and compares.
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
@@ -15,7 +15,10 @@ const { AwsProvider } = require('@cdktf/provider-aws/lib/provider');
 const loaded = ms(started);
 
 const app = new App({ outdir });
-if (kind === 'example') {
+if (kind === 'aws-example') {
+  const { AwsHaStack } = require('../examples/aws/stack');
+  new AwsHaStack(app, 'aws-ha', { region: 'eu-west-1' });
+} else if (kind === 'example') {
   const { LocalHaStack } = require('../examples/local-docker/stack');
   const stack = new LocalHaStack(app, 'local-ha');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });

@@ -11,6 +11,7 @@ command -v terraform >/dev/null 2>&1 \
 docker_mirror=$("$here/build-docker-provider.sh")
 "$here/docker-engine.sh" start
 "$here/build-images.sh" all
+moto_python=$("$here/moto.sh")
 
 # The machine image may carry a mirror for hashicorp/aws (the version @cdktf/provider-aws pins).
 aws_mirror="${MARIADB_HA_AWS_MIRROR:-}"
@@ -45,6 +46,8 @@ mkdir -p "$CACHE_DIR/terraform-plugin-cache"
 cat >"$STATE_DIR/toolchain.env" <<ENV
 export TF_CLI_CONFIG_FILE="$rc"
 export CHECKPOINT_DISABLE=1
+export MARIADB_HA_MOTO_PYTHON="$moto_python"
+export MARIADB_HA_AWS_MIRROR="$aws_mirror"
 export DOCKER_API_VERSION="\${DOCKER_API_VERSION:-$(docker version --format '{{.Server.APIVersion}}')}"
 ENV
 log "ready: source $STATE_DIR/toolchain.env"

@@ -17,6 +17,7 @@ export {
   TerraformIterator,
   TerraformLocal,
   TerraformOutput,
+  TerraformProvider,
   TerraformResource,
   TerraformStack,
   TerraformVariable,

@@ -23,7 +23,9 @@ export type { FailoverMonitorOptions } from './render/monitor-script';
 
 // Constructs and the backend contract.
 export { MariaDbReplicationCluster } from './constructs/replication-cluster';
-export type { ClusterDescription, EndpointDescription, GaleraDescription, HostDescription, EndpointInstance, MariaDbReplicationClusterProps } from './constructs/replication-cluster';
+export type { ClusterDescription, GaleraDescription, HostDescription, MariaDbReplicationClusterProps } from './constructs/replication-cluster';
+export { EndpointKind } from './constructs/endpoint';
+export type { EndpointDescription, EndpointInstance, HaproxyEndpointDetails, Route53EndpointDetails, SwitchoverSettings } from './constructs/endpoint';
 export { MariaDbGaleraCluster } from './constructs/galera-cluster';
 export type { MariaDbGaleraClusterProps } from './constructs/galera-cluster';
 export type { ClusterCredentials } from './constructs/credentials';
@@ -35,6 +37,14 @@ export { DockerBackend } from './backends/docker/docker-backend';
 export type { DockerBackendProps } from './backends/docker/docker-backend';
 export { MariaDbImage } from './backends/docker/image';
 export { HaproxyWriterEndpoint } from './backends/docker/haproxy-endpoint';
-export type { HaproxyWriterEndpointProps, SwitchoverSettings, VirtualIpOptions } from './backends/docker/haproxy-endpoint';
+export type { HaproxyWriterEndpointProps, VirtualIpOptions } from './backends/docker/haproxy-endpoint';
 export { GaleraWriterEndpoint } from './backends/docker/galera-endpoint';
 export type { GaleraWriterEndpointProps } from './backends/docker/galera-endpoint';
+
+// AWS (needs the optional peer @cdktf/provider-aws).
+export { AwsBackend } from './backends/aws/aws-backend';
+export type { AwsBackendProps } from './backends/aws/aws-backend';
+export { Route53WriterEndpoint } from './backends/aws/route53-endpoint';
+export type { Route53WriterEndpointProps } from './backends/aws/route53-endpoint';
+export { Route53HealthCheckType } from './backends/aws/failover-timing';
+export type { Route53HealthCheckOptions } from './backends/aws/failover-timing';

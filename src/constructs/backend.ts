@@ -31,6 +31,12 @@ export interface ClusterNetwork {
   readonly clientNetworkHost: string;
   /** Address each host is reached at by the other hosts. */
   readonly hostAddresses: { [hostName: string]: string };
+  /**
+   * Tools reach each host's shell (`docker exec <backendName>`) for what they do as root:
+   * password rotation, re-pointing replicas, key slots, a master leaving.
+   * @default true
+   */
+  readonly hostShell?: boolean;
 }
 
 /** Where clients outside the cluster reach one host. */

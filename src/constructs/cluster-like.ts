@@ -2,7 +2,8 @@
 import { IConstruct, ITerraformDependable } from '../cdktf';
 import { TopologyPlan } from '../model/plan';
 import { ClusterSecrets, HostConnection, IReplicationBackend } from './backend';
-import type { EndpointDescription, ClusterDescription } from './replication-cluster';
+import type { ClusterDescription } from './replication-cluster';
+import type { EndpointDescription } from './endpoint';
 
 export interface IReplicationClusterLike extends IConstruct {
   readonly plan: TopologyPlan;

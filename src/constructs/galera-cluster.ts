@@ -13,7 +13,8 @@ import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from '
 import { claimVariablePrefix, clusterIdProblems, descriptionJson, passwordRotation, repointOnChange } from './cluster-support';
 import { toolCommand } from './tool-command';
 import { ClusterCredentials, credentialProblems, resolveCredentials, sensitivityProblems, variablePrefix } from './credentials';
-import type { ClusterDescription, EndpointDescription } from './replication-cluster';
+import type { ClusterDescription } from './replication-cluster';
+import type { EndpointDescription } from './endpoint';
 
 export interface MariaDbGaleraClusterProps extends GaleraTopologySpec {
   /** Where the hosts run, e.g. `new DockerBackend()`. */
@@ -147,6 +148,7 @@ export class MariaDbGaleraCluster extends Construct {
       cluster: this.node.id,
       activeMaster: this.plan.activeMaster,
       writers: this.plan.writers,
+      writeMode: this.plan.writeMode,
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,

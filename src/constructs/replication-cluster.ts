@@ -12,6 +12,7 @@ import { renderEntrypoint } from '../render/entrypoint';
 import { MARIADB_PORT, renderServerConfig, restartSettingsText, serverSettings, ServerTuning, tuningProblems } from '../render/server-config';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER } from '../model/accounts';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
+import type { EndpointDescription } from './endpoint';
 import {
   ClusterCredentials, credentialProblems, MAX_REPLICATION_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, resolveCredentials, sensitivityProblems, variablePrefix,
 } from './credentials';
@@ -40,38 +41,14 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
   readonly identityLockFile?: string;
 }
 
-/** One running copy of the writer endpoint (an HAProxy). */
-export interface EndpointInstance {
-  /** Where a tool reaches this instance's client port directly. */
-  readonly clientAddress: string;
-  readonly clientPort: number;
-  /** Container (or instance) running it; its runtime API is a unix socket inside. */
-  readonly backendName: string;
-}
-
-/** Where the writer endpoint listens and how tools steer it. */
-export interface EndpointDescription {
-  /** Where clients connect: a published port, or the virtual IP. */
-  readonly address: string;
-  readonly port: number;
-  /** HAProxy backend that holds the writers. */
-  readonly backend: string;
-  /** Where the endpoint's config lives inside each instance. */
-  readonly configPath: string;
-  /** Every instance; a virtual IP moves between them. */
-  readonly instances: EndpointInstance[];
-  /** The virtual IP, when there is one. */
-  readonly virtualIp?: string;
-  /** Container of the failover monitor (one writer at a time); a switchover takes its lock. */
-  readonly monitorContainer?: string;
-}
-
 /** What the cluster tells tools and tests about itself (no secrets), as a Terraform output. */
 export interface ClusterDescription {
   readonly cluster: string;
   /** The declared active master (the endpoint may have failed over since). */
   readonly activeMaster: string;
   readonly writers: string[];
+  /** `one-writer` (masters read-only but the one the endpoint writes to) or `every-master`. */
+  readonly writeMode: WriteMode;
   /** Promotion candidates in priority order. */
   readonly candidates: string[];
   readonly databaseName: string;
@@ -154,7 +131,7 @@ export class MariaDbReplicationCluster extends Construct {
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
   private readonly tuning?: ServerTuning;
-  private readonly membership: TerraformData;
+  private readonly membership?: TerraformData;
   private endpointDescription?: EndpointDescription;
   private activeMasterReference?: string;
 
@@ -192,10 +169,15 @@ export class MariaDbReplicationCluster extends Construct {
       return { hostName: h.name, serverConfig, bootstrapSql, entrypoint, replaceOnChange: restartSettingsText(this.plan, h.name, props.tuning) + rebuildSql + entrypoint };
     });
     this.connections = props.backend.place(this, { plan: this.plan, files, secrets: this.secrets });
-    this.passwordRotation = passwordRotation(this, this.secrets, () => this.describe());
-    this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => repointOnChange(this, h, this.passwordRotation, () => this.describe()));
-    const writers = this.applyWritersOnChange();
-    this.membership = this.leaveOnRemoval(writers);
+    if (network.hostShell === false) {
+      // What the tools do as root on a running host (rotation, re-point, key slots, leaving) needs its shell.
+      Annotations.of(this).addWarning(`backend: the tools have no shell on these hosts yet, so a changed password, a replica's new source and added or removed masters do not reach running hosts; only creation, switchover and status are supported`);
+      this.passwordRotation = new TerraformData(this, 'password-rotation', { dependsOn: this.plan.hosts.map((h) => this.hostResource(h.name)) });
+    } else {
+      this.passwordRotation = passwordRotation(this, this.secrets, () => this.describe());
+      this.plan.hosts.filter((h) => h.kind === HostKind.REPLICA).forEach((h) => repointOnChange(this, h, this.passwordRotation, () => this.describe()));
+      this.membership = this.leaveOnRemoval(this.applyWritersOnChange());
+    }
 
     // Checked at synth, once an endpoint had the chance to attach itself.
     this.node.addValidation({ validate: () => this.writerProblems() });
@@ -301,7 +283,7 @@ export class MariaDbReplicationCluster extends Construct {
     this.activeMasterReference = activeMaster;
     // A master that leaves does so before a switchover of the same apply: so removing the writer
     // is refused rather than racing the switchover away from it.
-    if (switchover) this.membership.dependsOn = [...(this.membership.dependsOn ?? []), dependable(switchover)];
+    if (switchover && this.membership) this.membership.dependsOn = [...(this.membership.dependsOn ?? []), dependable(switchover)];
   }
 
   /** The cluster as the tools see it. */
@@ -310,6 +292,7 @@ export class MariaDbReplicationCluster extends Construct {
       cluster: this.node.id,
       activeMaster: this.activeMasterReference ?? this.plan.activeMaster,
       writers: this.plan.writers,
+      writeMode: this.plan.writeMode,
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,

@@ -1,6 +1,7 @@
 // Judgements over host status that need the whole cluster: errant transactions, duplicate keys.
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { HostKind } from '../model/plan';
+import { WriteMode } from '../model/topology';
 import { parseGtidPosition } from './gtid';
 import { run } from './process';
 import { HostStatus } from './replication-status';
@@ -23,9 +24,9 @@ export function errantTransactions(description: ClusterDescription, host: HostSt
   return errant;
 }
 
-/** One writer at a time: masters start read-only and a failover monitor runs beside the endpoint. */
+/** One writer at a time: masters start read-only and only the endpoint's switchover or monitor makes one writable. */
 export function oneWriter(description: ClusterDescription): boolean {
-  return description.galera === undefined && description.endpoint?.monitorContainer !== undefined;
+  return description.galera === undefined && description.writeMode === WriteMode.ONE_WRITER;
 }
 
 /**

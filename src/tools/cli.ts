@@ -9,6 +9,7 @@ import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 import { ClusterReview, PlanJson, planSummary, readSynthesizedStack, renderReview, reviewStacks, stacksOfPlan } from './review';
 import { runChecked } from './process';
+import { withConnection } from './mariadb-client';
 import { repoint } from './repoint';
 import { markNewCluster, seed } from './seed';
 import { recoverGalera } from './galera-recover';
@@ -48,6 +49,9 @@ commands:
   recover      after every node of a Galera cluster was lost at once: finds each node's last committed
                position, restarts the cluster from the most advanced node and lets the others rejoin
                it; refuses while any node is in a primary component (a lost node rejoins by itself)
+  wait-ready   --host <h> --address <a> [--port <p>] [--timeout <s>]: wait until a new host answers
+               the monitor account (terraform apply runs it for an EC2 host, which boots and installs
+               MariaDB after its instance exists)
   review <before> <after>: what a topology change does (hosts, identities, data at risk,
                replication edges, switchover, restarts) and a Mermaid diagram, as Markdown for a
                pull request; each side a synthesized stack dir or its cdk.tf.json (no --cluster)
@@ -150,6 +154,31 @@ async function switchoverCommand(args: ParsedArgs, out: (s: string) => void): Pr
   });
   out(`${result.outcome}: ${result.message} (${result.seconds.toFixed(2)} s)`);
   return EXIT_CODES[result.outcome];
+}
+
+async function waitReadyCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
+  const cluster = stringOption(args, 'cluster');
+  const host = stringOption(args, 'host');
+  const address = stringOption(args, 'address');
+  if (!cluster || !host || !address) throw new ToolError(`wait-ready needs --cluster, --host and --address\n${USAGE}`);
+  const timeoutSeconds = numberOption(args, 'timeout', 900);
+  const at = { host: address, port: numberOption(args, 'port', 3306) };
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    try {
+      await withConnection(at, monitorLogin(cluster), (c) => c.query('SELECT 1'));
+      out(`${host} answers at ${address}:${at.port} after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return 0;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    if (Date.now() - started > timeoutSeconds * 1000) {
+      out(`${host} did not answer at ${address}:${at.port} within ${timeoutSeconds} s (last: ${last}); see its boot log (cloud-init-output.log, journalctl -u mariadb-ha), then apply again`);
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 async function rejoinCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {
@@ -342,6 +371,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'leave': return await leaveCommand(args, out);
       case 'recover': return await recoverCommand(args, out);
       case 'rolling-restart': return await rollingRestartCommand(args, out);
+      case 'wait-ready': return await waitReadyCommand(args, out);
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -54,6 +54,8 @@ export interface EndpointLoadOptions {
   readonly statementTimeoutMs?: number;
   /** @default Workload.INSERT */
   readonly workload?: Workload;
+  /** Where each new connection goes, asked before it opens (a DNS client resolving the writer's name); @default endpoint */
+  readonly resolve?: () => Promise<Endpoint>;
 }
 
 export interface LoadSummary {
@@ -113,7 +115,7 @@ export async function runEndpointLoad(options: EndpointLoadOptions): Promise<Wri
       let sent = false;
       try {
         if (!connection) {
-          connection = await connect(options.endpoint, options.login);
+          connection = await connect(options.resolve ? await options.resolve() : options.endpoint, options.login);
           sinceConnect = 0;
         }
         const c = connection;

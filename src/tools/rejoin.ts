@@ -111,7 +111,7 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
   if (!me?.reachable) return refuse(`${host} is unreachable (${me?.error}); start it first (it comes back read-only)`);
   if (me.readOnly === false) return refuse(`${host} is writable; the failover monitor fences it within a probe interval, retry then`);
 
-  const monitorContainer = description.endpoint?.monitorContainer;
+  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
   const writerStatus = status.find((s) => s.name === writer)!;
   const extra = transactionsAhead(me.gtidBinlogPos ?? '', writerStatus.gtidCurrentPos ?? '');
   progress(`rejoin ${host} to ${writer}: ${extra.count === 0n ? 'no extra transactions' : `${extra.count} extra transactions (${extra.ranges.join(', ')}), which will be ${options.applyExtra ? `applied on ${writer}` : 'discarded'}`}`);

@@ -38,7 +38,7 @@ export async function rootSql(container: string, statements: string[]): Promise<
 
 /** Waits until the monitor has finished dropping a lost source's connection from `replica` (it does so in the background). */
 export async function monitorDoneWith(description: ClusterDescription, replica: string): Promise<void> {
-  const monitorContainer = description.endpoint?.monitorContainer;
+  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
   if (!monitorContainer) return;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -123,7 +123,7 @@ export async function repoint(options: RepointOptions): Promise<string> {
   const now = await readHostStatus(endpoint(host), options.monitor);
   if (!now.reachable) throw new Error(`${host} is unreachable (${now.error}); start it, then run repoint again`);
   if (followsPlan(info, now.channels)) return `${host} already replicates from ${sources} as planned`;
-  const monitorContainer = description.endpoint?.monitorContainer;
+  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
   const lock = monitorContainer ? await takeMonitorLock(monitorContainer, `repoint ${host}`, 30_000) : undefined;
   let changed: boolean;
   try {

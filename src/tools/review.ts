@@ -2,6 +2,7 @@
 // stacks (before and after) or from a saved plan (what is deployed against what is planned):
 // hosts, identities, data at risk, replication edges, an implied switchover, restarts, the
 // topology as a Mermaid diagram GitHub renders in the pull request, and the plan's resource changes.
+import { failoverTimingLine } from '../backends/aws/failover-timing';
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
@@ -173,12 +174,18 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
     {
       heading: 'Switchover',
       lines: before && after && before.activeMaster !== after.activeMaster && !after.galera
-        ? [`writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: one writer at a time, a write window of tens of milliseconds)`]
+        ? [after.endpoint?.route53
+          ? `writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: the old master is fenced and the new one catches up and takes the writes; then the PRIMARY and SECONDARY records of ${after.endpoint.route53.recordName} are updated in place, and clients follow within the TTL of ${after.endpoint.route53.ttlSeconds} s)`
+          : `writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: one writer at a time, a write window of tens of milliseconds)`]
         : [],
     },
     { heading: 'Restarts', lines: [...restarts, ...moved] },
   ].filter((s) => s.lines.length > 0);
-  return { cluster: id, sections, mermaid: topologyDiagram(before, after), changed: sections.length > 0 };
+  const changed = sections.length > 0;
+  const records = after?.endpoint?.route53;
+  // Shown on every review: the failover time the settings allow is what a reviewer of DNS failover checks.
+  if (records) sections.push({ heading: 'Writer endpoint', lines: [`Route 53 failover (${records.healthCheck} health checks): ${failoverTimingLine(records.recordName, records.detectionSeconds, records.ttlSeconds)}`] });
+  return { cluster: id, sections, mermaid: topologyDiagram(before, after), changed };
 }
 
 function slotOf(h: HostDescription): KeySlot {

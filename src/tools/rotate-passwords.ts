@@ -107,7 +107,7 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   const { description, passwords, progress } = options;
   const changed = await changedAccounts(description, passwords);
   progress(`password rotation of ${description.cluster}: ${changed.length === 0 ? 'no network account changes' : `new passwords for ${changed.join(', ')}`}${passwords.root !== undefined ? '; root set on every host' : ''}`);
-  const instances = description.endpoint?.instances ?? [];
+  const instances = description.endpoint?.haproxy?.instances ?? [];
   const monitorChanged = changed.includes(SecretName.MONITOR);
 
   if (monitorChanged) {
@@ -125,7 +125,7 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, false));
   // The failover monitor logs in as the operator and re-points replicas with the replication
   // password; between the hosts' change and this, its probes are refused (never taken for a loss).
-  const monitorContainer = description.endpoint?.monitorContainer;
+  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
   for (const secret of monitorContainer ? [SecretName.OPERATOR, SecretName.REPLICATION].filter((s) => changed.includes(s)) : []) {
     const file = `${MONITOR_SECRETS_DIR}/${secret}`;
     await dockerExec(monitorContainer!, ['sh', '-c', `umask 077 && cat > ${file}.tmp && mv ${file}.tmp ${file}`], passwords[secret]!);

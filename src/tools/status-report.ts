@@ -4,7 +4,7 @@ import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, gal
 import { endpointsOf } from './cluster-ref';
 import { parseGtidPosition, transactionsAhead, transactionsBehind } from './gtid';
 import { ServerState } from './haproxy-runtime';
-import { fencedServers, pinnedWriter } from './switchover';
+import { fencedServers, pinnedWriter } from './writer-route';
 import { Login } from './mariadb-client';
 import { HostKind } from '../model/plan';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
@@ -146,7 +146,8 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
 }
 
 async function readEndpoint(description: ClusterDescription): Promise<EndpointStatus | undefined> {
-  const e = description.endpoint;
+  // A Route 53 record pair is read by Terraform (its records are state), not by this tool.
+  const e = description.endpoint?.haproxy;
   if (!e) return undefined;
   const instances: InstanceStatus[] = await Promise.all(e.instances.map(async (i) => {
     try {
@@ -237,6 +238,8 @@ export function renderStatus(description: ClusterDescription, report: StatusRepo
       lines.push(`  ${s.name.padEnd(16)} ${g.clusterStatus} ${g.localState}, ${g.clusterSize} members, ready ${g.ready ? 'ON' : 'OFF'}, state ${g.stateUuid}`);
     }
   }
+  const records = description.endpoint?.route53;
+  if (records) lines.push(`endpoint ${records.recordName}:${description.endpoint!.port}: Route 53 failover records; PRIMARY is declared on ${description.activeMaster} (worst-case failover ${records.worstCaseFailoverSeconds} s)`);
   if (report.endpoint) {
     const allNodes = description.galera?.writeMode === 'all-nodes';
     lines.push(`endpoint ${description.endpoint!.address}:${description.endpoint!.port}: writes to ${allNodes ? 'every synced node' : report.endpoint.serving ?? '(unknown)'}`);

@@ -64,7 +64,7 @@ async function heldReadOnly(host: HostDescription): Promise<boolean> {
 
 /** Takes the failover monitor's lock when a monitor runs (none while the cluster is created or the monitor is replaced). */
 async function lockIfMonitored(description: ClusterDescription, owner: string): Promise<MonitorLock | undefined> {
-  const container = description.endpoint?.monitorContainer;
+  const container = description.endpoint?.haproxy?.monitorContainer;
   if (!container) return undefined;
   const running = await run('docker', ['inspect', '--format', '{{.State.Running}}', container], { timeoutMs: 20_000 });
   return running.stdout.trim() === 'true' ? takeMonitorLock(container, owner, 30_000) : undefined;

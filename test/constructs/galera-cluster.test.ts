@@ -75,7 +75,7 @@ describe('MariaDbGaleraCluster on Docker', () => {
       expect(text).toHaveResourceWithProperties(Container, { name: 'shop-monitor' });
       const description = json.output.shop_cluster.value;
       expect(description.galera).toEqual({ clusterName: 'shop', nodes: ['node-1', 'node-2', 'node-3'], bootstrapNode: 'node-1', voters: 3, writeMode: 'one-node' });
-      expect(description.endpoint).toMatchObject({ monitorContainer: expect.stringMatching(/^\$\{docker_container\.writer_monitor_\w+\.name\}$/), instances: [{ backendName: 'shop-writer', clientPort: 23300 }] });
+      expect(description.endpoint.haproxy).toMatchObject({ monitorContainer: expect.stringMatching(/^\$\{docker_container\.writer_monitor_\w+\.name\}$/), instances: [{ backendName: 'shop-writer', clientPort: 23300 }] });
       expect(description.hosts.map((h: any) => [h.name, h.kind, h.serverId, h.sources])).toEqual([
         ['node-1', 'galera-node', 1, []], ['node-2', 'galera-node', 1, []], ['node-3', 'galera-node', 1, []], ['analytics', 'replica', 101, ['node-1']],
       ]);

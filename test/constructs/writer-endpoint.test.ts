@@ -53,9 +53,14 @@ describe('HaproxyWriterEndpoint', () => {
     expect(exec.command).toMatch(/^node "\$\(node -p "process\.env\.MARIADB_HA_CLI \|\| require\.resolve\('cdktf-mariadb-ha\/bin\/mariadb-ha\.js'\)"\)" 'switchover' '--cluster' 'shop' '--to' '\$\{var\.shop_active_master\}' '--max-lag' '5'/);
     expect(JSON.stringify(exec)).not.toMatch(/password/i);
     expect(JSON.parse(exec.environment.MARIADB_HA_DESCRIPTION).endpoint).toEqual({
-      address: '127.0.0.1', port: 23300, backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',
-      instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, backendName: 'shop-writer' }],
-      monitorContainer: expect.stringMatching(/^\$\{docker_container\.writer_monitor_[0-9A-F]+\.name\}$/),
+      kind: 'haproxy',
+      address: '127.0.0.1',
+      port: 23300,
+      haproxy: {
+        backend: 'writer', configPath: '/etc/haproxy/mariadb-ha/haproxy.cfg',
+        instances: [{ clientAddress: '127.0.0.1', clientPort: 23300, backendName: 'shop-writer' }],
+        monitorContainer: expect.stringMatching(/^\$\{docker_container\.writer_monitor_[0-9A-F]+\.name\}$/),
+      },
     });
   });
 
@@ -142,8 +147,8 @@ describe('HaproxyWriterEndpoint with a virtual IP', () => {
   });
 
   test('clients and tools find the virtual IP and every instance', () => {
-    expect(json.output.shop_cluster.value.endpoint).toMatchObject({ address: '10.213.0.4', port: 3306, virtualIp: '10.213.0.4' });
-    expect(json.output.shop_cluster.value.endpoint.instances.map((i: any) => i.backendName)).toEqual(['shop-writer-1', 'shop-writer-2']);
+    expect(json.output.shop_cluster.value.endpoint).toMatchObject({ address: '10.213.0.4', port: 3306, haproxy: { virtualIp: '10.213.0.4' } });
+    expect(json.output.shop_cluster.value.endpoint.haproxy.instances.map((i: any) => i.backendName)).toEqual(['shop-writer-1', 'shop-writer-2']);
   });
 
   test('bad virtual IP settings are rejected with their property', () => {

@@ -7,7 +7,7 @@ import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { readClusterStatus, readHostStatus } from '../../src/tools/replication-status';
 import { collectStatus, writerOf } from '../../src/tools/status-report';
-import { endpointServing } from '../../src/tools/switchover';
+import { endpointServing } from '../../src/tools/writer-route';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -4,7 +4,7 @@ import { counterDdl, summarize, trackedWritesTableDdl } from '../../src/tools/en
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
 import { readClusterStatus } from '../../src/tools/replication-status';
-import { endpointServing } from '../../src/tools/switchover';
+import { endpointServing } from '../../src/tools/writer-route';
 import { expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, lostAcknowledged, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -5,7 +5,7 @@ import { trackedWritesTableDdl } from '../../src/tools/endpoint-load';
 import { main } from '../../src/tools/cli';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
-import { endpointServing } from '../../src/tools/switchover';
+import { endpointServing } from '../../src/tools/writer-route';
 import { waitForConvergence } from '../support/cluster-checks';
 import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

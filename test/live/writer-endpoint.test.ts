@@ -4,7 +4,7 @@ import { main } from '../../src/tools/cli';
 import { counterDdl, summarize, trackedWritesTableDdl, Workload } from '../../src/tools/endpoint-load';
 import { queryRows, withConnection } from '../../src/tools/mariadb-client';
 import { run } from '../../src/tools/process';
-import { endpointServing } from '../../src/tools/switchover';
+import { endpointServing } from '../../src/tools/writer-route';
 import { collectStatus } from '../../src/tools/status-report';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication, workersWithMoreErrorsThan } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad } from '../support/failover-drill';

@@ -5,8 +5,9 @@ import * as api from '../../src';
 describe('public API', () => {
   test('the index exports exactly the public values', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'DockerBackend', 'GaleraWriteMode', 'GaleraWriterEndpoint', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType', 'MariaDbGaleraCluster',
-      'MariaDbImage', 'MariaDbReplicationCluster', 'MultiMasterLayout', 'ReplicaRole', 'SecretName', 'SstMethod', 'WriteMode',
+      'AwsBackend', 'DockerBackend', 'EndpointKind', 'GaleraWriteMode', 'GaleraWriterEndpoint', 'HaproxyWriterEndpoint', 'HostKind', 'KeyColumnType',
+      'MariaDbGaleraCluster', 'MariaDbImage', 'MariaDbReplicationCluster', 'MultiMasterLayout', 'ReplicaRole', 'Route53HealthCheckType',
+      'Route53WriterEndpoint', 'SecretName', 'SstMethod', 'WriteMode',
     ]);
   });
 

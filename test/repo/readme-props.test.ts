@@ -9,7 +9,7 @@ const PUBLIC_PROPS = [
   'MariaDbReplicationClusterProps', 'TopologySpec', 'MasterSpec', 'ReplicaSpec', 'KeyRange', 'KeyRangePlan', 'PromotionPolicy',
   'SemiSyncOptions', 'ClusterCredentials', 'ServerTuning', 'DockerBackendProps', 'HaproxyWriterEndpointProps', 'WriterHealthCheck',
   'VirtualIpOptions', 'SwitchoverSettings', 'MariaDbGaleraClusterProps', 'GaleraTopologySpec', 'GaleraNodeSpec', 'GaleraArbitratorSpec',
-  'GaleraWriterEndpointProps',
+  'GaleraWriterEndpointProps', 'AwsBackendProps', 'Route53WriterEndpointProps', 'Route53HealthCheckOptions',
 ];
 
 function publicMembers(): Map<string, string[]> {

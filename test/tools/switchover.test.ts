@@ -1,10 +1,11 @@
+import { WriteMode } from '../../src/model/topology';
 import { ClusterDescription } from '../../src/constructs/replication-cluster';
 import { HostKind } from '../../src/model';
 import { HostStatus } from '../../src/tools/replication-status';
 import { preflightProblems } from '../../src/tools/switchover';
 
 const description: ClusterDescription = {
-  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,
+  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER, candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,
   hosts: [
     { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'a', delaySeconds: 0, settings: {} },
     { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'b', delaySeconds: 0, settings: {} },

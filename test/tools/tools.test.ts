@@ -1,3 +1,5 @@
+import { EndpointKind } from '../../src/constructs/endpoint';
+import { WriteMode } from '../../src/model/topology';
 import { formatGtidPosition, hasReached, parseGtidPosition, transactionsAhead, transactionsBehind } from '../../src/tools/gtid';
 import { parseArgs, main } from '../../src/tools/cli';
 import { distances, judgeStatus, renderStatus } from '../../src/tools/status-report';
@@ -30,7 +32,7 @@ describe('GTID positions', () => {
 const description: ClusterDescription = {
   cluster: 'x',
   activeMaster: 'db-a',
-  writers: ['db-a', 'db-b'],
+  writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER,
   candidates: ['db-a', 'db-b'],
   databaseName: 'app',
   accountHost: '10.213.0.0/255.255.255.0',
@@ -86,7 +88,7 @@ describe('status verdict', () => {
   });
 
   test('with one writer at a time: no writer, two writers, and a returning master\'s extra transactions are problems that say what to run', () => {
-    const oneWriter = { ...description, endpoint: { address: '127.0.0.1', port: 3, backend: 'writer', configPath: '/x', instances: [], monitorContainer: 'x-monitor' } };
+    const oneWriter = { ...description, writeMode: WriteMode.ONE_WRITER, endpoint: { kind: EndpointKind.HAPROXY, address: '127.0.0.1', port: 3, haproxy: { backend: 'writer', configPath: '/x', instances: [], monitorContainer: 'x-monitor' } } };
     const at = (name: string, readOnly: boolean, pos: string, channels = [channel(name === 'db-a' ? 'db-b' : 'db-a')]) =>
       ({ ...host(name, channels), readOnly, gtidBinlogPos: pos, gtidCurrentPos: pos });
     expect(judgeStatus(oneWriter, [at('db-a', true, '1-1-5'), at('db-b', true, '1-1-5')]).problems)

@@ -8,12 +8,13 @@ import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicati
 import { Problem } from '../../model/problems';
 import { GaleraPlan, HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
 import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
+import { ARBITRATOR_SLOT, MASTER_SLOTS, placementSlot } from '../slots';
 import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { GALERA_PORT, MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { GALERA_SYNCED, galeraStateQuery } from '../../render/sql';
 import { MariaDbImage } from './image';
-import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from './subnet';
+import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from '../subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
@@ -25,24 +26,7 @@ export const ENDPOINT_OFFSET = 5;
 export const MONITOR_OFFSET = 9;
 export const FIRST_HOST_OFFSET = 10;
 
-/** Masters take the first slots by server id (1..10), replicas the slots after them by server id (101 and up). */
-export const MASTER_SLOTS = 10;
-/** The Galera arbitrator's slot: its address is .39, after the ten master slots and the replicas' first twenty. */
-export const ARBITRATOR_SLOT = 29;
-
-/**
- * A host's slot: its port is hostPortBase + slot and its address .10 + slot. It follows the host's
- * server id, which the identity lock keeps stable, so adding or removing a host moves no other;
- * Galera nodes (which share one server id) take the master slots in declaration order.
- */
-export function placementSlot(plan: TopologyPlan, host: PlannedHost): number | undefined {
-  if (host.kind === HostKind.GALERA_NODE) {
-    const index = plan.galera!.nodes.indexOf(host.name);
-    return index < MASTER_SLOTS ? index : undefined;
-  }
-  if (host.kind === HostKind.MASTER) return host.serverId >= 1 && host.serverId <= MASTER_SLOTS ? host.serverId - 1 : undefined;
-  return host.serverId > REPLICA_SERVER_ID_BASE ? MASTER_SLOTS + host.serverId - REPLICA_SERVER_ID_BASE - 1 : undefined;
-}
+export { ARBITRATOR_SLOT, MASTER_SLOTS, placementSlot };
 
 /** What each stack's Docker clusters occupy, so a second cluster cannot collide with a first. */
 const PLACED = new WeakMap<IConstruct, Array<{ path: string; subnet: Ipv4Subnet; ports: [number, number]; prefix: string }>>();

@@ -4,7 +4,7 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Construct, TerraformData } from '../../cdktf';
 import type { MariaDbGaleraCluster } from '../../constructs/galera-cluster';
-import type { EndpointDescription } from '../../constructs/replication-cluster';
+import { EndpointDescription, EndpointKind } from '../../constructs/endpoint';
 import { MONITOR_USER } from '../../model/accounts';
 import { GaleraWriteMode, SstMethod } from '../../model/galera-topology';
 import { HostKind } from '../../model/plan';
@@ -107,12 +107,15 @@ export class GaleraWriterEndpoint extends Construct {
       });
     }
     const description: EndpointDescription = {
+      kind: EndpointKind.HAPROXY,
       address: this.address,
       port: this.port,
-      backend: WRITER_BACKEND,
-      configPath: HAPROXY_CONFIG_PATH,
-      instances: [{ clientAddress: LOOPBACK, clientPort: hostPort, backendName: name }],
-      monitorContainer: this.monitorContainer?.name,
+      haproxy: {
+        backend: WRITER_BACKEND,
+        configPath: HAPROXY_CONFIG_PATH,
+        instances: [{ clientAddress: LOOPBACK, clientPort: hostPort, backendName: name }],
+        monitorContainer: this.monitorContainer?.name,
+      },
     };
     cluster.attachEndpoint(description);
   }

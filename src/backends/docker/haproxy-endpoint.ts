@@ -14,32 +14,14 @@ import { MARIADB_PORT } from '../../render/server-config';
 import { FailoverMonitorOptions, renderMonitorScript, resolveMonitorOptions } from '../../render/monitor-script';
 import { WriteMode } from '../../model/topology';
 import { renderKeepalivedConfig } from '../../render/keepalived-config';
-import type { EndpointDescription } from '../../constructs/replication-cluster';
+import { EndpointDescription, EndpointKind, switchoverArguments, SwitchoverSettings } from '../../constructs/endpoint';
 import { toolCommand } from '../../constructs/tool-command';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
 import { haproxyContainer, monitorContainer, PROJECT_HAPROXY_IMAGE } from './endpoint-containers';
-import { isIpv4 } from './subnet';
+import { isIpv4 } from '../subnet';
 
 export const DEFAULT_ENDPOINT_PORT = 23300;
-
-/** How `terraform apply` performs a switchover when the active master changes. */
-export interface SwitchoverSettings {
-  /**
-   * Refuse when the target is further behind than this many seconds.
-   * @default 5
-   */
-  readonly maxLagSeconds?: number;
-  /**
-   * Seconds the target may take to apply everything the old master committed.
-   * @default 10
-   */
-  readonly catchUpTimeoutSeconds?: number;
-  /**
-   * Seconds to wait for healthy replication before refusing (covers a fresh deployment).
-   * @default 120
-   */
-  readonly waitHealthySeconds?: number;
-}
+export type { SwitchoverSettings };
 
 /** A virtual IP on the cluster's Docker network, held by one of two endpoint instances. */
 export interface VirtualIpOptions {
@@ -210,17 +192,19 @@ export class HaproxyWriterEndpoint extends Construct {
     }
 
     const endpointDescription: EndpointDescription = {
+      kind: EndpointKind.HAPROXY,
       address: this.address,
       port: this.port,
-      backend: WRITER_BACKEND,
-      configPath: HAPROXY_CONFIG_PATH,
-      instances: instances.map((i) => ({
-        clientAddress: LOOPBACK, clientPort: i.clientPort, backendName: i.name,
-      })),
-      virtualIp,
-      monitorContainer: this.monitorContainer?.name,
+      haproxy: {
+        backend: WRITER_BACKEND,
+        configPath: HAPROXY_CONFIG_PATH,
+        instances: instances.map((i) => ({
+          clientAddress: LOOPBACK, clientPort: i.clientPort, backendName: i.name,
+        })),
+        virtualIp,
+        monitorContainer: this.monitorContainer?.name,
+      },
     };
-    const settings = props.switchover ?? {};
     const hosts = cluster.node.findAll().filter((c): c is Container => c instanceof Container);
     const switchover = new TerraformData(this, 'switchover', {
       input: { activeMaster: active },
@@ -232,10 +216,7 @@ export class HaproxyWriterEndpoint extends Construct {
         // monitor password from the environment `terraform apply` runs in.
         // Every argument quoted for the shell; the active master is also validated against the candidates.
         command: toolCommand([
-          'switchover', '--cluster', cluster.node.id, '--to', active,
-          '--max-lag', String(settings.maxLagSeconds ?? 5),
-          '--catch-up-timeout', String(settings.catchUpTimeoutSeconds ?? 10),
-          '--wait-healthy', String(settings.waitHealthySeconds ?? 120),
+          'switchover', '--cluster', cluster.node.id, '--to', active, ...switchoverArguments(props.switchover),
         ]),
         environment: {
           // Lazy: the description includes this endpoint, attached below.

@@ -1,4 +1,4 @@
-// IPv4 subnet arithmetic for the project's Docker network (pure).
+// IPv4 subnet arithmetic for the backends' networks (pure).
 
 export interface Ipv4Subnet {
   readonly network: string;
@@ -70,4 +70,22 @@ export function subnetContains(subnet: Ipv4Subnet, ip: string): boolean {
 export function subnetsOverlap(a: Ipv4Subnet, b: Ipv4Subnet): boolean {
   const [sa, sb] = [toNumber(a.network)!, toNumber(b.network)!];
   return sa < sb + b.size && sb < sa + a.size;
+}
+
+/** Parses any IPv4 network `a.b.c.d/len` (len 0..32, host bits zero); undefined otherwise. */
+export function parseCidr(cidr: string): Ipv4Subnet | undefined {
+  const match = /^([\d.]+)\/(\d{1,2})$/.exec(cidr);
+  const address = match ? toNumber(match[1]) : undefined;
+  const prefixLength = match ? Number(match[2]) : NaN;
+  if (address === undefined || !(prefixLength >= 0 && prefixLength <= 32)) return undefined;
+  const size = 2 ** (32 - prefixLength);
+  if (address % size !== 0) return undefined;
+  return { network: toIp(address), size, prefixLength, netmask: toIp(2 ** 32 - size), gateway: toIp(address + 1) };
+}
+
+/** True for an RFC 1918 address (10/8, 172.16/12, 192.168/16), which nothing on the internet reaches. */
+export function isPrivateAddress(ip: string): boolean {
+  const n = toNumber(ip);
+  if (n === undefined) return false;
+  return [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]].some(([net, len]) => Math.floor(n / 2 ** (32 - (len as number))) === Math.floor(toNumber(net as string)! / 2 ** (32 - (len as number))));
 }

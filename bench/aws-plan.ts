@@ -1,0 +1,59 @@
+// Offline `terraform plan` of the AWS example (provider from the local mirror, no AWS reachable)
+// against a bare stack with the same provider settings, alternating, median of PLAN_RUNS; then the
+// worst-case failover time the example's settings allow, as `mariadb-ha review` prints it for a PR.
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { AwsHaStack } from '../examples/aws/stack';
+import { runChecked } from '../src/tools/process';
+import { main } from '../src/tools/cli';
+import { fmt, median } from './stats';
+
+const RUNS = Number(process.env.PLAN_RUNS ?? 3);
+const offline = { accessKey: 'testing', secretKey: 'testing', skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: 'true', endpoints: [{ ec2: 'http://127.0.0.1:9', iam: 'http://127.0.0.1:9', ssm: 'http://127.0.0.1:9', route53: 'http://127.0.0.1:9', cloudwatch: 'http://127.0.0.1:9', sts: 'http://127.0.0.1:9' }] };
+
+async function prepared(kind: 'bare' | 'aws-example'): Promise<string> {
+  const root = mkdtempSync(join(tmpdir(), `aws-plan-bench-${kind}-`));
+  const app = new App({ outdir: join(root, 'out') });
+  if (kind === 'aws-example') {
+    new AwsHaStack(app, 'stack', { region: 'eu-west-1', emulatorUrl: 'http://127.0.0.1:9' });
+  } else {
+    const stack = new TerraformStack(app, 'stack');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1', ...offline });
+  }
+  app.synth();
+  const dir = join(root, 'out', 'stacks', 'stack');
+  await runChecked('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, timeoutMs: 300_000 });
+  return dir;
+}
+
+async function planMs(dir: string): Promise<number> {
+  const started = Date.now();
+  await runChecked('terraform', ['plan', '-input=false', '-lock=false', '-refresh=false', '-no-color'], {
+    cwd: dir, timeoutMs: 300_000, env: { ...process.env, TF_VAR_ami_id: 'ami-0123456789abcdef0', ...Object.fromEntries(['root', 'replication', 'monitor', 'operator', 'application'].map((s) => [`TF_VAR_shop_${s}_password`, 'Pw-bench-0123456789'])) },
+  });
+  return Date.now() - started;
+}
+
+async function benchmark(): Promise<void> {
+  const dirs = { bare: await prepared('bare'), example: await prepared('aws-example') };
+  const runs: Record<string, number[]> = { bare: [], example: [] };
+  await planMs(dirs.bare); // warm the provider binary into the page cache
+  for (let i = 0; i < RUNS; i++) {
+    runs.bare.push(await planMs(dirs.bare));
+    runs.example.push(await planMs(dirs.example));
+  }
+  console.log(`AWS plan benchmark: ${RUNS} alternating offline plans each, medians`);
+  console.log(`  bare stack (AWS provider only): ${fmt(median(runs.bare) / 1000, 2)} s`);
+  console.log(`  AWS example:                    ${fmt(median(runs.example) / 1000, 2)} s`);
+  console.log(`  ratio example/bare: ${fmt(median(runs.example) / median(runs.bare), 2)}x`);
+  await main(['review', dirs.example, dirs.example], (line) => console.log(line.split('\n').filter((l) => /worst case/.test(l)).join('\n')));
+  for (const dir of Object.values(dirs)) rmSync(join(dir, '..', '..', '..'), { recursive: true, force: true });
+}
+
+benchmark().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
