@@ -12,19 +12,21 @@ import { main } from '../src/tools/cli';
 import { fmt, median } from './stats';
 
 const RUNS = Number(process.env.PLAN_RUNS ?? 3);
+const STACK = 'aws-ha';
 const offline = { accessKey: 'testing', secretKey: 'testing', skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: 'true', endpoints: [{ ec2: 'http://127.0.0.1:9', iam: 'http://127.0.0.1:9', ssm: 'http://127.0.0.1:9', route53: 'http://127.0.0.1:9', cloudwatch: 'http://127.0.0.1:9', sts: 'http://127.0.0.1:9' }] };
 
 async function prepared(kind: 'bare' | 'aws-example'): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), `aws-plan-bench-${kind}-`));
   const app = new App({ outdir: join(root, 'out') });
   if (kind === 'aws-example') {
-    new AwsHaStack(app, 'stack', { region: 'eu-west-1', emulatorUrl: 'http://127.0.0.1:9' });
+    // The example's own stack id: its identity lock file records that path.
+    new AwsHaStack(app, STACK, { region: 'eu-west-1', emulatorUrl: 'http://127.0.0.1:9' });
   } else {
-    const stack = new TerraformStack(app, 'stack');
+    const stack = new TerraformStack(app, STACK);
     new AwsProvider(stack, 'aws', { region: 'eu-west-1', ...offline });
   }
   app.synth();
-  const dir = join(root, 'out', 'stacks', 'stack');
+  const dir = join(root, 'out', 'stacks', STACK);
   await runChecked('terraform', ['init', '-input=false', '-no-color'], { cwd: dir, timeoutMs: 300_000 });
   return dir;
 }
