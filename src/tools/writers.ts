@@ -16,7 +16,7 @@ import { MonitorLock, takeMonitorLock } from './monitor-lock';
 import { run, runChecked } from './process';
 import { changeMaster, rootSql } from './repoint';
 import { HostStatus, readHostStatus } from './replication-status';
-import { waitForGtid } from './server-ops';
+import { waitForBinlogGtid, waitForGtid } from './server-ops';
 
 /** Set to a cluster id (several comma-separated, or `*` for all) when the whole cluster is being destroyed. */
 export const DESTROY_CLUSTER_ENV = 'MARIADB_HA_DESTROY_CLUSTER';
@@ -197,10 +197,11 @@ export async function leave(options: LeaveOptions): Promise<string> {
         await rootSql(me.backendName, ['SET GLOBAL read_only = ON', `KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`]);
         progress(`${host} is fenced (read-only, application sessions closed)`);
       }
-      // Everything the leaving master committed stays in the cluster.
+      // Everything the leaving master committed stays in the cluster: in each peer's own binary log
+      // (masters log what they apply), not its replica position, which need not track the peer's own domain.
       const position = (await readHostStatus(endpointsOf(description).find((e) => e.name === host)!, options.monitor)).gtidBinlogPos ?? '';
       for (const peer of peers.filter((p) => statuses.get(p.name)!.reachable)) {
-        if (!(await waitForGtid(endpointsOf(description).find((e) => e.name === peer.name)!, options.operator, position, options.catchUpTimeoutSeconds))) {
+        if (!(await waitForBinlogGtid(endpointsOf(description).find((e) => e.name === peer.name)!, options.operator, position, options.catchUpTimeoutSeconds))) {
           throw new Error(`${peer.name} did not reach ${host}'s position ${position} within ${options.catchUpTimeoutSeconds} s; ${host} stays (fenced); see 'mariadb-ha status', then apply again`);
         }
       }

@@ -1,3 +1,5 @@
+import { EndpointKind } from '../../src/constructs/endpoint';
+import { writerRouteOf } from '../../src/tools/writer-route';
 import { WriteMode } from '../../src/model/topology';
 import { ClusterDescription } from '../../src/constructs/replication-cluster';
 import { HostKind } from '../../src/model';
@@ -48,5 +50,19 @@ describe('switchover preflight', () => {
       'db-a is unreachable (ECONNREFUSED)',
       'db-b has errant transactions: 0-101-7 (domain 0 belongs to no writer)',
     ]);
+  });
+});
+
+describe('writerRouteOf', () => {
+  test('an endpoint of a kind the tool cannot steer is a clear error, not a guess', () => {
+    expect(() => writerRouteOf({ ...description, endpoint: { kind: 'carrier-pigeon' as EndpointKind, address: 'x', port: 1 } }))
+      .toThrow("cluster shop has a writer endpoint of kind 'carrier-pigeon', which this tool cannot steer");
+    expect(() => writerRouteOf({ ...description, endpoint: undefined })).toThrow('cluster shop has no writer endpoint to switch');
+  });
+
+  test('a Route 53 record pair: the switchover steers nothing itself and says the record moves in this apply', () => {
+    const route = writerRouteOf({ ...description, endpoint: { kind: EndpointKind.ROUTE53_FAILOVER, address: 'w.db', port: 3306, route53: { zoneId: 'Z', recordName: 'w.db', ttlSeconds: 10, healthCheck: 'cloudwatch-metric', detectionSeconds: 160, worstCaseFailoverSeconds: 170 } } });
+    expect(route.monitorContainer).toBeUndefined();
+    expect(route.moveNote).toMatch(/^w\.db moves to the new writer in this apply, after this step/);
   });
 });
