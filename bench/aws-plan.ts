@@ -6,24 +6,24 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { AwsHaStack } from '../examples/aws/stack';
+import { AwsHaStack, emulatedProvider } from '../examples/aws/stack';
 import { runChecked } from '../src/tools/process';
 import { main } from '../src/tools/cli';
 import { fmt, median } from './stats';
 
 const RUNS = Number(process.env.PLAN_RUNS ?? 3);
 const STACK = 'aws-ha';
-const offline = { accessKey: 'testing', secretKey: 'testing', skipCredentialsValidation: true, skipRequestingAccountId: true, skipMetadataApiCheck: 'true', endpoints: [{ ec2: 'http://127.0.0.1:9', iam: 'http://127.0.0.1:9', ssm: 'http://127.0.0.1:9', route53: 'http://127.0.0.1:9', cloudwatch: 'http://127.0.0.1:9', sts: 'http://127.0.0.1:9' }] };
+const OFFLINE = 'http://127.0.0.1:9'; // nothing listens here: a plan that called AWS would fail
 
 async function prepared(kind: 'bare' | 'aws-example'): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), `aws-plan-bench-${kind}-`));
   const app = new App({ outdir: join(root, 'out') });
   if (kind === 'aws-example') {
     // The example's own stack id: its identity lock file records that path.
-    new AwsHaStack(app, STACK, { region: 'eu-west-1', emulatorUrl: 'http://127.0.0.1:9' });
+    new AwsHaStack(app, STACK, { region: 'eu-west-1', emulatorUrl: OFFLINE });
   } else {
     const stack = new TerraformStack(app, STACK);
-    new AwsProvider(stack, 'aws', { region: 'eu-west-1', ...offline });
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1', ...emulatedProvider(OFFLINE) });
   }
   app.synth();
   const dir = join(root, 'out', 'stacks', STACK);

@@ -29,7 +29,7 @@ export class AwsHaStack extends TerraformStack {
     super(scope, id);
     // State holds every password in plain text: keep it in the git-ignored .local/ (use an encrypted remote backend for real).
     new LocalBackend(this, { path: `../../../.local/terraform.${id}.tfstate` });
-    new AwsProvider(this, 'aws', { region: props.region, ...(props.emulatorUrl ? emulated(props.emulatorUrl) : {}) });
+    new AwsProvider(this, 'aws', { region: props.region, ...(props.emulatorUrl ? emulatedProvider(props.emulatorUrl) : {}) });
     // An AMI id, not a data source: plans stay offline, and the image is a reviewed choice (Debian 12).
     const ami = new TerraformVariable(this, 'ami_id', { type: 'string', description: 'Debian 12 AMI of the MariaDB hosts' });
 
@@ -64,7 +64,7 @@ export class AwsHaStack extends TerraformStack {
 }
 
 /** Provider settings that send every call to an emulator and none to AWS. */
-function emulated(url: string): { accessKey: string; secretKey: string; skipCredentialsValidation: boolean; skipRequestingAccountId: boolean; skipMetadataApiCheck: string; endpoints: AwsProviderEndpoints[] } {
+export function emulatedProvider(url: string): { accessKey: string; secretKey: string; skipCredentialsValidation: boolean; skipRequestingAccountId: boolean; skipMetadataApiCheck: string; endpoints: AwsProviderEndpoints[] } {
   const services = ['ec2', 'iam', 'ssm', 'route53', 'cloudwatch', 'sts'];
   return {
     accessKey: 'testing',

@@ -1,7 +1,7 @@
 // What both cluster constructs (master-master and Galera) do alike: check their id, keep their
 // Terraform variable names apart, describe themselves to the tools, and rotate passwords live.
-import { Construct, Fn, ITerraformDependable, Lazy, TerraformData, TerraformResource, TerraformStack } from '../cdktf';
-import { PlannedHost } from '../model/plan';
+import { Construct, Fn, ITerraformDependable, Lazy, TerraformData, TerraformResource, TerraformStack, TerraformVariable } from '../cdktf';
+import { PlannedHost, TopologyPlan } from '../model/plan';
 import { Problem } from '../model/problems';
 import { ClusterSecrets } from './backend';
 import { toolCommand } from './tool-command';
@@ -76,4 +76,23 @@ export function repointOnChange(cluster: Construct, host: PlannedHost, rotation:
       environment: { MARIADB_HA_DESCRIPTION: descriptionJson(describe) },
     }],
   });
+}
+
+/**
+ * The variable `<prefix>_active_master` a writer endpoint follows (default: the plan's active
+ * master; only promotion candidates pass its validation); `role` says what it steers.
+ */
+export function activeMasterVariable(endpoint: Construct, variablePrefix: string, plan: TopologyPlan, role: string): TerraformVariable {
+  const name = `${variablePrefix}_active_master`;
+  const variable = new TerraformVariable(endpoint, 'active-master', {
+    type: 'string',
+    default: plan.activeMaster,
+    description: `${role}; one of: ${plan.candidates.join(', ')}. Changing it switches over.`,
+  });
+  variable.overrideLogicalId(name);
+  variable.addValidation({
+    condition: `\${contains(${JSON.stringify(plan.candidates)}, var.${name})}`,
+    errorMessage: `${name} must be a promotion candidate: ${plan.candidates.join(', ')}.`,
+  });
+  return variable;
 }

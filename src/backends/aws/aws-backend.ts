@@ -10,7 +10,7 @@ import { Problem } from '../../model/problems';
 import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
 import { DEBIAN_12_INSTALL, HEALTH_METRIC, HEALTH_NAMESPACE, renderCloudInit } from '../../render/cloud-init';
 import { MARIADB_PORT } from '../../render/server-config';
-import { sha256 } from '../docker/docker-backend';
+import { hostRevision, replacedWith } from '../host-revision';
 import { toolCommand } from '../../constructs/tool-command';
 import { MASTER_SLOTS, placementSlot } from '../slots';
 import { accountHostFor, addressAt, Ipv4Subnet, parseCidr, parseSubnet } from '../subnet';
@@ -202,7 +202,7 @@ export class AwsBackend implements IReplicationBackend {
         cluster: prefix, host: host.name, healthIntervalSeconds: this.healthIntervalSeconds,
       });
       // As on Docker: what shapes the server rebuilds the host; what changes live (sources, keys) does not.
-      const revision = new TerraformData(scope, `${host.name}-files`, { input: { files: sha256(files.replaceOnChange) } });
+      const revision = hostRevision(scope, files);
       const volume = new (aws.ebsVolume().EbsVolume)(scope, `${host.name}-data`, {
         availabilityZone: this.props.availabilityZone,
         size: this.props.dataVolumeGiB ?? DEFAULT_VOLUME_GIB,
@@ -223,7 +223,7 @@ export class AwsBackend implements IReplicationBackend {
         // The OS and MariaDB's packages only: the data is on its own volume.
         rootBlockDevice: { encrypted: true, volumeType: 'gp3', volumeSize: ROOT_VOLUME_GIB },
         tags: { Name: `${prefix}-${host.name}`, 'mariadb-ha:cluster': prefix, 'mariadb-ha:role': host.kind === HostKind.MASTER ? 'master' : host.replicaRole ?? host.kind },
-        lifecycle: { ignoreChanges: ['user_data'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+        lifecycle: { ignoreChanges: ['user_data'], replaceTriggeredBy: [replacedWith(revision)] },
       });
       const attachment = new (aws.volumeAttachment().VolumeAttachment)(scope, `${host.name}-data-attachment`, {
         deviceName: '/dev/sdf',

@@ -7,6 +7,7 @@ import { Annotations, Construct, Fn, Lazy, TerraformData, TerraformLocal, Terraf
 import { IReplicationClusterLike } from '../../constructs/cluster-like';
 import { EndpointDescription, EndpointKind, switchoverArguments, SwitchoverSettings } from '../../constructs/endpoint';
 import { toolCommand } from '../../constructs/tool-command';
+import { activeMasterVariable } from '../../constructs/cluster-support';
 import { Problem, throwIfProblems } from '../../model/problems';
 import { HEALTH_METRIC, HEALTH_NAMESPACE } from '../../render/cloud-init';
 import { MARIADB_PORT } from '../../render/server-config';
@@ -97,17 +98,7 @@ export class Route53WriterEndpoint extends Construct {
     this.address = props.recordName;
     this.port = MARIADB_PORT;
 
-    const variableName = `${cluster.variablePrefix}_active_master`;
-    this.activeMasterVariable = new TerraformVariable(this, 'active-master', {
-      type: 'string',
-      default: plan.activeMaster,
-      description: `The master the PRIMARY record answers with; one of: ${plan.candidates.join(', ')}. Changing it switches over.`,
-    });
-    this.activeMasterVariable.overrideLogicalId(variableName);
-    this.activeMasterVariable.addValidation({
-      condition: `\${contains(${JSON.stringify(plan.candidates)}, var.${variableName})}`,
-      errorMessage: `${variableName} must be a promotion candidate: ${plan.candidates.join(', ')}.`,
-    });
+    this.activeMasterVariable = activeMasterVariable(this, cluster.variablePrefix, plan, 'The master the PRIMARY record answers with');
     const active = this.activeMasterVariable.stringValue;
 
     const prefix = backend.namePrefix(cluster);

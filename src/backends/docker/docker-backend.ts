@@ -2,13 +2,13 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { createHash } from 'crypto';
 import { Annotations, Construct, ITerraformDependable, TerraformData, IConstruct, TerraformStack } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, HostFiles, IReplicationBackend } from '../../constructs/backend';
 import { Problem } from '../../model/problems';
 import { GaleraPlan, HostKind, PlannedHost, TopologyPlan } from '../../model/plan';
 import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
 import { ARBITRATOR_SLOT, MASTER_SLOTS, placementSlot } from '../slots';
+import { hostRevision, replacedWith } from '../host-revision';
 import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { GALERA_PORT, MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
@@ -219,9 +219,7 @@ export class DockerBackend implements IReplicationBackend {
       // A changed password must not restart the server (a rotation sets it live); the files that
       // shape the server do. The uploaded secrets serve the first bootstrap only. Galera nodes are
       // not rebuilt by Terraform: replacing them together would stop the whole cluster.
-      const revision = isNode ? undefined : new TerraformData(scope, `${host.name}-files`, {
-        input: { files: sha256(files.replaceOnChange) },
-      });
+      const revision = isNode ? undefined : hostRevision(scope, files);
       const before: ITerraformDependable[] = [];
       if (isNode && host.name === galera!.bootstrapNode) {
         // Created once, with the cluster: only then does the first node start a new cluster. A node
@@ -270,8 +268,7 @@ export class DockerBackend implements IReplicationBackend {
         // InnoDB gets time for a clean shutdown before Docker kills the server.
         stopTimeout: 60,
         destroyGraceSeconds: 60,
-        // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: revision ? [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] : undefined },
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: revision ? [replacedWith(revision)] : undefined },
         dependsOn: before.length > 0 ? before : undefined,
       });
       containers.set(host.name, container);
@@ -324,10 +321,6 @@ export class DockerBackend implements IReplicationBackend {
   }
 }
 
-/** Hex SHA-256 of rendered content: a revision that changes exactly when the content does. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 /** Hosts a new host may be copied from, best first: a replica's sources, then the writers (masters or Galera nodes). */
 function seedDonors(plan: TopologyPlan, host: PlannedHost): string[] {

@@ -8,7 +8,8 @@ import { KEEPALIVED_CONFIG_PATH } from '../../render/keepalived-config';
 import { ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, WRITER_CHECK_PATH, WRITER_GATE_PATH } from '../../render/haproxy-config';
 import { MONITOR_SCRIPT_PATH, MONITOR_SECRETS_DIR } from '../../render/monitor-script';
 import { MARIADB_PORT } from '../../render/server-config';
-import { LOOPBACK, sha256 } from './docker-backend';
+import { LOOPBACK } from './docker-backend';
+import { replacedWith, sha256 } from '../host-revision';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
@@ -74,7 +75,7 @@ export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): 
     restart: 'unless-stopped',
     mustRun: true,
     // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${o.revision.friendlyUniqueId}`] },
+    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [replacedWith(o.revision)] },
   });
 }
 
@@ -113,6 +114,6 @@ export function monitorContainer(scope: Construct, o: MonitorContainerOptions): 
     // It only sleeps and probes; SIGTERM ends it at once.
     stopTimeout: 2,
     // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [`${TerraformData.tfResourceType}.${revision.friendlyUniqueId}`] },
+    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [replacedWith(revision)] },
   });
 }

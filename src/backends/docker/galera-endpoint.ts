@@ -12,7 +12,8 @@ import { throwIfProblems } from '../../model/problems';
 import { HAPROXY_CONFIG_PATH, renderGaleraCheck, renderGaleraHaproxyConfig, WRITER_BACKEND, WriterHealthCheck } from '../../render/haproxy-config';
 import { FailoverMonitorOptions, renderGaleraMonitorScript } from '../../render/monitor-script';
 import { MARIADB_PORT } from '../../render/server-config';
-import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, sha256 } from './docker-backend';
+import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET } from './docker-backend';
+import { sha256 } from '../host-revision';
 import { haproxyContainer, monitorContainer, PROJECT_HAPROXY_IMAGE } from './endpoint-containers';
 import { DEFAULT_ENDPOINT_PORT, healthCheckProblems, monitorOptionProblems, portProblems } from './haproxy-endpoint';
 

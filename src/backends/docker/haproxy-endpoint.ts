@@ -16,7 +16,9 @@ import { WriteMode } from '../../model/topology';
 import { renderKeepalivedConfig } from '../../render/keepalived-config';
 import { EndpointDescription, EndpointKind, switchoverArguments, SwitchoverSettings } from '../../constructs/endpoint';
 import { toolCommand } from '../../constructs/tool-command';
-import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, sha256, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { activeMasterVariable } from '../../constructs/cluster-support';
+import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET, VIRTUAL_IP_OFFSET } from './docker-backend';
+import { sha256 } from '../host-revision';
 import { haproxyContainer, monitorContainer, PROJECT_HAPROXY_IMAGE } from './endpoint-containers';
 import { isIpv4 } from '../subnet';
 
@@ -132,17 +134,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const checkScript = renderWriterCheck(MONITOR_USER, props.healthCheck);
     const gateScript = renderWriterGate();
 
-    const variableName = `${cluster.variablePrefix}_active_master`;
-    this.activeMasterVariable = new TerraformVariable(this, 'active-master', {
-      type: 'string',
-      default: plan.activeMaster,
-      description: `The master the writer endpoint sends writes to; one of: ${plan.candidates.join(', ')}. Changing it switches over.`,
-    });
-    this.activeMasterVariable.overrideLogicalId(variableName);
-    this.activeMasterVariable.addValidation({
-      condition: `\${contains(${JSON.stringify(plan.candidates)}, var.${variableName})}`,
-      errorMessage: `${variableName} must be a promotion candidate: ${plan.candidates.join(', ')}.`,
-    });
+    this.activeMasterVariable = activeMasterVariable(this, cluster.variablePrefix, plan, 'The master the writer endpoint sends writes to');
     const active = this.activeMasterVariable.stringValue;
     // A local, not an inline map: cdktf 0.21 mis-escapes quotes inside inline map expressions.
     const configByActive = new TerraformLocal(this, 'config-by-active-master', configs);
