@@ -62,3 +62,24 @@ export function transactionsAhead(position: string, other: string): { ranges: st
   }
   return { ranges, count };
 }
+
+/** `position` without one domain's entry. */
+export function withoutDomain(position: string | null | undefined, domain: number): string {
+  const entries = parseGtidPosition(position);
+  entries.delete(domain);
+  return formatGtidPosition(entries);
+}
+
+/**
+ * Where a master asks its sources to start: what it applied of every other domain, and its own
+ * domain where its own binary log ends. Its replica position in its own domain is not kept up (it
+ * never applies its own transactions back), and a source whose binary log starts later, as a
+ * seeded copy's does, refuses a position older than its log (error 1236). Asking past what a
+ * source has logged is accepted with gtid_ignore_duplicates, which every master runs with.
+ */
+export function masterStartPosition(slavePos: string | null | undefined, binlogPos: string | null | undefined, ownDomain: number): string {
+  const start = parseGtidPosition(slavePos);
+  const logged = parseGtidPosition(binlogPos).get(ownDomain);
+  if (logged) start.set(ownDomain, logged);
+  return formatGtidPosition(start);
+}

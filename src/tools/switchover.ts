@@ -8,7 +8,7 @@ import { errantTransactions, oneWriter, writableMasters } from './analysis';
 import { Login } from './mariadb-client';
 import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from './server-ops';
 import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
-import { hasReached } from './gtid';
+import { hasReached, withoutDomain } from './gtid';
 import { MonitorLock, takeMonitorLock } from './monitor-lock';
 import { endpointsOf } from './cluster-ref';
 import { WriterRoute, writerRouteOf } from './writer-route';
@@ -130,6 +130,15 @@ interface MoveWindow {
 }
 
 /**
+ * What the target must apply of a master's position: not its own domain, whose transactions it
+ * committed itself (or restored with its copy), and where its replica position is refreshed only
+ * now and then, so MASTER_GTID_WAIT could wait on it long after it holds everything.
+ */
+function toApply(description: ClusterDescription, target: string, position: string): string {
+  return withoutDomain(position, description.hosts.find((h) => h.name === target)!.gtidDomainId);
+}
+
+/**
  * The instant writes move. The gate holds new connections; the old master is fenced (read_only),
  * its application sessions are closed, and its final position is read; the target applies it;
  * the endpoint is pinned to the target and the gate opens. At no moment do two masters take writes.
@@ -147,7 +156,7 @@ async function moveWrites(options: SwitchoverOptions, route: WriterRoute, curren
     await setReadOnly(host(current), operator, true, options.catchUpTimeoutSeconds);
     await killApplicationSessions(host(current), operator);
     const position = await gtidBinlogPos(host(current), operator);
-    if (!(await waitForGtid(host(target), operator, position, options.catchUpTimeoutSeconds))) {
+    if (!(await waitForGtid(host(target), operator, toApply(description, target, position), options.catchUpTimeoutSeconds))) {
       throw new Error(`${target} did not apply ${current}'s final position ${position} within ${options.catchUpTimeoutSeconds} s`);
     }
     await routeWritesTo(options, route, target, current);
@@ -255,7 +264,7 @@ async function switchoverHoldingLock(options: SwitchoverOptions, route: WriterRo
     // While writes still flow: the target gets close, so the write window only covers the last few.
     await steps.run(`catch-up: ${target} applies what ${from} has committed so far`, async () => {
       const position = await gtidBinlogPos(host(from), options.operator);
-      if (!(await waitForGtid(host(target), options.operator, position, options.catchUpTimeoutSeconds))) {
+      if (!(await waitForGtid(host(target), options.operator, toApply(description, target, position), options.catchUpTimeoutSeconds))) {
         throw new RefusedError([`${target} did not reach ${from}'s position ${position} within ${options.catchUpTimeoutSeconds} s`]);
       }
     });

@@ -11,6 +11,7 @@ import { HostKind } from '../model/plan';
 import { DATA_DIR, JOINING_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { sqlString } from '../render/sql';
 import { endpointsOf } from './cluster-ref';
+import { masterStartPosition, withoutDomain } from './gtid';
 import { Login } from './mariadb-client';
 import { MonitorLock, takeMonitorLock } from './monitor-lock';
 import { run, runChecked } from './process';
@@ -106,22 +107,47 @@ async function rollOutSlots(masters: HostDescription[], joining: string[], every
   await apply(rollout.widen);
 }
 
-/** Connections a running master lacks (made by GTID once the source has what it asks for) or no longer needs. */
+/** The GTID state a server's oldest binary log starts with; a replica asking it for less in any domain is refused (error 1236). */
+async function binlogStart(container: string): Promise<string> {
+  const [oldest] = (await rootSql(container, ['SHOW BINARY LOGS'])).trim().split('\n')[0].split('\t');
+  const start = (await rootSql(container, [`SELECT BINLOG_GTID_POS(${sqlString(oldest)}, 4)`])).trim();
+  return start === 'NULL' ? '' : start;
+}
+
+/**
+ * Connections a running master lacks, or no longer needs. A new connection asks its source for
+ * everything after the master's start position, so first the master holds what the source's
+ * binary log starts with (a seeded copy's starts at its copy) and the source what the master has
+ * applied; the master's replication is stopped while its start position is set and the connections made.
+ */
 async function connectAsPlanned(master: HostDescription, status: HostStatus, options: WritersOptions, endpoints: ReturnType<typeof endpointsOf>): Promise<string | undefined> {
   const missing = master.sources.filter((s) => !status.channels.some((c) => c.connectionName === s));
   const extra = status.channels.map((c) => c.connectionName).filter((n) => !master.sources.includes(n));
   if (missing.length === 0 && extra.length === 0) return undefined;
+  const endpoint = (name: string) => endpoints.find((e) => e.name === name)!;
+  const own = master.gtidDomainId;
+  const applied = withoutDomain(status.gtidSlavePos, own);
   for (const source of missing) {
-    // The new connection asks the source for everything after this master's position, which the source must hold.
-    if (!(await waitForGtid(endpoints.find((e) => e.name === source)!, options.operator, status.gtidSlavePos ?? '', options.catchUpTimeoutSeconds))) {
-      throw new Error(`${source} did not reach ${master.name}'s replication position ${status.gtidSlavePos} within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
+    const start = withoutDomain(await binlogStart(options.description.hosts.find((h) => h.name === source)!.backendName), own);
+    if (!(await waitForBinlogGtid(endpoint(master.name), options.operator, start, options.catchUpTimeoutSeconds))) {
+      throw new Error(`${master.name} did not reach ${start}, where ${source}'s binary log starts, within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
+    }
+    if (!(await waitForGtid(endpoint(source), options.operator, applied, options.catchUpTimeoutSeconds))) {
+      throw new Error(`${source} did not reach ${master.name}'s replication position ${applied} within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
     }
   }
-  await rootSql(master.backendName, [
-    ...extra.flatMap((n) => [`STOP SLAVE ${sqlString(n)}`, `RESET SLAVE ${sqlString(n)} ALL`]),
-    ...missing.map((s) => changeMaster(s, options.replicationPassword(), { ignoreDomain: master.gtidDomainId })),
-    ...missing.map((s) => `START SLAVE ${sqlString(s)}`),
-  ]);
+  // Stopped first: a running SQL thread would move the position between reading and setting it.
+  await rootSql(master.backendName, ['STOP ALL SLAVES']);
+  try {
+    const stopped = await readHostStatus(endpoint(master.name), options.monitor);
+    await rootSql(master.backendName, [
+      `SET GLOBAL gtid_slave_pos = ${sqlString(masterStartPosition(stopped.gtidSlavePos, stopped.gtidBinlogPos, own))}`,
+      ...extra.map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
+      ...missing.map((s) => changeMaster(s, options.replicationPassword(), { ignoreDomain: own })),
+    ]);
+  } finally {
+    await rootSql(master.backendName, ['START ALL SLAVES']);
+  }
   return `  ${master.name}: ${[...missing.map((s) => `replicates from ${s}`), ...extra.map((n) => `dropped its connection from ${n}`)].join(', ')}`;
 }
 

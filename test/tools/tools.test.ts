@@ -1,6 +1,6 @@
 import { EndpointKind } from '../../src/constructs/endpoint';
 import { WriteMode } from '../../src/model/topology';
-import { formatGtidPosition, hasReached, parseGtidPosition, transactionsAhead, transactionsBehind } from '../../src/tools/gtid';
+import { formatGtidPosition, hasReached, masterStartPosition, parseGtidPosition, transactionsAhead, transactionsBehind, withoutDomain } from '../../src/tools/gtid';
 import { parseArgs, main } from '../../src/tools/cli';
 import { distances, judgeStatus, renderStatus } from '../../src/tools/status-report';
 import { HostStatus } from '../../src/tools/replication-status';
@@ -22,6 +22,15 @@ describe('GTID positions', () => {
     expect(hasReached('1-1-100,2-2-50', '1-1-100,2-2-49')).toBe(true);
     expect(hasReached('1-1-100,2-2-50', '1-1-101')).toBe(false);
     expect(hasReached('1-1-100', '1-1-100,2-2-1')).toBe(false);
+  });
+
+  test('a master starts a new connection from its own binary log in its own domain, its replica position in the others', () => {
+    // Its replica position in its own domain lags (here by 928) or is missing; a seeded source logged from 1-1-4327 on.
+    expect(masterStartPosition('1-1-10332,2-2-12455', '1-1-11260,2-2-12455', 1)).toBe('1-1-11260,2-2-12455');
+    expect(masterStartPosition('2-2-12376', '1-1-11217,2-2-12533', 2)).toBe('2-2-12533');
+    expect(masterStartPosition('2-2-7', '', 1)).toBe('2-2-7');
+    expect(withoutDomain('1-1-10,2-2-5,3-3-1', 2)).toBe('1-1-10,3-3-1');
+    expect(withoutDomain('', 2)).toBe('');
   });
 
   test('garbage is rejected', () => {
