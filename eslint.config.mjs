@@ -13,8 +13,8 @@ const cdktfOutsideItsModule = ['cdktf', 'constructs'].map((name) => ({
 
 const pureLayers = {
   patterns: [{
-    group: ['cdktf', 'cdktf/*', 'constructs', '@cdktf/*', '../cdktf', '../../cdktf', '../constructs/*', '../backends/*', '../tools/*'],
-    message: 'The model and the renderers are pure: no cdktf, constructs, backends or tools.',
+    group: ['cdktf', 'cdktf/*', 'constructs', '@cdktf/*', '../cdktf', '../../cdktf', '../constructs/*', '../backends/*', '../operator/*', '../commands/*', '../routes/*'],
+    message: 'The model and the renderers are pure: no cdktf, constructs, backends, operator core, routes or commands.',
   }],
 };
 

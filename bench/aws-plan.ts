@@ -7,8 +7,8 @@ import { join } from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { AwsHaStack, emulatedProvider } from '../examples/aws/stack';
-import { runChecked } from '../src/tools/process';
-import { main } from '../src/tools/cli';
+import { runChecked } from '../src/operator/process';
+import { main } from '../src/commands/cli';
 import { fmt, median } from './stats';
 
 const RUNS = Number(process.env.PLAN_RUNS ?? 3);

@@ -9,13 +9,13 @@
 //    beside the inserts), asynchronous against semi-sync; the killed master is rejoined after;
 //  - the monitor's cost: write throughput with the monitor running against it paused, same run.
 
-import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
-import { withConnection } from '../src/tools/mariadb-client';
-import { run } from '../src/tools/process';
-import { switchover } from '../src/tools/switchover';
-import { endpointServing } from '../src/tools/writer-route';
-import { rejoin } from '../src/tools/rejoin';
-import { readHostStatus } from '../src/tools/replication-status';
+import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../test/support/load/endpoint-load';
+import { withConnection } from '../src/operator/sql-client';
+import { run } from '../src/operator/process';
+import { switchover } from '../src/commands/switchover';
+import { endpointServing } from '../src/routes/writer-route';
+import { rejoin } from '../src/commands/rejoin';
+import { readHostStatus } from '../src/operator/replication-status';
 import { counterAudit, missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';
 import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged } from '../test/support/failover-drill';
 import { HaDeployment, haDeployment } from '../test/support/ha-deployment';

@@ -3,10 +3,10 @@
 // synchronous step (the writer of a two-master asynchronous cluster: its commit waits for its own
 // binary log and fsync only), same load, alternating rounds in one process; time from `terraform
 // apply` to every node synced; time for a killed node to rejoin once the others wrote meanwhile.
-import { runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../src/tools/endpoint-load';
-import { Endpoint, withConnection } from '../src/tools/mariadb-client';
-import { readGaleraState } from '../src/tools/replication-status';
-import { runChecked } from '../src/tools/process';
+import { runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../test/support/load/endpoint-load';
+import { Endpoint, withConnection } from '../src/operator/sql-client';
+import { readGaleraState } from '../src/operator/replication-status';
+import { runChecked } from '../src/operator/process';
 import { galeraDeployment } from '../test/support/galera-deployment';
 import { haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';

@@ -2,10 +2,10 @@
 // running host (this library's default) against replaying every binary log from the first
 // (`seedNewHosts: false`), same data, same run. Each time runs from `terraform apply` until the new
 // replica holds everything its source had logged when the apply started.
-import { hasReached } from '../src/tools/gtid';
-import { queryRows, withConnection } from '../src/tools/mariadb-client';
-import { runChecked } from '../src/tools/process';
-import { readHostStatus } from '../src/tools/replication-status';
+import { hasReached } from '../src/operator/gtid';
+import { queryRows, withConnection } from '../src/operator/sql-client';
+import { runChecked } from '../src/operator/process';
+import { readHostStatus } from '../src/operator/replication-status';
 import { waitForConvergence } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';

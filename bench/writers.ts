@@ -3,8 +3,8 @@
 // changes), adds a master, removes it, removes the replica; each a `terraform apply`. Reports medians
 // of the apply, of the `writers` step and of `leave`, the longest pause in acknowledged inserts, and
 // the ratio of adding a master to adding a replica (same run).
-import { runEndpointLoad, summarize, trackedWritesTableDdl } from '../src/tools/endpoint-load';
-import { withConnection } from '../src/tools/mariadb-client';
+import { runEndpointLoad, summarize, trackedWritesTableDdl } from '../test/support/load/endpoint-load';
+import { withConnection } from '../src/operator/sql-client';
 import { waitForConvergence } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
 import { fmt, median } from './stats';

@@ -17,9 +17,9 @@ import { CLI_OVERRIDE_ENV } from '../../src/constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, ENTRYPOINT_PATH, SERVER_CONFIG_PATH } from '../../src/render/entrypoint';
 import { cloudInitFiles } from '../../src/render/cloud-init';
 import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
-import { counterDdl, counterTable, runEndpointLoad, summarize, Workload, WriteOutcome } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run, runChecked } from '../../src/tools/process';
+import { counterDdl, counterTable, runEndpointLoad, summarize, Workload, WriteOutcome } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run, runChecked } from '../../src/operator/process';
 import { generatedPassword, removeDockerObjects, waitFor } from '../support/live-stack';
 import { Moto, parameterValue, recordSets, someImageId, startMoto } from '../support/moto';
 

@@ -1,13 +1,13 @@
 // Unplanned failover by the monitor, on local Docker: one writer at a time from the first start;
 // the writer killed or frozen under the counter workload; a returning master that stays read-only
 // and rejoins (its extra transactions discarded, or applied); a replica whose source is lost.
-import { main } from '../../src/tools/cli';
-import { counterDdl, summarize, trackedWritesTableDdl } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
-import { readClusterStatus, readHostStatus } from '../../src/tools/replication-status';
-import { collectStatus, writerOf } from '../../src/tools/status-report';
-import { endpointServing } from '../../src/tools/writer-route';
+import { main } from '../../src/commands/cli';
+import { counterDdl, summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
+import { readClusterStatus, readHostStatus } from '../../src/operator/replication-status';
+import { collectStatus, writerOf } from '../../src/commands/status';
+import { endpointServing } from '../../src/routes/writer-route';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -5,11 +5,11 @@
 // at once and the cluster recovered from the most advanced one. Then, with every node taking
 // writes, conflicting updates surface as deadlock errors, never as lost updates.
 import { GaleraWriteMode } from '../../src';
-import { main } from '../../src/tools/cli';
-import { counterDdl, runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord, Workload } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run, runChecked } from '../../src/tools/process';
-import { GaleraNodeState, readGaleraState, readHostStatus } from '../../src/tools/replication-status';
+import { main } from '../../src/commands/cli';
+import { counterDdl, runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord, Workload } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run, runChecked } from '../../src/operator/process';
+import { GaleraNodeState, readGaleraState, readHostStatus } from '../../src/operator/replication-status';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
 import { acked } from '../support/failover-drill';
 import { GaleraDeployment, galeraDeployment } from '../support/galera-deployment';

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs'
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { APPLICATION_USER } from '../../src/model/accounts';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run, runChecked } from '../../src/tools/process';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run, runChecked } from '../../src/operator/process';
 import { generatedPassword, removeDockerObjects } from '../support/live-stack';
 
 const PREFIX = 'pkglive';

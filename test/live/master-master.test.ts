@@ -1,8 +1,8 @@
 // Active/passive master-master with an analytics replica, deployed by `terraform apply` on the
 // synthesized stack to local Docker, then exercised through the published ports.
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { channelHealthy, readClusterStatus } from '../../src/tools/replication-status';
-import { loadTableDdl, runWriteLoad } from '../../src/tools/write-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { channelHealthy, readClusterStatus } from '../../src/operator/replication-status';
+import { loadTableDdl, runWriteLoad } from '../support/load/write-load';
 import { tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, dockerObjectsNamed, waitFor } from '../support/live-stack';

@@ -2,10 +2,10 @@
 // name holds a GRANT wildcard), passwords Terraform would store badly are refused, and a password
 // rotation under load reaches every host with no failed endpoint check and no failed write.
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
-import { summarize, trackedWritesTableDdl } from '../../src/tools/endpoint-load';
-import { HaproxyRuntime } from '../../src/tools/haproxy-runtime';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
+import { summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { HaproxyRuntime } from '../../src/routes/haproxy-runtime';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -1,10 +1,10 @@
 // Semi-synchronous replication between the masters: every write acknowledged before the active
 // master is killed is on the new master, before the old one ever returns; no update is lost.
-import { counterDdl, summarize, trackedWritesTableDdl } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
-import { readClusterStatus } from '../../src/tools/replication-status';
-import { endpointServing } from '../../src/tools/writer-route';
+import { counterDdl, summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
+import { readClusterStatus } from '../../src/operator/replication-status';
+import { endpointServing } from '../../src/routes/writer-route';
 import { expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, lostAcknowledged, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -3,14 +3,14 @@
 // after every binary log was purged, seeded from a running host with mariabackup; a third master
 // added (seeded, its peers connected to it, every key slot moved live) and removed again, its
 // removal refused while it was the writer.
-import { counterDdl, trackedWritesTableDdl } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { runChecked } from '../../src/tools/process';
-import { readHostStatus } from '../../src/tools/replication-status';
+import { counterDdl, trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { runChecked } from '../../src/operator/process';
+import { readHostStatus } from '../../src/operator/replication-status';
 import { writeFileSync } from 'fs';
 import { join } from 'path';
-import { WriteRecord } from '../../src/tools/endpoint-load';
-import { main } from '../../src/tools/cli';
+import { WriteRecord } from '../support/load/endpoint-load';
+import { main } from '../../src/commands/cli';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, hardLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

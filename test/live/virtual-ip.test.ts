@@ -1,15 +1,15 @@
 // The writer endpoint with two instances sharing a keepalived virtual IP on the cluster's network:
 // writes through the address, a switchover that moves both instances, and the loss of the
 // instance holding the address under load.
-import { trackedWritesTableDdl } from '../../src/tools/endpoint-load';
-import { main } from '../../src/tools/cli';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
-import { endpointServing } from '../../src/tools/writer-route';
+import { trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { main } from '../../src/commands/cli';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
+import { endpointServing } from '../../src/routes/writer-route';
 import { waitForConvergence } from '../support/cluster-checks';
 import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { summarize } from '../../src/tools/endpoint-load';
+import { summarize } from '../support/load/endpoint-load';
 import { waitFor } from '../support/live-stack';
 
 const PREFIX = 'viplive';

@@ -1,11 +1,11 @@
 // The writer endpoint on local Docker: a planned switchover driven by `terraform apply` under load,
 // a refused switchover, and a cut link to the standby. (Failover: failover.test.ts.)
-import { main } from '../../src/tools/cli';
-import { counterDdl, summarize, trackedWritesTableDdl, Workload } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
-import { endpointServing } from '../../src/tools/writer-route';
-import { collectStatus } from '../../src/tools/status-report';
+import { main } from '../../src/commands/cli';
+import { counterDdl, summarize, trackedWritesTableDdl, Workload } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
+import { endpointServing } from '../../src/routes/writer-route';
+import { collectStatus } from '../../src/commands/status';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication, workersWithMoreErrorsThan } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

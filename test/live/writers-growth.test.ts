@@ -3,10 +3,10 @@
 // third master joins (seeded, read-only until every key slot has moved) and leaves again (fenced,
 // its peers catch up with it). Keys generated on different masters must never collide: a collision
 // would stop replication on a duplicate key, or fail a client's insert.
-import { runEndpointLoad, trackedWritesTableDdl, WriteRecord } from '../../src/tools/endpoint-load';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { rootSql } from '../../src/tools/repoint';
-import { readHostStatus } from '../../src/tools/replication-status';
+import { runEndpointLoad, trackedWritesTableDdl, WriteRecord } from '../support/load/endpoint-load';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { rootSql } from '../../src/commands/repoint';
+import { readHostStatus } from '../../src/operator/replication-status';
 import { expectAllHostsEqual, missingTokens, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -1,8 +1,8 @@
 // Assertions-in-waiting shared by the live tests: convergence and identical data on every host.
-import { counterTable, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
-import { hasReached } from '../../src/tools/gtid';
-import { Login, queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { channelHealthy, HostStatus, NamedEndpoint, readClusterStatus } from '../../src/tools/replication-status';
+import { counterTable, WriteOutcome, WriteRecord } from './load/endpoint-load';
+import { hasReached } from '../../src/operator/gtid';
+import { Login, queryRows, withConnection } from '../../src/operator/sql-client';
+import { channelHealthy, HostStatus, NamedEndpoint, readClusterStatus } from '../../src/operator/replication-status';
 import { waitFor } from './live-stack';
 
 /** Waits until every host is reachable and every one of its replication connections runs without errors. */

@@ -1,10 +1,10 @@
 // Failure drills shared by the live tests and the benchmarks: kill the active master under a
 // bounded load, and measure what clients saw and what the survivor holds.
-import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, Workload, WriteOutcome, WriteRecord } from '../../src/tools/endpoint-load';
-import { hasReached } from '../../src/tools/gtid';
-import { queryRows, withConnection } from '../../src/tools/mariadb-client';
-import { run } from '../../src/tools/process';
-import { readHostStatus } from '../../src/tools/replication-status';
+import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, Workload, WriteOutcome, WriteRecord } from './load/endpoint-load';
+import { hasReached } from '../../src/operator/gtid';
+import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { run } from '../../src/operator/process';
+import { readHostStatus } from '../../src/operator/replication-status';
 import { missingTokens } from './cluster-checks';
 import { HaDeployment } from './ha-deployment';
 import { waitFor } from './live-stack';

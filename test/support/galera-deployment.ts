@@ -4,8 +4,8 @@
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerBackend, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, ReplicaRole, ServerTuning } from '../../src';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
-import { Login } from '../../src/tools/mariadb-client';
-import { NamedEndpoint } from '../../src/tools/replication-status';
+import { Login } from '../../src/operator/sql-client';
+import { NamedEndpoint } from '../../src/operator/replication-status';
 import { generatedPassword, LiveStack } from './live-stack';
 
 export interface GaleraDeploymentOptions {

@@ -4,14 +4,14 @@
 // failover monitor (one writer at a time), the switchover holds the monitor's lock throughout, so
 // exactly one actor moves the writer, and the same run makes the first writer of a new cluster.
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { errantTransactions, oneWriter, writableMasters } from './analysis';
-import { Login } from './mariadb-client';
-import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from './server-ops';
-import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
-import { hasReached, withoutDomain } from './gtid';
-import { MonitorLock, takeMonitorLock } from './monitor-lock';
-import { endpointsOf } from './cluster-ref';
-import { WriterRoute, writerRouteOf } from './writer-route';
+import { errantTransactions, oneWriter, writableMasters } from '../operator/analysis';
+import { Login } from '../operator/sql-client';
+import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from '../operator/server-ops';
+import { channelHealthy, HostStatus, readClusterStatus } from '../operator/replication-status';
+import { hasReached, withoutDomain } from '../operator/gtid';
+import { MonitorLock, takeMonitorLock } from '../operator/lock';
+import { endpointsOf } from '../operator/cluster-ref';
+import { WriterRoute, writerRouteOf } from '../routes/writer-route';
 
 export enum SwitchoverOutcome {
   DONE = 'done',

@@ -2,7 +2,7 @@
 import { readFileSync } from 'fs';
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { runChecked } from './process';
-import { Login } from './mariadb-client';
+import { Login } from './sql-client';
 import { NamedEndpoint } from './replication-status';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../model/accounts';
 import { HostKind } from '../model/plan';

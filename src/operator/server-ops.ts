@@ -2,7 +2,7 @@
 import { APPLICATION_USER } from '../model/accounts';
 import { sqlString } from '../render/sql';
 import { hasReached } from './gtid';
-import { Endpoint, Login, queryRows, withConnection } from './mariadb-client';
+import { Endpoint, Login, queryRows, withConnection } from './sql-client';
 
 /** The server's own binary log position per GTID domain: everything it has committed or relayed. */
 export async function gtidBinlogPos(server: Endpoint, login: Login): Promise<string> {

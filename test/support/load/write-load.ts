@@ -1,8 +1,9 @@
 // A bounded concurrent insert load: several connections per target, stopping at a count or a deadline.
 import { Connection } from 'mysql2/promise';
-import { connect, Endpoint, Login } from './mariadb-client';
+import { DUPLICATE_KEY_ERRNO } from '../../../src/operator/analysis';
+import { connect, Endpoint, Login } from '../../../src/operator/sql-client';
 
-export const DUPLICATE_KEY_ERRNO = 1062;
+export { DUPLICATE_KEY_ERRNO };
 
 export interface WriteTarget {
   /** Recorded in each row's `origin` column. */

@@ -5,10 +5,10 @@
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { EndpointInstance, EndpointKind, HaproxyEndpointDetails } from '../constructs/endpoint';
 import { ENDPOINT_STATE_DIR, GATE_MAX_HOLD_MS, haproxyServerId } from '../render/haproxy-config';
-import { oneWriter } from './analysis';
+import { oneWriter } from '../operator/analysis';
 import { HaproxyRuntime, ServerState } from './haproxy-runtime';
-import { Login, queryRows, withConnection } from './mariadb-client';
-import { run } from './process';
+import { Login, queryRows, withConnection } from '../operator/sql-client';
+import { run } from '../operator/process';
 
 /** What a switchover asks of the endpoint; the database steps (fence, catch-up, verify) are the tool's own. */
 export interface WriterRoute {

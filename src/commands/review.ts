@@ -8,7 +8,7 @@ import { join } from 'path';
 import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
 import { IncrementRollout, KeySlot, planIncrementRollout } from '../model/increments';
 import { LIVE_SETTINGS } from '../render/server-config';
-import { ToolError } from './cluster-ref';
+import { ToolError } from '../operator/cluster-ref';
 
 /** A synthesized stack as `cdk.tf.json` holds it (only what the review reads). */
 export interface SynthesizedStack {

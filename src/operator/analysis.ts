@@ -5,7 +5,6 @@ import { WriteMode } from '../model/topology';
 import { parseGtidPosition } from './gtid';
 import { run } from './process';
 import { HostStatus } from './replication-status';
-import { DUPLICATE_KEY_ERRNO } from './write-load';
 
 /**
  * Transactions a host logged that no writer should have produced there: in a GTID domain no writer
@@ -58,6 +57,9 @@ export function galeraProblems(description: ClusterDescription, status: HostStat
 export function writableMasters(description: ClusterDescription, status: HostStatus[]): string[] {
   return status.filter((s) => description.writers.includes(s.name) && s.reachable && s.readOnly === false).map((s) => s.name);
 }
+
+/** MariaDB's error for a duplicate key (ER_DUP_ENTRY). */
+export const DUPLICATE_KEY_ERRNO = 1062;
 
 /** Replication connections currently stopped by a duplicate key. */
 export function duplicateKeyChannels(host: HostStatus): string[] {

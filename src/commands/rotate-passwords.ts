@@ -6,10 +6,10 @@ import { HostKind } from '../model/plan';
 import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
 import { MONITOR_SECRETS_DIR } from '../render/monitor-script';
 import { secretVariable, sqlString, withSecret } from '../render/sql';
-import { endpointsOf } from './cluster-ref';
-import { Login, withConnection } from './mariadb-client';
-import { run } from './process';
-import { channelHealthy, readClusterStatus } from './replication-status';
+import { endpointsOf } from '../operator/cluster-ref';
+import { Login, withConnection } from '../operator/sql-client';
+import { run } from '../operator/process';
+import { channelHealthy, readClusterStatus } from '../operator/replication-status';
 
 /** The accounts that log in over the network, by the secret that holds their password. */
 const NETWORK_ACCOUNTS: Array<[SecretName, string]> = [

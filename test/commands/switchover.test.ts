@@ -1,10 +1,10 @@
 import { EndpointKind } from '../../src/constructs/endpoint';
-import { writerRouteOf } from '../../src/tools/writer-route';
+import { writerRouteOf } from '../../src/routes/writer-route';
 import { WriteMode } from '../../src/model/topology';
 import { ClusterDescription } from '../../src/constructs/replication-cluster';
 import { HostKind } from '../../src/model';
-import { HostStatus } from '../../src/tools/replication-status';
-import { preflightProblems } from '../../src/tools/switchover';
+import { HostStatus } from '../../src/operator/replication-status';
+import { preflightProblems } from '../../src/commands/switchover';
 
 const description: ClusterDescription = {
   cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER, candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,

@@ -7,16 +7,16 @@ import { DATA_DIR } from '../render/entrypoint';
 import { HostKind } from '../model/plan';
 import { MONITOR_STATE_DIR } from '../render/monitor-script';
 import { sqlString } from '../render/sql';
-import { endpointsOf } from './cluster-ref';
-import { formatGtidPosition, GtidEntry, hasReached, parseGtidPosition, transactionsAhead } from './gtid';
-import { Login } from './mariadb-client';
-import { runChecked } from './process';
-import { HostStatus, readClusterStatus, readHostStatus } from './replication-status';
-import { waitForGtid } from './server-ops';
-import { takeMonitorLock } from './monitor-lock';
+import { endpointsOf } from '../operator/cluster-ref';
+import { formatGtidPosition, GtidEntry, hasReached, parseGtidPosition, transactionsAhead } from '../operator/gtid';
+import { Login } from '../operator/sql-client';
+import { runChecked } from '../operator/process';
+import { HostStatus, readClusterStatus, readHostStatus } from '../operator/replication-status';
+import { waitForGtid } from '../operator/server-ops';
+import { takeMonitorLock } from '../operator/lock';
 import { changeMaster, followPlannedSources, rootSql } from './repoint';
-import { inspectContainer, streamBackup } from './backup-stream';
-import { writerOf } from './status-report';
+import { inspectContainer, streamBackup } from '../operator/backup-stream';
+import { writerOf } from './status';
 
 export enum RejoinOutcome {
   DONE = 'done',

@@ -4,8 +4,8 @@
 // is synced again before the next. The node the endpoint is most likely to write to goes last.
 import type { ClusterDescription } from '../constructs/replication-cluster';
 import { ENTRYPOINT_PATH, SERVER_CONFIG_PATH } from '../render/entrypoint';
-import { nodeStatus } from './galera-recover';
-import { runChecked } from './process';
+import { nodeStatus } from './recover';
+import { runChecked } from '../operator/process';
 
 /** The files one node runs with, as rendered for the planned topology. */
 export interface NodeFiles {

@@ -3,7 +3,7 @@
 // clients that never reconnect on their own do), others are recycled every few writes.
 import { randomBytes } from 'crypto';
 import { Connection } from 'mysql2/promise';
-import { connect, Endpoint, Login } from './mariadb-client';
+import { connect, Endpoint, Login } from '../../../src/operator/sql-client';
 
 export enum WriteOutcome {
   /** Acknowledged: the client saw the commit. */

@@ -1,9 +1,9 @@
 // Proves replication end to end: a row written on the writer must appear on every host.
 import { randomBytes } from 'crypto';
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { Login, queryRows, withConnection } from './mariadb-client';
-import { endpointsOf } from './cluster-ref';
-import { NamedEndpoint } from './replication-status';
+import { Login, queryRows, withConnection } from '../operator/sql-client';
+import { endpointsOf } from '../operator/cluster-ref';
+import { NamedEndpoint } from '../operator/replication-status';
 
 export const PROBE_TABLE = 'mariadb_ha_probe';
 

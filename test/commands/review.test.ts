@@ -6,8 +6,8 @@ import { TerraformStack, Testing } from 'cdktf';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { DockerBackend, GaleraWriterEndpoint, HaproxyWriterEndpoint, MariaDbGaleraCluster, MariaDbGaleraClusterProps, MariaDbReplicationCluster, MariaDbReplicationClusterProps, ReplicaRole } from '../../src';
-import { main } from '../../src/tools/cli';
-import { ClusterReview, renderReview, reviewStacks, SynthesizedStack } from '../../src/tools/review';
+import { main } from '../../src/commands/cli';
+import { ClusterReview, renderReview, reviewStacks, SynthesizedStack } from '../../src/commands/review';
 import { ACTIVE_PASSIVE } from '../support/topologies';
 
 type Topology = Omit<MariaDbReplicationClusterProps, 'backend'>;

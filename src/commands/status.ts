@@ -1,13 +1,13 @@
 // Cluster status: gathered from every host and the endpoint, judged, and rendered as a table.
 import type { ClusterDescription } from '../constructs/replication-cluster';
-import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, galeraProblems, oneWriter, writableMasters } from './analysis';
-import { endpointsOf } from './cluster-ref';
-import { parseGtidPosition, transactionsAhead, transactionsBehind } from './gtid';
-import { ServerState } from './haproxy-runtime';
-import { fencedServers, pinnedWriter } from './writer-route';
-import { Login } from './mariadb-client';
+import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, galeraProblems, oneWriter, writableMasters } from '../operator/analysis';
+import { endpointsOf } from '../operator/cluster-ref';
+import { parseGtidPosition, transactionsAhead, transactionsBehind } from '../operator/gtid';
+import { ServerState } from '../routes/haproxy-runtime';
+import { fencedServers, pinnedWriter } from '../routes/writer-route';
+import { Login } from '../operator/sql-client';
 import { HostKind } from '../model/plan';
-import { channelHealthy, HostStatus, readClusterStatus } from './replication-status';
+import { channelHealthy, HostStatus, readClusterStatus } from '../operator/replication-status';
 
 export interface StatusVerdict {
   readonly healthy: boolean;

@@ -1,9 +1,9 @@
 import { EndpointKind } from '../../src/constructs/endpoint';
 import { WriteMode } from '../../src/model/topology';
-import { formatGtidPosition, hasReached, masterStartPosition, parseGtidPosition, transactionsAhead, transactionsBehind, withoutDomain } from '../../src/tools/gtid';
-import { parseArgs, main } from '../../src/tools/cli';
-import { distances, judgeStatus, renderStatus } from '../../src/tools/status-report';
-import { HostStatus } from '../../src/tools/replication-status';
+import { formatGtidPosition, hasReached, masterStartPosition, parseGtidPosition, transactionsAhead, transactionsBehind, withoutDomain } from '../../src/operator/gtid';
+import { parseArgs, main } from '../../src/commands/cli';
+import { distances, judgeStatus, renderStatus } from '../../src/commands/status';
+import { HostStatus } from '../../src/operator/replication-status';
 import { ClusterDescription } from '../../src/constructs/replication-cluster';
 import { HostKind } from '../../src/model';
 

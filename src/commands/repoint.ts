@@ -7,13 +7,13 @@ import { HostKind } from '../model/plan';
 import { MONITOR_STATE_DIR } from '../render/monitor-script';
 import { MARIADB_PORT, SERVER_SOCKET } from '../render/server-config';
 import { sqlString } from '../render/sql';
-import { endpointsOf } from './cluster-ref';
-import { hasReached } from './gtid';
-import { Login } from './mariadb-client';
-import { takeMonitorLock } from './monitor-lock';
-import { runChecked } from './process';
-import { ChannelStatus, readHostStatus } from './replication-status';
-import { waitForBinlogGtid, waitForGtid } from './server-ops';
+import { endpointsOf } from '../operator/cluster-ref';
+import { hasReached } from '../operator/gtid';
+import { Login } from '../operator/sql-client';
+import { takeMonitorLock } from '../operator/lock';
+import { runChecked } from '../operator/process';
+import { ChannelStatus, readHostStatus } from '../operator/replication-status';
+import { waitForBinlogGtid, waitForGtid } from '../operator/server-ops';
 
 export interface ReplicationConnectionOptions {
   /** The replica's own GTID domain, never applied back from a peer (masters). */

@@ -6,8 +6,8 @@
 import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
 import { DATA_DIR, NEW_CLUSTER_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { SERVER_SOCKET } from '../render/server-config';
-import { inspectContainer } from './backup-stream';
-import { run, runChecked } from './process';
+import { inspectContainer } from '../operator/backup-stream';
+import { run, runChecked } from '../operator/process';
 import { inVolume } from './seed';
 
 /** Where one node stands: the cluster history it belongs to and the last transaction it committed. */

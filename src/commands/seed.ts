@@ -3,8 +3,8 @@
 // replaying every binary log from the first (which fails once one has been purged). While a cluster
 // is being created no donor runs yet, and its hosts start empty.
 import { DATA_DIR, NEW_CLUSTER_MARKER, SEED_MARKER } from '../render/entrypoint';
-import { inspectContainer, streamBackup } from './backup-stream';
-import { run, runChecked } from './process';
+import { inspectContainer, streamBackup } from '../operator/backup-stream';
+import { run, runChecked } from '../operator/process';
 
 export interface SeedOptions {
   readonly volume: string;

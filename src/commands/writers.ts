@@ -10,14 +10,14 @@ import { describeSlot, KeySlot, planIncrementRollout, SlotChange } from '../mode
 import { HostKind } from '../model/plan';
 import { DATA_DIR, JOINING_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { sqlString } from '../render/sql';
-import { endpointsOf } from './cluster-ref';
-import { masterStartPosition, withoutDomain } from './gtid';
-import { Login } from './mariadb-client';
-import { MonitorLock, takeMonitorLock } from './monitor-lock';
-import { run, runChecked } from './process';
+import { endpointsOf } from '../operator/cluster-ref';
+import { masterStartPosition, withoutDomain } from '../operator/gtid';
+import { Login } from '../operator/sql-client';
+import { MonitorLock, takeMonitorLock } from '../operator/lock';
+import { run, runChecked } from '../operator/process';
 import { changeMaster, rootSql } from './repoint';
-import { HostStatus, readHostStatus } from './replication-status';
-import { waitForBinlogGtid, waitForGtid } from './server-ops';
+import { HostStatus, readHostStatus } from '../operator/replication-status';
+import { waitForBinlogGtid, waitForGtid } from '../operator/server-ops';
 
 /** Set to a cluster id (several comma-separated, or `*` for all) when the whole cluster is being destroyed. */
 export const DESTROY_CLUSTER_ENV = 'MARIADB_HA_DESTROY_CLUSTER';

@@ -1,19 +1,19 @@
 // mariadb-ha: the operator's command line. Exit codes: 0 healthy/done, 1 unhealthy/refused, 2 usage.
 import { existsSync, readFileSync } from 'fs';
 import { dirname, resolve } from 'path';
-import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin, passwordFor } from './cluster-ref';
-import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status-report';
+import { ClusterRef, ToolError, applicationLogin, loadDescription, monitorLogin, operatorLogin, passwordFor } from '../operator/cluster-ref';
+import { collectStatus, DEFAULT_MAX_BEHIND, renderStatus } from './status';
 import { EXIT_CODES, switchover } from './switchover';
 import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 import { ClusterReview, PlanJson, planSummary, readSynthesizedStack, renderReview, reviewStacks, stacksOfPlan } from './review';
-import { runChecked } from './process';
-import { withConnection } from './mariadb-client';
+import { runChecked } from '../operator/process';
+import { withConnection } from '../operator/sql-client';
 import { repoint } from './repoint';
 import { markNewCluster, seed } from './seed';
-import { recoverGalera } from './galera-recover';
-import { rollingRestart } from './galera-rollout';
+import { recoverGalera } from './recover';
+import { rollingRestart } from './rolling-restart';
 import { applyWriters, DESTROY_CLUSTER_ENV, leave } from './writers';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]

@@ -1,6 +1,6 @@
 // Reads the replication health of every host: threads, lag, errors and GTID positions.
 import { Connection } from 'mysql2/promise';
-import { Endpoint, Login, queryRows, withConnection } from './mariadb-client';
+import { Endpoint, Login, queryRows, withConnection } from './sql-client';
 
 export interface ChannelStatus {
   readonly connectionName: string;
