@@ -7,7 +7,7 @@ import { join } from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { AwsHaStack, emulatedProvider } from '../examples/aws/stack';
-import { runChecked } from '../src/operator/process';
+import { runChecked } from '../src/process';
 import { main } from '../src/commands/cli';
 import { fmt, median } from './stats';
 

@@ -11,9 +11,9 @@
 
 import { counterDdl, summarize, trackedWritesTableDdl, Workload, WriteOutcome, WriteRecord } from '../test/support/load/endpoint-load';
 import { withConnection } from '../src/operator/sql-client';
-import { run } from '../src/operator/process';
+import { run } from '../src/process';
 import { switchover } from '../src/commands/switchover';
-import { endpointServing } from '../src/routes/writer-route';
+import { endpointServing } from '../src/routes/haproxy-route';
 import { rejoin } from '../src/commands/rejoin';
 import { readHostStatus } from '../src/operator/replication-status';
 import { counterAudit, missingTokens, waitForConvergence, waitForHealthyReplication } from '../test/support/cluster-checks';

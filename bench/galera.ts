@@ -6,7 +6,7 @@
 import { runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord } from '../test/support/load/endpoint-load';
 import { Endpoint, withConnection } from '../src/operator/sql-client';
 import { readGaleraState } from '../src/operator/replication-status';
-import { runChecked } from '../src/operator/process';
+import { runChecked } from '../src/process';
 import { galeraDeployment } from '../test/support/galera-deployment';
 import { haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';

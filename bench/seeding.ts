@@ -4,7 +4,7 @@
 // replica holds everything its source had logged when the apply started.
 import { hasReached } from '../src/operator/gtid';
 import { queryRows, withConnection } from '../src/operator/sql-client';
-import { runChecked } from '../src/operator/process';
+import { runChecked } from '../src/process';
 import { readHostStatus } from '../src/operator/replication-status';
 import { waitForConvergence } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';

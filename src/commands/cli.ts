@@ -8,7 +8,7 @@ import { verifyReplication } from './verify';
 import { rejoin, RejoinOutcome } from './rejoin';
 import { Passwords, rotatePasswords } from './rotate-passwords';
 import { ClusterReview, PlanJson, planSummary, readSynthesizedStack, renderReview, reviewStacks, stacksOfPlan } from './review';
-import { runChecked } from '../operator/process';
+import { runChecked } from '../process';
 import { withConnection } from '../operator/sql-client';
 import { repoint } from './repoint';
 import { markNewCluster, seed } from './seed';

@@ -3,12 +3,11 @@
 // last committed position (grastate.dat, or `mariadbd --wsrep-recover` after a crash), restarts the
 // cluster from the most advanced node, and lets the others rejoin it by state transfer; it never
 // starts from a node that would lose committed transactions.
-import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { DATA_DIR, NEW_CLUSTER_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { SERVER_SOCKET } from '../render/server-config';
-import { inspectContainer } from '../operator/backup-stream';
-import { run, runChecked } from '../operator/process';
-import { inVolume } from './seed';
+import { DOCKER_HOST_ACCESS } from '../backends/docker/docker-host-access';
+import { HostAccess } from '../backends/host-access';
 
 /** Where one node stands: the cluster history it belongs to and the last transaction it committed. */
 export interface NodePosition {
@@ -57,36 +56,26 @@ export interface RecoverOptions {
   readonly progress: (line: string) => void;
 }
 
-async function running(container: string): Promise<boolean> {
-  const result = await run('docker', ['inspect', '--format', '{{.State.Running}}', container], { timeoutMs: 20_000 });
-  return result.code === 0 && result.stdout.trim() === 'true';
-}
+/** Recovery works on stopped nodes' volumes, which only the Docker host access reaches. */
+const docker = DOCKER_HOST_ACCESS;
 
 /** One wsrep status value of a running node, read as root through its socket ('' when it does not answer). */
-export async function nodeStatus(container: string, variable: string): Promise<string> {
-  const result = await run('docker', ['exec', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--batch', '--skip-column-names',
-    '--execute', `SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '${variable.toUpperCase()}'`], { timeoutMs: 20_000 });
+export async function nodeStatus(access: HostAccess, container: string, variable: string): Promise<string> {
+  const result = await access.exec(container, ['mariadb', `--socket=${SERVER_SOCKET}`, '--batch', '--skip-column-names'],
+    { input: `SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = '${variable.toUpperCase()}';\n`, timeoutMs: 20_000 });
   return result.code === 0 ? result.stdout.trim() : '';
-}
-
-async function dataVolume(container: string): Promise<string> {
-  const volume = await inspectContainer(container, `{{range .Mounts}}{{if eq .Destination "${DATA_DIR}"}}{{.Name}}{{end}}{{end}}`);
-  if (!volume) throw new Error(`${container} has no data volume at ${DATA_DIR}`);
-  return volume;
 }
 
 /** The node's last committed position, from its stopped volume. */
 async function positionOf(node: HostDescription, image: string): Promise<NodePosition> {
-  const volume = await dataVolume(node.backendName);
-  const state = parseGrastate((await inVolume(volume, image, `cat ${DATA_DIR}/grastate.dat 2>/dev/null || true`)).stdout);
+  const volume = await docker.dataVolumeOf(node.backendName);
+  const state = parseGrastate((await docker.inVolume(volume, image, `cat ${DATA_DIR}/grastate.dat 2>/dev/null || true`)).stdout);
   if (state.seqno >= 0) return { node: node.name, ...state, source: 'grastate.dat' };
   // A crash leaves seqno -1: InnoDB recovery tells the last committed transaction, with the node's own settings.
-  const config = (await runChecked('docker', ['cp', `${node.backendName}:${SERVER_CONFIG_PATH}`, '-'], { timeoutMs: 20_000 })).stdout;
-  // `docker cp … -` writes a tar archive: a 512-byte header (the size in octal at 124), then the file.
-  const settings = config.slice(512, 512 + parseInt(config.slice(124, 136), 8));
-  const recovered = await runChecked('docker', ['run', '--rm', '-i', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c',
-    `cat > /tmp/server.cnf && mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld && mariadbd --defaults-extra-file=/tmp/server.cnf --user=mysql --wsrep-recover --log-error=/dev/stderr 2>&1 | grep 'Recovered position' || true`],
-  { timeoutMs: 300_000, input: settings });
+  const settings = await docker.readFileOf(node.backendName, SERVER_CONFIG_PATH);
+  const recovered = await docker.inVolume(volume, image,
+    `cat > /tmp/server.cnf && mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld && mariadbd --defaults-extra-file=/tmp/server.cnf --user=mysql --wsrep-recover --log-error=/dev/stderr 2>&1 | grep 'Recovered position' || true`,
+    settings, 300_000);
   const position = parseRecoveredPosition(recovered.stdout);
   return { node: node.name, uuid: position?.uuid ?? state.uuid, seqno: position?.seqno ?? -1, safeToBootstrap: state.safeToBootstrap, source: 'wsrep-recover' };
 }
@@ -107,18 +96,18 @@ export async function recoverGalera(options: RecoverOptions): Promise<string> {
   const started = Date.now();
   const nodes = g.nodes.map((name) => description.hosts.find((h) => h.name === name)!);
   for (const node of nodes) {
-    if (await running(node.backendName) && await nodeStatus(node.backendName, 'wsrep_cluster_status') === 'Primary') {
-      throw new Error(`refused: the cluster runs (${node.name} is in its primary component, ${await nodeStatus(node.backendName, 'wsrep_cluster_size')} members); a node that is down rejoins it when started: docker start <its container>`);
+    if (await docker.isRunning(node.backendName) && await nodeStatus(docker, node.backendName, 'wsrep_cluster_status') === 'Primary') {
+      throw new Error(`refused: the cluster runs (${node.name} is in its primary component, ${await nodeStatus(docker, node.backendName, 'wsrep_cluster_size')} members); a node that is down rejoins it when started: docker start <its container>`);
     }
   }
   // Nodes still running outside a primary component hold their data directories: stop them first.
   for (const node of nodes) {
-    if (await running(node.backendName)) {
+    if (await docker.isRunning(node.backendName)) {
       progress(`  stopping ${node.name} (running, but in no primary component)`);
-      await runChecked('docker', ['stop', '--time', '60', node.backendName], { timeoutMs: 120_000 });
+      await docker.stop(node.backendName, 60);
     }
   }
-  const image = await inspectContainer(nodes[0].backendName, '{{.Config.Image}}');
+  const image = await docker.imageOf(nodes[0].backendName);
   const positions = await Promise.all(nodes.map((n) => positionOf(n, image)));
   for (const p of positions) progress(`  ${p.node}: ${p.uuid}:${p.seqno} (${p.source}${p.safeToBootstrap ? ', safe to bootstrap' : ''})`);
   const choice = chooseBootstrapNode(positions, g.nodes);
@@ -127,18 +116,18 @@ export async function recoverGalera(options: RecoverOptions): Promise<string> {
   progress(`  restarting the cluster from ${first.name}, the most advanced node`);
   const best = positions.find((p) => p.node === first.name)!;
   // The mark holds the recovered position, so the node continues the cluster's history (its peers then catch up incrementally).
-  await inVolume(await dataVolume(first.backendName), image,
+  await docker.inVolume(await docker.dataVolumeOf(first.backendName), image,
     `echo '${best.uuid}:${best.seqno}' > ${DATA_DIR}/${NEW_CLUSTER_MARKER} && chown mysql:mysql ${DATA_DIR}/${NEW_CLUSTER_MARKER}`);
-  await runChecked('docker', ['start', first.backendName], { timeoutMs: 60_000 });
+  await docker.start(first.backendName);
   await waitUntil(`${first.name} to form the primary component`, options.waitSeconds,
-    async () => await nodeStatus(first.backendName, 'wsrep_cluster_status') === 'Primary' && await nodeStatus(first.backendName, 'wsrep_local_state_comment') === 'Synced');
+    async () => await nodeStatus(docker, first.backendName, 'wsrep_cluster_status') === 'Primary' && await nodeStatus(docker, first.backendName, 'wsrep_local_state_comment') === 'Synced');
   // One at a time: two nodes joining at once can fail their incremental transfer.
   for (const node of nodes.filter((n) => n !== first)) {
     progress(`  ${node.name} rejoins`);
-    await runChecked('docker', ['start', node.backendName], { timeoutMs: 60_000 });
-    await waitUntil(`${node.name} to be synced`, options.waitSeconds, async () => await nodeStatus(node.backendName, 'wsrep_local_state_comment') === 'Synced');
+    await docker.start(node.backendName);
+    await waitUntil(`${node.name} to be synced`, options.waitSeconds, async () => await nodeStatus(docker, node.backendName, 'wsrep_local_state_comment') === 'Synced');
   }
   await waitUntil(`one cluster of ${g.nodes.length} nodes`, options.waitSeconds,
-    async () => Number(await nodeStatus(first.backendName, 'wsrep_cluster_size')) >= g.nodes.length);
+    async () => Number(await nodeStatus(docker, first.backendName, 'wsrep_cluster_size')) >= g.nodes.length);
   return `recovered ${description.cluster} from ${first.name} at ${best.uuid}:${best.seqno} in ${((Date.now() - started) / 1000).toFixed(1)} s; every node is synced`;
 }

@@ -2,20 +2,18 @@
 // becomes a standby again. Its extra transactions (committed but never sent before it was lost)
 // are discarded by rebuilding it from the writer with mariabackup, or, when asked, applied on the
 // writer. Then replication is reattached both ways by GTID.
-import type { ClusterDescription } from '../constructs/replication-cluster';
-import { DATA_DIR } from '../render/entrypoint';
+import type { ClusterDescription } from '../constructs/description';
 import { HostKind } from '../model/plan';
-import { MONITOR_STATE_DIR } from '../render/monitor-script';
-import { sqlString } from '../render/sql';
-import { endpointsOf } from '../operator/cluster-ref';
-import { formatGtidPosition, GtidEntry, hasReached, parseGtidPosition, transactionsAhead } from '../operator/gtid';
-import { Login } from '../operator/sql-client';
-import { runChecked } from '../operator/process';
+import { RESET_ALL_CHANNELS, restartHistoryAt, STOP_ALL_CHANNELS } from '../render/statements';
+import { reconnect } from '../operator/channels';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
+import { hasReached, resumeAfterRebuild, transactionsAhead } from '../operator/gtid';
+import { MonitorState } from '../operator/monitor-state';
+import { Login, rootSql } from '../operator/sql-client';
 import { HostStatus, readClusterStatus, readHostStatus } from '../operator/replication-status';
 import { waitForGtid } from '../operator/server-ops';
-import { takeMonitorLock } from '../operator/lock';
-import { changeMaster, followPlannedSources, rootSql } from './repoint';
-import { inspectContainer, streamBackup } from '../operator/backup-stream';
+import { DATA_DIR } from '../render/entrypoint';
+import { followPlannedSources } from './repoint';
 import { writerOf } from './status';
 
 export enum RejoinOutcome {
@@ -46,44 +44,18 @@ export interface RejoinResult {
 }
 
 /**
- * Starts `replica`'s connections from `sources`, creating those that are missing. A source whose
- * oldest binary log lists a GTID of the replica's own domain serves it only if the replica asks
- * for that domain, so the replica's position in its own domain is set to what the source logged
- * of it (it never applies its own transactions back; a rebuilt host's log starts at its backup).
+ * Starts `master`'s connections from `sources`, making those that are missing. A source whose
+ * oldest binary log lists a GTID of the master's own domain serves it only if the master asks for
+ * that domain, so its own domain resumes from the oldest of what its sources logged of it (a
+ * rebuilt host's log starts at its backup).
  */
-async function startChannels(description: ClusterDescription, replica: string, sources: string[], login: Login, password: string): Promise<void> {
-  const info = (name: string) => description.hosts.find((h) => h.name === name)!;
+async function startChannels(description: ClusterDescription, master: string, sources: string[], login: Login, password: string): Promise<void> {
+  const own = description.hosts.find((h) => h.name === master)!.gtidDomainId;
   const endpoint = (name: string) => endpointsOf(description).find((h) => h.name === name)!;
-  // Stopped first: a running SQL thread would move the position between reading and setting it.
-  await rootSql(info(replica).backendName, ['STOP ALL SLAVES']);
-  const me = await readHostStatus(endpoint(replica), login);
-  const own = info(replica).gtidDomainId;
-  const logged = (await Promise.all(sources.map((source) => readHostStatus(endpoint(source), login))))
-    .map((s) => parseGtidPosition(s.gtidBinlogPos).get(own))
-    .filter((e): e is GtidEntry => e !== undefined)
-    .sort((a, b) => (a.seqNo < b.seqNo ? -1 : 1));
-  const statements: string[] = [];
-  if (logged.length > 0) {
-    const position = parseGtidPosition(me.gtidSlavePos);
-    position.set(own, logged[0]);
-    statements.push(`SET GLOBAL gtid_slave_pos = ${sqlString(formatGtidPosition(position))}`);
-  }
-  statements.push(...sources.filter((source) => !me.channels.some((c) => c.connectionName === source)).map((source) => changeMaster(source, password, { ignoreDomain: own })));
-  statements.push('START ALL SLAVES');
-  await rootSql(info(replica).backendName, statements);
-}
-
-/** Streams a mariabackup of the writer into the host's (stopped) data volume and prepares it; returns the backup's GTID position. */
-async function restoreFromWriter(writerContainer: string, hostContainer: string, progress: (line: string) => void): Promise<string> {
-  const image = await inspectContainer(hostContainer, '{{.Config.Image}}');
-  const volume = await inspectContainer(hostContainer, `{{range .Mounts}}{{if eq .Destination "${DATA_DIR}"}}{{.Name}}{{end}}{{end}}`);
-  if (!volume) throw new Error(`${hostContainer} has no data volume at ${DATA_DIR}`);
-  await runChecked('docker', ['stop', '--time', '60', hostContainer], { timeoutMs: 90_000 });
-  progress(`      ${hostContainer} stopped; streaming a backup of ${writerContainer} into ${volume}`);
-  // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
-  const position = await streamBackup({ donorContainer: writerContainer, volume, image, finish: [`touch ${DATA_DIR}/.mariadb-ha-bootstrapped`] });
-  await runChecked('docker', ['start', hostContainer], { timeoutMs: 60_000 });
-  return position;
+  await reconnect(hostAccessOf(description), description, master, login, password, {
+    add: sources,
+    resumeFrom: async (stopped) => resumeAfterRebuild(stopped.gtidSlavePos, (await Promise.all(sources.map((source) => readHostStatus(endpoint(source), login)))).map((s) => s.gtidBinlogPos), own),
+  });
 }
 
 async function waitReachable(description: ClusterDescription, name: string, login: Login, timeoutMs: number): Promise<HostStatus> {
@@ -111,29 +83,26 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
   if (!me?.reachable) return refuse(`${host} is unreachable (${me?.error}); start it first (it comes back read-only)`);
   if (me.readOnly === false) return refuse(`${host} is writable; the failover monitor fences it within a probe interval, retry then`);
 
+  const access = hostAccessOf(description);
   const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
+  const monitorState = monitorContainer ? new MonitorState(access, monitorContainer) : undefined;
   const writerStatus = status.find((s) => s.name === writer)!;
   const extra = transactionsAhead(me.gtidBinlogPos ?? '', writerStatus.gtidCurrentPos ?? '');
   progress(`rejoin ${host} to ${writer}: ${extra.count === 0n ? 'no extra transactions' : `${extra.count} extra transactions (${extra.ranges.join(', ')}), which will be ${options.applyExtra ? `applied on ${writer}` : 'discarded'}`}`);
   try {
     if (extra.count > 0n && !options.applyExtra) {
       progress(`  rebuild ${host} from ${writer} with mariabackup`);
-      const position = await restoreFromWriter(info(writer).backendName, info(host).backendName, progress);
+      // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
+      const position = await access.rebuildFrom(info(writer).backendName, info(host).backendName, [`touch ${DATA_DIR}/.mariadb-ha-bootstrapped`], progress);
       await waitReachable(description, host, monitor, 180_000);
       progress(`  ${host} restarted from the backup at ${position}; replication restarts there`);
       // The copy has no binary log: its GTID state starts at the backup's position, for both directions.
-      await rootSql(info(host).backendName, [
-        'STOP ALL SLAVES', 'RESET SLAVE ALL', 'RESET MASTER',
-        `SET GLOBAL gtid_binlog_state = ${sqlString(position)}`,
-        // A new binary log file opens with this state in its GTID list, where peers look it up.
-        'FLUSH BINARY LOGS',
-        `SET GLOBAL gtid_slave_pos = ${sqlString(position)}`,
-      ]);
+      await rootSql(access, info(host).backendName, [STOP_ALL_CHANNELS, RESET_ALL_CHANNELS, ...restartHistoryAt(position)]);
     }
     // The host follows its sources again, and every master it feeds follows it (the monitor detached
     // the writer). Under the monitor's lock: a failover finishes detaching first, and none starts
     // while connections are made.
-    const lock = monitorContainer ? await takeMonitorLock(monitorContainer, 'rejoin', 30_000) : undefined;
+    const lock = monitorState ? await monitorState.lock('rejoin', 30_000) : undefined;
     try {
       await startChannels(description, host, info(host).sources, monitor, options.replicationPassword);
       for (const peer of description.hosts.filter((h) => h.kind === HostKind.MASTER && h.sources.includes(host))) {
@@ -176,7 +145,7 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
     };
   }
   // The monitor keeps replicas off a master lost as the writer until it has rejoined.
-  if (monitorContainer) await runChecked('docker', ['exec', monitorContainer, 'rm', '-f', `${MONITOR_STATE_DIR}/detached.${host}`], { timeoutMs: 20_000 });
+  await monitorState?.clearDetached(host);
   const what = extra.count === 0n ? '' : options.applyExtra ? `; its ${extra.count} extra transactions were applied on ${writer}` : `; its ${extra.count} extra transactions were discarded (rebuilt from ${writer})`;
   return { outcome: RejoinOutcome.DONE, message: `${host} is a standby of ${writer} again${what}`, extra: extra.ranges };
 }

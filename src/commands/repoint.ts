@@ -1,53 +1,17 @@
 // Replication connections of a running replica, changed in place: `mariadb-ha repoint` makes a
 // replica follow exactly its planned sources (and delay) by GTID, as `terraform apply` asks when a
 // replica's `source` or `delaySeconds` changes; rejoin uses it to put replicas back after a failover.
-import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
-import { REPLICATION_USER } from '../model/accounts';
+import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { HostKind } from '../model/plan';
-import { MONITOR_STATE_DIR } from '../render/monitor-script';
-import { MARIADB_PORT, SERVER_SOCKET } from '../render/server-config';
-import { sqlString } from '../render/sql';
-import { endpointsOf } from '../operator/cluster-ref';
+import { SecretName } from '../model/accounts';
+import { changeMaster, resetChannel, START_ALL_CHANNELS, STOP_ALL_CHANNELS } from '../render/statements';
+import { channelTo } from '../operator/channels';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { hasReached } from '../operator/gtid';
-import { Login } from '../operator/sql-client';
-import { takeMonitorLock } from '../operator/lock';
-import { runChecked } from '../operator/process';
+import { MonitorState } from '../operator/monitor-state';
+import { Login, rootSql } from '../operator/sql-client';
 import { ChannelStatus, readHostStatus } from '../operator/replication-status';
 import { waitForBinlogGtid, waitForGtid } from '../operator/server-ops';
-
-export interface ReplicationConnectionOptions {
-  /** The replica's own GTID domain, never applied back from a peer (masters). */
-  readonly ignoreDomain?: number;
-  readonly delaySeconds?: number;
-}
-
-/** A replication connection from `source`, like the bootstrap's, logging in with the replication account. */
-export function changeMaster(source: string, password: string, options: ReplicationConnectionOptions = {}): string {
-  return `CHANGE MASTER ${sqlString(source)} TO MASTER_HOST=${sqlString(source)}, MASTER_PORT=${MARIADB_PORT}, MASTER_USER=${sqlString(REPLICATION_USER)}, `
-    + `MASTER_PASSWORD=${sqlString(password)}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2`
-    + (options.ignoreDomain === undefined ? '' : `, IGNORE_DOMAIN_IDS=(${options.ignoreDomain})`)
-    + (options.delaySeconds ? `, MASTER_DELAY=${options.delaySeconds}` : '');
-}
-
-/** Runs SQL as root through the server's socket inside its container (statements on stdin, never in arguments). */
-export async function rootSql(container: string, statements: string[]): Promise<string> {
-  const result = await runChecked('docker', ['exec', '-i', container, 'mariadb', `--socket=${SERVER_SOCKET}`, '--user=root', '--batch', '--skip-column-names'],
-    { timeoutMs: 60_000, input: `${statements.join(';\n')};\n` });
-  return result.stdout;
-}
-
-/** Waits until the monitor has finished dropping a lost source's connection from `replica` (it does so in the background). */
-export async function monitorDoneWith(description: ClusterDescription, replica: string): Promise<void> {
-  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
-  if (!monitorContainer) return;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const pending = await runChecked('docker', ['exec', monitorContainer, 'sh', '-c', `ls ${MONITOR_STATE_DIR}/dropping.${replica}.* 2>/dev/null || true`], { timeoutMs: 20_000 });
-    if (pending.stdout.trim() === '') return;
-    if (Date.now() > deadline) throw new Error(`the monitor is still dropping a connection from ${replica} (${pending.stdout.trim()}); retry later`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 export interface FollowOptions {
   readonly monitor: Login;
@@ -78,25 +42,25 @@ export async function followPlannedSources(description: ClusterDescription, repl
   if (followsPlan(info, before.channels)) return false;
   const asPlanned = (name: string) => before.channels.some((c) => c.connectionName === name && c.sqlDelay === delay);
   const password = options.replicationPassword();
-  await monitorDoneWith(description, replica);
-  await rootSql(info.backendName, ['STOP ALL SLAVES']);
+  const access = hostAccessOf(description);
+  await rootSql(access, info.backendName, [STOP_ALL_CHANNELS]);
   const stopped = await readHostStatus(endpoint(replica), options.monitor);
   for (const source of planned) {
     // A Galera node applies the cluster's writes by Galera, not as a replica: its binary log shows them.
     const wait = description.hosts.find((h) => h.name === source)?.kind === HostKind.GALERA_NODE ? waitForBinlogGtid : waitForGtid;
     if (!(await wait(endpoint(source), options.operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
-      await rootSql(info.backendName, ['START ALL SLAVES']);
+      await rootSql(access, info.backendName, [START_ALL_CHANNELS]);
       throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s;`
         + ` ${replica} keeps following ${before.channels.map((c) => c.connectionName).join(', ') || 'nothing'}`);
     }
   }
   // A connection whose delay changes is made again: the new one starts where the old one stopped (GTID).
   const keep = before.channels.filter((c) => asPlanned(c.connectionName) && planned.includes(c.connectionName)).map((c) => c.connectionName);
-  await rootSql(info.backendName, [
-    ...before.channels.map((c) => c.connectionName).filter((n) => !keep.includes(n)).map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
-    ...planned.filter((p) => !keep.includes(p)).map((p) => changeMaster(p, password, { delaySeconds: delay })),
-    'START ALL SLAVES',
-  ]);
+  await rootSql(access, info.backendName, [
+    ...before.channels.map((c) => c.connectionName).filter((n) => !keep.includes(n)).map(resetChannel),
+    ...planned.filter((p) => !keep.includes(p)).map((p) => changeMaster(channelTo(description, p, { delaySeconds: delay }))),
+    START_ALL_CHANNELS,
+  ], { [SecretName.REPLICATION]: password });
   return true;
 }
 
@@ -124,7 +88,7 @@ export async function repoint(options: RepointOptions): Promise<string> {
   if (!now.reachable) throw new Error(`${host} is unreachable (${now.error}); start it, then run repoint again`);
   if (followsPlan(info, now.channels)) return `${host} already replicates from ${sources} as planned`;
   const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
-  const lock = monitorContainer ? await takeMonitorLock(monitorContainer, `repoint ${host}`, 30_000) : undefined;
+  const lock = monitorContainer ? await new MonitorState(hostAccessOf(description), monitorContainer).lock(`repoint ${host}`, 30_000) : undefined;
   let changed: boolean;
   try {
     changed = await followPlannedSources(description, host, options);

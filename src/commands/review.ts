@@ -5,7 +5,7 @@
 import { failoverTimingLine } from '../backends/aws/failover-timing';
 import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
-import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { IncrementRollout, KeySlot, planIncrementRollout } from '../model/increments';
 import { LIVE_SETTINGS } from '../render/server-config';
 import { ToolError } from '../operator/cluster-ref';

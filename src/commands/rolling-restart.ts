@@ -2,10 +2,12 @@
 // a node (replacing them together would stop the cluster), so `mariadb-ha rolling-restart` writes each
 // node's new files into its container and restarts it, once every node is synced, waiting until it
 // is synced again before the next. The node the endpoint is most likely to write to goes last.
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription } from '../constructs/description';
 import { ENTRYPOINT_PATH, SERVER_CONFIG_PATH } from '../render/entrypoint';
+import { HostAccess } from '../backends/host-access';
+import { hostAccessOf } from '../operator/cluster-ref';
+import { readHostFile, writeHostFile } from '../operator/host-files';
 import { nodeStatus } from './recover';
-import { runChecked } from '../operator/process';
 
 /** The files one node runs with, as rendered for the planned topology. */
 export interface NodeFiles {
@@ -30,24 +32,16 @@ export interface RolloutOptions {
   readonly progress: (line: string) => void;
 }
 
-async function readFile(container: string, path: string): Promise<string> {
-  return (await runChecked('docker', ['exec', container, 'cat', path], { timeoutMs: 20_000 })).stdout;
-}
-
-async function writeFile(container: string, path: string, content: string): Promise<void> {
-  await runChecked('docker', ['exec', '-i', container, 'sh', '-c', `cat > ${path}.new && chmod --reference=${path} ${path}.new && mv ${path}.new ${path}`], { timeoutMs: 20_000, input: content });
-}
-
 /** `<state> <members>` of a node ('' parts when it does not answer). */
-async function nodeState(container: string): Promise<string> {
-  return `${await nodeStatus(container, 'wsrep_local_state_comment')} ${await nodeStatus(container, 'wsrep_cluster_size')}`.trim();
+async function nodeState(access: HostAccess, container: string): Promise<string> {
+  return `${await nodeStatus(access, container, 'wsrep_local_state_comment')} ${await nodeStatus(access, container, 'wsrep_cluster_size')}`.trim();
 }
 
 /** Waits until every node is synced with at least `members` members; the states when it gives up. */
-async function waitForSynced(containers: string[], members: number, seconds: number): Promise<string | undefined> {
+async function waitForSynced(access: HostAccess, containers: string[], members: number, seconds: number): Promise<string | undefined> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const states = await Promise.all(containers.map(nodeState));
+    const states = await Promise.all(containers.map((c) => nodeState(access, c)));
     if (states.every((s) => s.startsWith('Synced ') && Number(s.split(' ')[1]) >= members)) return undefined;
     if (Date.now() > deadline) return containers.map((c, i) => `${c}: ${states[i] || 'no answer'}`).join(', ');
     await new Promise((r) => setTimeout(r, 500));
@@ -61,23 +55,24 @@ export async function rollingRestart(options: RolloutOptions): Promise<string> {
   if (!g) throw new Error(`refused: ${description.cluster} is not a Galera cluster`);
   const container = (node: string) => description.hosts.find((h) => h.name === node)!.backendName;
   const containers = g.nodes.map(container);
+  const access = hostAccessOf(description);
   const restarted: string[] = [];
   const updated: string[] = [];
   // The first node is the endpoint's first choice: last, so the writes move at most once.
   for (const node of [...g.nodes].reverse()) {
     const planned = files[node];
     if (!planned) throw new Error(`no planned files for ${node}`);
-    const [config, entrypoint] = await Promise.all([readFile(container(node), SERVER_CONFIG_PATH), readFile(container(node), ENTRYPOINT_PATH)]);
+    const [config, entrypoint] = await Promise.all([readHostFile(access, container(node), SERVER_CONFIG_PATH), readHostFile(access, container(node), ENTRYPOINT_PATH)]);
     if (config === planned.serverConfig && entrypoint === planned.entrypoint) continue;
     const restart = entrypoint !== planned.entrypoint || needsRestart(config, planned.serverConfig);
     if (restart) {
-      const notSynced = await waitForSynced(containers, g.nodes.length, options.waitSeconds);
+      const notSynced = await waitForSynced(access, containers, g.nodes.length, options.waitSeconds);
       if (notSynced) {
         throw new Error(`refused to restart ${node}: the cluster is not fully synced (${notSynced}); ${[...restarted, ...updated].join(', ') || 'no node'} runs the new settings so far; apply again once every node is synced`);
       }
     }
-    await writeFile(container(node), SERVER_CONFIG_PATH, planned.serverConfig);
-    await writeFile(container(node), ENTRYPOINT_PATH, planned.entrypoint);
+    await writeHostFile(access, container(node), SERVER_CONFIG_PATH, planned.serverConfig, { keepMode: true });
+    await writeHostFile(access, container(node), ENTRYPOINT_PATH, planned.entrypoint, { keepMode: true });
     if (!restart) {
       progress(`  ${node}: new files written; nothing in them needs a restart (read at its next start)`);
       updated.push(node);
@@ -85,8 +80,8 @@ export async function rollingRestart(options: RolloutOptions): Promise<string> {
     }
     const started = Date.now();
     progress(`  ${node}: restarting with its new settings`);
-    await runChecked('docker', ['restart', '--time', '60', container(node)], { timeoutMs: 180_000 });
-    const stuck = await waitForSynced(containers, g.nodes.length, options.waitSeconds);
+    await access.restart(container(node), 60);
+    const stuck = await waitForSynced(access, containers, g.nodes.length, options.waitSeconds);
     if (stuck) throw new Error(`${node} was restarted with its new settings but the cluster is not synced again within ${options.waitSeconds} s (${stuck}); see docker logs ${container(node)}`);
     progress(`  ${node}: synced again after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     restarted.push(node);

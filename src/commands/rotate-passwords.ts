@@ -1,14 +1,16 @@
 // Password rotation on a running cluster: every host learns a new password before anything uses
 // it, and the endpoint's checks never fail on the way (they try the next password, then the current).
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER, SecretName } from '../model/accounts';
-import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { HostKind } from '../model/plan';
 import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
-import { MONITOR_SECRETS_DIR } from '../render/monitor-script';
-import { secretVariable, sqlString, withSecret } from '../render/sql';
-import { endpointsOf } from '../operator/cluster-ref';
+import { MONITOR_SECRETS_DIR } from '../render/monitor-config';
+import { sqlString, withSecret } from '../render/sql';
+import { changeMasterPassword, clearSecret, setSecretFromBase64, startChannel, stopChannel } from '../render/statements';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
+import { moveHostFile, writeHostFile } from '../operator/host-files';
 import { Login, withConnection } from '../operator/sql-client';
-import { run } from '../operator/process';
+import { execChecked } from '../backends/host-access';
 import { channelHealthy, readClusterStatus } from '../operator/replication-status';
 
 /** The accounts that log in over the network, by the secret that holds their password. */
@@ -45,9 +47,9 @@ export async function changedAccounts(description: ClusterDescription, passwords
   return changed;
 }
 
-async function dockerExec(container: string, command: string[], input: string): Promise<void> {
-  const result = await run('docker', ['exec', '-i', container, ...command], { timeoutMs: 60_000, input });
-  if (result.code !== 0) throw new Error(`${container}: ${command[0]} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+/** Runs the SQL as root on the host (statements and secrets on stdin). */
+async function asRoot(description: ClusterDescription, host: string, sql: string): Promise<void> {
+  await execChecked(hostAccessOf(description), host, ['mariadb', '--user=root', '--batch'], { input: sql, timeoutMs: 60_000 });
 }
 
 /**
@@ -61,16 +63,12 @@ function rotationSql(description: ClusterDescription, host: ClusterDescription['
     // Per host, like the bootstrap: each host sets its own accounts, nothing replicates. A Galera
     // node's account changes replicate to every node anyway, which must all log them alike.
     ...(host.kind === HostKind.GALERA_NODE ? [] : ['SET SESSION sql_log_bin = 0;']),
-    ...used.map((s) => `SET ${secretVariable(s)} = FROM_BASE64('${Buffer.from(passwords[s]!).toString('base64')}');`),
+    ...used.map((s) => `${setSecretFromBase64(s, Buffer.from(passwords[s]!).toString('base64'))};`),
     ...(used.includes(SecretName.ROOT)
       ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
     ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).map(([s, user]) => withSecret(`ALTER USER ${account(user)} IDENTIFIED BY `, s)),
-    ...(channels ? host.sources.flatMap((source) => [
-      `STOP SLAVE ${sqlString(source)};`,
-      withSecret(`CHANGE MASTER ${sqlString(source)} TO MASTER_PASSWORD=`, SecretName.REPLICATION),
-      `START SLAVE ${sqlString(source)};`,
-    ]) : []),
-    ...used.map((s) => `SET ${secretVariable(s)} = NULL;`),
+    ...(channels ? host.sources.flatMap((source) => [`${stopChannel(source)};`, changeMasterPassword(source), `${startChannel(source)};`]) : []),
+    ...used.map((s) => `${clearSecret(s)};`),
     '',
   ].join('\n');
 }
@@ -93,7 +91,7 @@ async function onOneGaleraNode(description: ClusterDescription, sql: (node: Host
   const failures: string[] = [];
   for (const node of nodes) {
     try {
-      await dockerExec(node.backendName, ['mariadb', '--user=root', '--batch'], sql(node));
+      await asRoot(description, node.backendName, sql(node));
       return;
     } catch (error) {
       failures.push((error as Error).message);
@@ -108,35 +106,34 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   const changed = await changedAccounts(description, passwords);
   progress(`password rotation of ${description.cluster}: ${changed.length === 0 ? 'no network account changes' : `new passwords for ${changed.join(', ')}`}${passwords.root !== undefined ? '; root set on every host' : ''}`);
   const instances = description.endpoint?.haproxy?.instances ?? [];
+  const access = hostAccessOf(description);
   const monitorChanged = changed.includes(SecretName.MONITOR);
 
   if (monitorChanged) {
     // The checks accept the next password before any host does, so none of them fails.
     for (const i of instances) {
-      await dockerExec(i.backendName, ['sh', '-c',
-        `umask 077 && cat > ${NEXT_MONITOR_SECRET}.tmp && chown haproxy:haproxy ${NEXT_MONITOR_SECRET}.tmp && mv ${NEXT_MONITOR_SECRET}.tmp ${NEXT_MONITOR_SECRET}`], passwords.monitor!);
+      await writeHostFile(access, i.backendName, NEXT_MONITOR_SECRET, passwords.monitor!, { secretOwner: 'haproxy:haproxy' });
     }
   }
   // Accounts first on every host, then the replication connections, so no reconnect meets a host
   // that still has the old replication password.
   for (const host of description.hosts.filter((h) => h.kind !== HostKind.GALERA_NODE)) {
-    await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, changed, false));
+    await asRoot(description, host.backendName, rotationSql(description, host, passwords, changed, false));
   }
   await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, false));
   // The failover monitor logs in as the operator and re-points replicas with the replication
   // password; between the hosts' change and this, its probes are refused (never taken for a loss).
   const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
   for (const secret of monitorContainer ? [SecretName.OPERATOR, SecretName.REPLICATION].filter((s) => changed.includes(s)) : []) {
-    const file = `${MONITOR_SECRETS_DIR}/${secret}`;
-    await dockerExec(monitorContainer!, ['sh', '-c', `umask 077 && cat > ${file}.tmp && mv ${file}.tmp ${file}`], passwords[secret]!);
+    await writeHostFile(access, monitorContainer!, `${MONITOR_SECRETS_DIR}/${secret}`, passwords[secret]!, { secretOwner: 'root:root' });
   }
   if (changed.includes(SecretName.REPLICATION)) {
     for (const host of description.hosts.filter((h) => h.sources.length > 0)) {
-      await dockerExec(host.backendName, ['mariadb', '--user=root', '--batch'], rotationSql(description, host, passwords, [], true));
+      await asRoot(description, host.backendName, rotationSql(description, host, passwords, [], true));
     }
   }
   if (monitorChanged) {
-    for (const i of instances) await dockerExec(i.backendName, ['mv', NEXT_MONITOR_SECRET, MONITOR_SECRET], '');
+    for (const i of instances) await moveHostFile(access, i.backendName, NEXT_MONITOR_SECRET, MONITOR_SECRET);
   }
   const refused = await changedAccounts(description, passwords);
   if (refused.length > 0) throw new Error(`after rotation, some host still refuses the new password of: ${refused.join(', ')}`);

@@ -3,8 +3,7 @@
 // replaying every binary log from the first (which fails once one has been purged). While a cluster
 // is being created no donor runs yet, and its hosts start empty.
 import { DATA_DIR, NEW_CLUSTER_MARKER, SEED_MARKER } from '../render/entrypoint';
-import { inspectContainer, streamBackup } from '../operator/backup-stream';
-import { run, runChecked } from '../operator/process';
+import { DOCKER_HOST_ACCESS } from '../backends/docker/docker-host-access';
 
 export interface SeedOptions {
   readonly volume: string;
@@ -16,22 +15,12 @@ export interface SeedOptions {
   readonly progress: (line: string) => void;
 }
 
-type DonorState = 'absent' | 'healthy' | 'starting';
-
-async function donorState(container: string): Promise<DonorState> {
-  const result = await run('docker', ['inspect', '--format', '{{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{end}}', container], { timeoutMs: 20_000 });
-  if (result.code !== 0) return 'absent';
-  return result.stdout.trim() === 'true healthy' ? 'healthy' : 'starting';
-}
-
-/** Runs a shell line in a throwaway container that mounts the volume at the data directory. */
-export function inVolume(volume: string, image: string, line: string) {
-  return runChecked('docker', ['run', '--rm', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c', line], { timeoutMs: 120_000 });
-}
+/** The host access seeding uses: it works on volumes and images, which only Docker has. */
+const docker = DOCKER_HOST_ACCESS;
 
 /** True when the volume holds nothing yet. */
 async function isEmpty(volume: string, image: string): Promise<boolean> {
-  return (await inVolume(volume, image, `ls -A ${DATA_DIR}`)).stdout.trim() === '';
+  return (await docker.inVolume(volume, image, `ls -A ${DATA_DIR}`)).stdout.trim() === '';
 }
 
 /**
@@ -40,7 +29,7 @@ async function isEmpty(volume: string, image: string): Promise<boolean> {
  */
 export async function markNewCluster(volume: string, image: string): Promise<string> {
   if (!(await isEmpty(volume, image))) return `${volume} already holds data; it joins its cluster, no new cluster is started`;
-  await inVolume(volume, image, `touch ${DATA_DIR}/${NEW_CLUSTER_MARKER} && chown -R mysql:mysql ${DATA_DIR}`);
+  await docker.inVolume(volume, image, `touch ${DATA_DIR}/${NEW_CLUSTER_MARKER} && chown -R mysql:mysql ${DATA_DIR}`);
   return `${volume} will start a new Galera cluster`;
 }
 
@@ -48,9 +37,9 @@ export async function markNewCluster(volume: string, image: string): Promise<str
 export async function seed(options: SeedOptions): Promise<string> {
   if (!(await isEmpty(options.volume, options.image))) return `${options.volume} already holds data; nothing to seed`;
   const deadline = Date.now() + options.waitSeconds * 1000;
-  let states: DonorState[];
+  let states: Array<'absent' | 'healthy' | 'starting'>;
   for (;;) {
-    states = await Promise.all(options.donors.map(donorState));
+    states = await Promise.all(options.donors.map((d) => docker.health(d)));
     if (states.every((s) => s === 'absent')) return `no donor runs yet (${options.donors.join(', ')}): a new cluster, ${options.volume} starts empty`;
     if (states.includes('healthy') || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 1000));
@@ -60,8 +49,8 @@ export async function seed(options: SeedOptions): Promise<string> {
     throw new Error(`none of the donors (${options.donors.join(', ')}) became healthy within ${options.waitSeconds} s; start one and apply again (${options.volume} stays empty)`);
   }
   const started = Date.now();
-  options.progress(`seeding ${options.volume} with a backup of ${donor} (${await inspectContainer(donor, '{{.Config.Hostname}}')})`);
-  const position = await streamBackup({
+  options.progress(`seeding ${options.volume} with a backup of ${donor} (${await docker.inspect(donor, '{{.Config.Hostname}}')})`);
+  const position = await docker.streamBackup({
     donorContainer: donor,
     volume: options.volume,
     image: options.image,

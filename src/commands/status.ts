@@ -1,10 +1,11 @@
 // Cluster status: gathered from every host and the endpoint, judged, and rendered as a table.
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription } from '../constructs/description';
 import { duplicateKeyChannels, duplicateKeyErrorsLogged, errantTransactions, galeraProblems, oneWriter, writableMasters } from '../operator/analysis';
-import { endpointsOf } from '../operator/cluster-ref';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
+import { HOST_ACCESS_NONE } from '../constructs/description';
 import { parseGtidPosition, transactionsAhead, transactionsBehind } from '../operator/gtid';
 import { ServerState } from '../routes/haproxy-runtime';
-import { fencedServers, pinnedWriter } from '../routes/writer-route';
+import { fencedServers, pinnedWriter } from '../routes/haproxy-route';
 import { Login } from '../operator/sql-client';
 import { HostKind } from '../model/plan';
 import { channelHealthy, HostStatus, readClusterStatus } from '../operator/replication-status';
@@ -158,7 +159,7 @@ async function readEndpoint(description: ClusterDescription): Promise<EndpointSt
       return { name: i.backendName, servers: [], error: (error as Error).message };
     }
   }));
-  const fenced = [...new Set((await Promise.all(e.instances.map((i) => fencedServers(i).catch(() => [])))).flat())];
+  const fenced = [...new Set((await Promise.all(e.instances.map((i) => fencedServers(description, i).catch(() => [])))).flat())];
   const answers = [...new Set(instances.filter((i) => !i.error).map((i) => i.serving))];
   const error = answers.length === 0 ? 'no endpoint instance answers'
     : answers.length > 1 ? `the endpoint instances disagree: ${instances.map((i) => `${i.name} -> ${i.serving}`).join(', ')}` : undefined;
@@ -169,10 +170,12 @@ export async function collectStatus(description: ClusterDescription, login: Logi
   const [hosts, endpoint] = await Promise.all([readClusterStatus(endpointsOf(description), login), readEndpoint(description)]);
   const errant: StatusReport['errant'] = {};
   const duplicateKeys: StatusReport['duplicateKeys'] = {};
+  // Server logs are read through the host access, where the backend gives one.
+  const access = description.hostAccess === HOST_ACCESS_NONE ? undefined : hostAccessOf(description);
   await Promise.all(hosts.map(async (h) => {
     const backendName = description.hosts.find((d) => d.name === h.name)!.backendName;
     errant[h.name] = h.reachable ? errantTransactions(description, h) : [];
-    duplicateKeys[h.name] = { stoppedChannels: duplicateKeyChannels(h), logged: await duplicateKeyErrorsLogged(backendName) };
+    duplicateKeys[h.name] = { stoppedChannels: duplicateKeyChannels(h), logged: access ? await duplicateKeyErrorsLogged(access, backendName) : undefined };
   }));
   const writer = writerOf(description, hosts);
   return {

@@ -3,14 +3,14 @@
 // make it writable and pin it; then verify. No acknowledged write or update is lost. With a
 // failover monitor (one writer at a time), the switchover holds the monitor's lock throughout, so
 // exactly one actor moves the writer, and the same run makes the first writer of a new cluster.
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription } from '../constructs/description';
 import { errantTransactions, oneWriter, writableMasters } from '../operator/analysis';
 import { Login } from '../operator/sql-client';
 import { gtidBinlogPos, killApplicationSessions, setReadOnly, waitForGtid } from '../operator/server-ops';
 import { channelHealthy, HostStatus, readClusterStatus } from '../operator/replication-status';
 import { hasReached, withoutDomain } from '../operator/gtid';
-import { MonitorLock, takeMonitorLock } from '../operator/lock';
-import { endpointsOf } from '../operator/cluster-ref';
+import { MonitorLock, MonitorState } from '../operator/monitor-state';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { WriterRoute, writerRouteOf } from '../routes/writer-route';
 
 export enum SwitchoverOutcome {
@@ -184,7 +184,7 @@ export async function switchover(options: SwitchoverOptions): Promise<Switchover
   let lock: MonitorLock | undefined;
   if (route.monitorContainer) {
     try {
-      lock = await takeMonitorLock(route.monitorContainer, 'switchover', 15_000);
+      lock = await new MonitorState(hostAccessOf(description), route.monitorContainer).lock('switchover', 15_000);
     } catch (error) {
       return { outcome: SwitchoverOutcome.REFUSED, message: `refused, nothing was changed: ${(error as Error).message}`, seconds: (Date.now() - started) / 1000 };
     }

@@ -1,6 +1,6 @@
 // Proves replication end to end: a row written on the writer must appear on every host.
 import { randomBytes } from 'crypto';
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription } from '../constructs/description';
 import { Login, queryRows, withConnection } from '../operator/sql-client';
 import { endpointsOf } from '../operator/cluster-ref';
 import { NamedEndpoint } from '../operator/replication-status';

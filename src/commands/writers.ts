@@ -4,18 +4,19 @@
 // `mariadb-ha leave` (run before a removed master's container is destroyed) refuses to remove the
 // writer, and otherwise fences the master, lets its peers catch up with it and drops their
 // connections to it.
-import type { ClusterDescription, HostDescription } from '../constructs/replication-cluster';
-import { APPLICATION_USER } from '../model/accounts';
+import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { describeSlot, KeySlot, planIncrementRollout, SlotChange } from '../model/increments';
 import { HostKind } from '../model/plan';
 import { DATA_DIR, JOINING_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { sqlString } from '../render/sql';
-import { endpointsOf } from '../operator/cluster-ref';
+import { KILL_APPLICATION_SESSIONS, resetChannel, setKeySlot, setReadOnly, stopChannel } from '../render/statements';
+import { reconnect } from '../operator/channels';
+import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { masterStartPosition, withoutDomain } from '../operator/gtid';
-import { Login } from '../operator/sql-client';
-import { MonitorLock, takeMonitorLock } from '../operator/lock';
-import { run, runChecked } from '../operator/process';
-import { changeMaster, rootSql } from './repoint';
+import { hostFileExists, removeHostFiles } from '../operator/host-files';
+import { MonitorLock, MonitorState } from '../operator/monitor-state';
+import { Login, rootSql } from '../operator/sql-client';
+import { execChecked } from '../backends/host-access';
 import { HostStatus, readHostStatus } from '../operator/replication-status';
 import { waitForBinlogGtid, waitForGtid } from '../operator/server-ops';
 
@@ -44,31 +45,32 @@ function plannedSlot(host: HostDescription): KeySlot {
   return { increment: Number(host.settings.auto_increment_increment), offset: Number(host.settings.auto_increment_offset ?? 1) };
 }
 
-async function liveSlot(host: HostDescription): Promise<KeySlot> {
-  const [increment, offset] = (await rootSql(host.backendName, ['SELECT @@GLOBAL.auto_increment_increment, @@GLOBAL.auto_increment_offset'])).trim().split(/\s+/).map(Number);
+async function liveSlot(description: ClusterDescription, host: HostDescription): Promise<KeySlot> {
+  const [increment, offset] = (await rootSql(hostAccessOf(description), host.backendName, ['SELECT @@GLOBAL.auto_increment_increment, @@GLOBAL.auto_increment_offset'])).trim().split(/\s+/).map(Number);
   return { increment, offset };
 }
 
 /** Sets a slot live and in the host's config file, so a restart keeps what runs now. */
-async function setSlot(host: HostDescription, slot: KeySlot): Promise<void> {
-  await rootSql(host.backendName, [`SET GLOBAL auto_increment_increment = ${slot.increment}`, `SET GLOBAL auto_increment_offset = ${slot.offset}`]);
+async function setSlot(description: ClusterDescription, host: HostDescription, slot: KeySlot): Promise<void> {
+  const access = hostAccessOf(description);
+  await rootSql(access, host.backendName, setKeySlot(slot.increment, slot.offset));
   const persist = [['auto_increment_increment', slot.increment], ['auto_increment_offset', slot.offset]]
     .map(([name, value]) => `if grep -q '^${name} = ' ${SERVER_CONFIG_PATH}; then sed -i 's/^${name} = .*/${name} = ${value}/' ${SERVER_CONFIG_PATH}; else echo '${name} = ${value}' >> ${SERVER_CONFIG_PATH}; fi`)
     .join('; ');
-  await runChecked('docker', ['exec', host.backendName, 'sh', '-c', persist], { timeoutMs: 20_000 });
+  await execChecked(access, host.backendName, ['sh', '-c', persist], { timeoutMs: 20_000 });
 }
 
 /** Whether the host carries the entrypoint's joining marker (a writable master copied into a running cluster). */
-async function heldReadOnly(host: HostDescription): Promise<boolean> {
-  return (await run('docker', ['exec', host.backendName, 'test', '-f', `${DATA_DIR}/${JOINING_MARKER}`], { timeoutMs: 20_000 })).code === 0;
+async function heldReadOnly(description: ClusterDescription, host: HostDescription): Promise<boolean> {
+  return hostFileExists(hostAccessOf(description), host.backendName, `${DATA_DIR}/${JOINING_MARKER}`);
 }
 
 /** Takes the failover monitor's lock when a monitor runs (none while the cluster is created or the monitor is replaced). */
 async function lockIfMonitored(description: ClusterDescription, owner: string): Promise<MonitorLock | undefined> {
   const container = description.endpoint?.haproxy?.monitorContainer;
   if (!container) return undefined;
-  const running = await run('docker', ['inspect', '--format', '{{.State.Running}}', container], { timeoutMs: 20_000 });
-  return running.stdout.trim() === 'true' ? takeMonitorLock(container, owner, 30_000) : undefined;
+  const access = hostAccessOf(description);
+  return (await access.isRunning(container)) ? new MonitorState(access, container).lock(owner, 30_000) : undefined;
 }
 
 async function statusesOf(description: ClusterDescription, hosts: HostDescription[], login: Login): Promise<Map<string, HostStatus>> {
@@ -78,9 +80,9 @@ async function statusesOf(description: ClusterDescription, hosts: HostDescriptio
 }
 
 /** Moves the running writers' key slots in the rollout's order; with every master writing, sessions holding an old slot are closed between the phases. */
-async function rollOutSlots(masters: HostDescription[], joining: string[], everyMaster: boolean, progress: (line: string) => void): Promise<void> {
+async function rollOutSlots(description: ClusterDescription, masters: HostDescription[], joining: string[], everyMaster: boolean, progress: (line: string) => void): Promise<void> {
   const staying = masters.filter((m) => !joining.includes(m.name));
-  const live = Object.fromEntries(await Promise.all(staying.map(async (m) => [m.name, await liveSlot(m)] as [string, KeySlot])));
+  const live = Object.fromEntries(await Promise.all(staying.map(async (m) => [m.name, await liveSlot(description, m)] as [string, KeySlot])));
   const planned = Object.fromEntries(masters.map((m) => [m.name, plannedSlot(m)]));
   let rollout = planIncrementRollout(live, planned);
   if (rollout.problems.length > 0) {
@@ -92,7 +94,7 @@ async function rollOutSlots(masters: HostDescription[], joining: string[], every
   }
   const apply = async (changes: SlotChange[]) => {
     for (const change of changes) {
-      await setSlot(masters.find((m) => m.name === change.host)!, change.to);
+      await setSlot(description, masters.find((m) => m.name === change.host)!, change.to);
       progress(`  ${change.host}: ${describeSlot(change.from)} -> ${describeSlot(change.to)}`);
     }
   };
@@ -100,7 +102,7 @@ async function rollOutSlots(masters: HostDescription[], joining: string[], every
   // A session keeps the slot it started with; one from before the narrowing could collide after the widening.
   if (everyMaster && rollout.narrow.length > 0) {
     for (const change of rollout.narrow) {
-      await rootSql(masters.find((m) => m.name === change.host)!.backendName, [`KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`]);
+      await rootSql(hostAccessOf(description), masters.find((m) => m.name === change.host)!.backendName, [KILL_APPLICATION_SESSIONS]);
     }
     progress(`  closed application sessions started before the narrowing on ${rollout.narrow.map((c) => c.host).join(', ')}`);
   }
@@ -108,9 +110,10 @@ async function rollOutSlots(masters: HostDescription[], joining: string[], every
 }
 
 /** The GTID state a server's oldest binary log starts with; a replica asking it for less in any domain is refused (error 1236). */
-async function binlogStart(container: string): Promise<string> {
-  const [oldest] = (await rootSql(container, ['SHOW BINARY LOGS'])).trim().split('\n')[0].split('\t');
-  const start = (await rootSql(container, [`SELECT BINLOG_GTID_POS(${sqlString(oldest)}, 4)`])).trim();
+async function binlogStart(description: ClusterDescription, container: string): Promise<string> {
+  const access = hostAccessOf(description);
+  const [oldest] = (await rootSql(access, container, ['SHOW BINARY LOGS'])).trim().split('\n')[0].split('\t');
+  const start = (await rootSql(access, container, [`SELECT BINLOG_GTID_POS(${sqlString(oldest)}, 4)`])).trim();
   return start === 'NULL' ? '' : start;
 }
 
@@ -128,7 +131,7 @@ async function connectAsPlanned(master: HostDescription, status: HostStatus, opt
   const own = master.gtidDomainId;
   const applied = withoutDomain(status.gtidSlavePos, own);
   for (const source of missing) {
-    const start = withoutDomain(await binlogStart(options.description.hosts.find((h) => h.name === source)!.backendName), own);
+    const start = withoutDomain(await binlogStart(options.description, options.description.hosts.find((h) => h.name === source)!.backendName), own);
     if (!(await waitForBinlogGtid(endpoint(master.name), options.operator, start, options.catchUpTimeoutSeconds))) {
       throw new Error(`${master.name} did not reach ${start}, where ${source}'s binary log starts, within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
     }
@@ -136,18 +139,9 @@ async function connectAsPlanned(master: HostDescription, status: HostStatus, opt
       throw new Error(`${source} did not reach ${master.name}'s replication position ${applied} within ${options.catchUpTimeoutSeconds} s; see 'mariadb-ha status', then apply again`);
     }
   }
-  // Stopped first: a running SQL thread would move the position between reading and setting it.
-  await rootSql(master.backendName, ['STOP ALL SLAVES']);
-  try {
-    const stopped = await readHostStatus(endpoint(master.name), options.monitor);
-    await rootSql(master.backendName, [
-      `SET GLOBAL gtid_slave_pos = ${sqlString(masterStartPosition(stopped.gtidSlavePos, stopped.gtidBinlogPos, own))}`,
-      ...extra.map((n) => `RESET SLAVE ${sqlString(n)} ALL`),
-      ...missing.map((s) => changeMaster(s, options.replicationPassword(), { ignoreDomain: own })),
-    ]);
-  } finally {
-    await rootSql(master.backendName, ['START ALL SLAVES']);
-  }
+  await reconnect(hostAccessOf(options.description), options.description, master.name, options.monitor, options.replicationPassword(), {
+    add: missing, drop: extra, resumeFrom: async (stopped) => masterStartPosition(stopped.gtidSlavePos, stopped.gtidBinlogPos, own),
+  });
   return `  ${master.name}: ${[...missing.map((s) => `replicates from ${s}`), ...extra.map((n) => `dropped its connection from ${n}`)].join(', ')}`;
 }
 
@@ -164,14 +158,14 @@ export async function applyWriters(options: WritersOptions): Promise<string> {
   // A master no peer replicates from yet, or one copied in and held read-only, has just been added:
   // it takes no keys until the others have moved.
   const unconnected = (m: HostDescription) => masters.some((peer) => peer.sources.includes(m.name) && !before.get(peer.name)!.channels.some((c) => c.connectionName === m.name));
-  const joining = (await Promise.all(masters.map(async (m) => (unconnected(m) || (await heldReadOnly(m)) ? m.name : undefined))))
+  const joining = (await Promise.all(masters.map(async (m) => (unconnected(m) || (await heldReadOnly(description, m)) ? m.name : undefined))))
     .filter((name): name is string => name !== undefined);
   const everyMaster = everyMasterWrites(description);
   const lock = await lockIfMonitored(description, 'writers');
   const done: string[] = [];
   try {
     if (joining.length > 0) progress(`joining: ${joining.join(', ')}`);
-    await rollOutSlots(masters, joining, everyMaster, (line) => { progress(line); done.push(line); });
+    await rollOutSlots(description, masters, joining, everyMaster, (line) => { progress(line); done.push(line); });
     const now = await statusesOf(description, masters, options.monitor);
     for (const master of masters) {
       const line = await connectAsPlanned(master, now.get(master.name)!, options, endpoints);
@@ -179,9 +173,9 @@ export async function applyWriters(options: WritersOptions): Promise<string> {
     }
     for (const name of joining) {
       const master = masters.find((m) => m.name === name)!;
-      await runChecked('docker', ['exec', master.backendName, 'rm', '-f', `${DATA_DIR}/${JOINING_MARKER}`], { timeoutMs: 20_000 });
+      await removeHostFiles(hostAccessOf(description), master.backendName, [`${DATA_DIR}/${JOINING_MARKER}`]);
       if (everyMaster) {
-        await rootSql(master.backendName, ['SET GLOBAL read_only = OFF']);
+        await rootSql(hostAccessOf(description), master.backendName, setReadOnly(false, 5));
         progress(`  ${name} takes writes`);
       }
     }
@@ -220,7 +214,7 @@ export async function leave(options: LeaveOptions): Promise<string> {
       progress(`${host} is unreachable (${mine.error}); its peers stop replicating from it`);
     } else {
       if (everyMaster && !mine.readOnly) {
-        await rootSql(me.backendName, ['SET GLOBAL read_only = ON', `KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`]);
+        await rootSql(hostAccessOf(description), me.backendName, [...setReadOnly(true, 5), KILL_APPLICATION_SESSIONS]);
         progress(`${host} is fenced (read-only, application sessions closed)`);
       }
       // Everything the leaving master committed stays in the cluster: in each peer's own binary log
@@ -234,7 +228,7 @@ export async function leave(options: LeaveOptions): Promise<string> {
     }
     const dropped: string[] = [];
     for (const peer of peers.filter((p) => statuses.get(p.name)!.channels.some((c) => c.connectionName === host))) {
-      await rootSql(peer.backendName, [`STOP SLAVE ${sqlString(host)}`, `RESET SLAVE ${sqlString(host)} ALL`]);
+      await rootSql(hostAccessOf(description), peer.backendName, [stopChannel(host), resetChannel(host)]);
       dropped.push(peer.name);
     }
     return `${host} left ${description.cluster}: ${dropped.length > 0 ? `${dropped.join(', ')} no longer ${dropped.length === 1 ? 'replicates' : 'replicate'} from it` : 'no peer replicated from it'}`;

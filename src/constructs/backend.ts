@@ -32,6 +32,13 @@ export interface ClusterNetwork {
   /** Address each host is reached at by the other hosts. */
   readonly hostAddresses: { [hostName: string]: string };
   /**
+   * Address a replica connects to its source at, when it differs from `hostAddresses`: an IP
+   * address, so that a replica whose source is lost costs no name lookup (a stopped connection
+   * waits out a name lookup that cannot answer).
+   * @default - hostAddresses
+   */
+  readonly replicationAddresses?: { [hostName: string]: string };
+  /**
    * Tools reach each host's shell (`docker exec <backendName>`) for what they do as root:
    * password rotation, re-pointing replicas, key slots, a master leaving.
    * @default true

@@ -13,7 +13,7 @@ import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from '
 import { claimVariablePrefix, clusterIdProblems, descriptionJson, passwordRotation, repointOnChange } from './cluster-support';
 import { toolCommand } from './tool-command';
 import { ClusterCredentials, credentialProblems, resolveCredentials, sensitivityProblems, variablePrefix } from './credentials';
-import type { ClusterDescription } from './replication-cluster';
+import { ClusterDescription, HOST_ACCESS_DOCKER } from './description';
 import type { EndpointDescription } from './endpoint';
 
 export interface MariaDbGaleraClusterProps extends GaleraTopologySpec {
@@ -55,6 +55,7 @@ export class MariaDbGaleraCluster extends Construct {
   private readonly accountHost: string;
   private readonly tuning?: ServerTuning;
   private readonly addresses: { [hostName: string]: string };
+  private readonly replicationAddresses: { [hostName: string]: string };
   private endpointDescription?: EndpointDescription;
 
   constructor(scope: Construct, id: string, props: MariaDbGaleraClusterProps) {
@@ -79,7 +80,8 @@ export class MariaDbGaleraCluster extends Construct {
     this.accountHost = network.clientNetworkHost;
     this.addresses = network.hostAddresses;
     const addressOf = (name: string) => network.hostAddresses[name];
-    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf };
+    this.replicationAddresses = network.replicationAddresses ?? network.hostAddresses;
+    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => this.replicationAddresses[name] };
     const files: HostFiles[] = this.plan.hosts.map((h) => {
       const entrypoint = renderEntrypoint({ galeraNode: h.kind === HostKind.GALERA_NODE });
       const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
@@ -152,6 +154,7 @@ export class MariaDbGaleraCluster extends Construct {
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,
+      hostAccess: HOST_ACCESS_DOCKER,
       semiSync: false,
       endpoint: this.endpointDescription,
       galera: {
@@ -174,6 +177,7 @@ export class MariaDbGaleraCluster extends Construct {
           delaySeconds: h.sources[0]?.delaySeconds ?? 0,
           address: c.address,
           port: c.port,
+          replicationAddress: this.replicationAddresses[h.name],
           backendName: c.backendName,
           settings: Object.fromEntries(serverSettings(this.plan, h.name, this.tuning, (n) => this.addresses[n]).map((s) => [s.name, s.value])),
         };

@@ -13,6 +13,10 @@ import { MARIADB_PORT, renderServerConfig, restartSettingsText, serverSettings, 
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER, REPLICATION_USER } from '../model/accounts';
 import { ClusterSecrets, HostConnection, HostFiles, IReplicationBackend } from './backend';
 import type { EndpointDescription } from './endpoint';
+import { ClusterDescription, HOST_ACCESS_DOCKER, HOST_ACCESS_NONE } from './description';
+
+export type { ClusterDescription, GaleraDescription, HostDescription } from './description';
+export { HOST_ACCESS_DOCKER, HOST_ACCESS_NONE } from './description';
 import {
   ClusterCredentials, credentialProblems, MAX_REPLICATION_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, resolveCredentials, sensitivityProblems, variablePrefix,
 } from './credentials';
@@ -39,61 +43,6 @@ export interface MariaDbReplicationClusterProps extends TopologySpec {
    * @default - identities are not checked
    */
   readonly identityLockFile?: string;
-}
-
-/** What the cluster tells tools and tests about itself (no secrets), as a Terraform output. */
-export interface ClusterDescription {
-  readonly cluster: string;
-  /** The declared active master (the endpoint may have failed over since). */
-  readonly activeMaster: string;
-  readonly writers: string[];
-  /** `one-writer` (masters read-only but the one the endpoint writes to) or `every-master`. */
-  readonly writeMode: WriteMode;
-  /** Promotion candidates in priority order. */
-  readonly candidates: string[];
-  readonly databaseName: string;
-  /** MariaDB account host the network accounts are created for, e.g. `10.213.0.0/255.255.255.0`. */
-  readonly accountHost: string;
-  readonly semiSync: boolean;
-  readonly endpoint?: EndpointDescription;
-  readonly hosts: HostDescription[];
-  /** Set for a Galera cluster. */
-  readonly galera?: GaleraDescription;
-}
-
-/** What the tools know of a Galera cluster beyond its hosts. */
-export interface GaleraDescription {
-  /** `wsrep_cluster_name`. */
-  readonly clusterName: string;
-  /** The data nodes in declaration order. */
-  readonly nodes: string[];
-  /** The node that started the cluster when it was created. */
-  readonly bootstrapNode: string;
-  /** The arbitrator's host name, when there is one. */
-  readonly arbitrator?: string;
-  /** Members that vote: the nodes and the arbitrator. */
-  readonly voters: number;
-  /** `one-node` or `all-nodes`: which nodes the endpoint sends writes to. */
-  readonly writeMode: string;
-}
-
-/** One host as tools see it: identity, sources and where it is reached. */
-export interface HostDescription {
-  readonly name: string;
-  readonly kind: HostKind;
-  readonly role: string;
-  readonly serverId: number;
-  readonly gtidDomainId: number;
-  readonly sources: string[];
-  /** Address clients outside the cluster connect to, e.g. `127.0.0.1`. */
-  readonly address: string;
-  readonly port: number;
-  /** The backend's own name for the host (container name, instance id). */
-  readonly backendName: string;
-  /** MASTER_DELAY of its replication connections, in seconds (0 for masters). */
-  readonly delaySeconds: number;
-  /** Server settings the host runs with (its config file, without comments); a change restarts it. */
-  readonly settings: { [name: string]: string };
 }
 
 export class MariaDbReplicationCluster extends Construct {
@@ -130,6 +79,8 @@ export class MariaDbReplicationCluster extends Construct {
    */
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
+  private readonly replicationAddresses: { [hostName: string]: string };
+  private readonly hostAccess: string;
   private readonly tuning?: ServerTuning;
   private readonly membership?: TerraformData;
   private endpointDescription?: EndpointDescription;
@@ -160,7 +111,9 @@ export class MariaDbReplicationCluster extends Construct {
     this.accountHost = network.clientNetworkHost;
     this.tuning = props.tuning;
     const entrypoint = renderEntrypoint();
-    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => network.hostAddresses[name] };
+    this.replicationAddresses = network.replicationAddresses ?? network.hostAddresses;
+    this.hostAccess = network.hostShell === false ? HOST_ACCESS_NONE : HOST_ACCESS_DOCKER;
+    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => this.replicationAddresses[name] };
     const files: HostFiles[] = this.plan.hosts.map((h) => {
       const serverConfig = renderServerConfig(this.plan, h.name, props.tuning);
       const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
@@ -296,6 +249,7 @@ export class MariaDbReplicationCluster extends Construct {
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,
+      hostAccess: this.hostAccess,
       semiSync: this.plan.semiSyncTimeoutMs !== undefined,
       endpoint: this.endpointDescription,
       hosts: this.plan.hosts.map((h) => {
@@ -310,6 +264,7 @@ export class MariaDbReplicationCluster extends Construct {
           delaySeconds: h.sources[0]?.delaySeconds ?? 0,
           address: c.address,
           port: c.port,
+          replicationAddress: this.replicationAddresses[h.name],
           backendName: c.backendName,
           settings: Object.fromEntries(serverSettings(this.plan, h.name, this.tuning).map((s) => [s.name, s.value])),
         };

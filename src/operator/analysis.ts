@@ -1,9 +1,9 @@
 // Judgements over host status that need the whole cluster: errant transactions, duplicate keys.
-import type { ClusterDescription } from '../constructs/replication-cluster';
+import type { ClusterDescription } from '../constructs/description';
 import { HostKind } from '../model/plan';
 import { WriteMode } from '../model/topology';
 import { parseGtidPosition } from './gtid';
-import { run } from './process';
+import { HostAccess } from '../backends/host-access';
 import { HostStatus } from './replication-status';
 
 /**
@@ -71,11 +71,10 @@ export function duplicateKeyChannels(host: HostStatus): string[] {
  * bootstrap errors reach the error log; MariaDB keeps no counter of them). Undefined when the
  * container's log cannot be read.
  */
-export async function duplicateKeyErrorsLogged(container: string): Promise<number | undefined> {
+export async function duplicateKeyErrorsLogged(access: HostAccess, container: string): Promise<number | undefined> {
   try {
-    const logs = await run('docker', ['logs', container], { timeoutMs: 15_000 });
-    if (logs.code !== 0) return undefined;
-    return `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /Error_code: 1062|Duplicate entry .* for key/.test(l)).length;
+    const logs = await access.logs(container);
+    return logs.split('\n').filter((l) => /Error_code: 1062|Duplicate entry .* for key/.test(l)).length;
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
 // How a tool finds a deployed cluster: its description output, and passwords from the environment.
 import { readFileSync } from 'fs';
-import type { ClusterDescription } from '../constructs/replication-cluster';
-import { runChecked } from './process';
+import { ClusterDescription, HOST_ACCESS_DOCKER } from '../constructs/description';
+import { DOCKER_HOST_ACCESS } from '../backends/docker/docker-host-access';
+import { HostAccess } from '../backends/host-access';
+import { runChecked } from '../process';
 import { Login } from './sql-client';
 import { NamedEndpoint } from './replication-status';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../model/accounts';
@@ -61,4 +63,10 @@ export function applicationLogin(cluster: string, database: string): Login {
 
 export function endpointsOf(description: ClusterDescription): NamedEndpoint[] {
   return description.hosts.map((h) => ({ name: h.name, host: h.address, port: h.port, galera: h.kind === HostKind.GALERA_NODE }));
+}
+
+/** How the tools reach the cluster's hosts; refuses a backend that gives them no shell yet. */
+export function hostAccessOf(description: ClusterDescription): HostAccess {
+  if (description.hostAccess === HOST_ACCESS_DOCKER) return DOCKER_HOST_ACCESS;
+  throw new ToolError(`the tools cannot reach the hosts of ${description.cluster} yet (host access '${description.hostAccess}'); this needs a shell on its hosts`);
 }

@@ -83,3 +83,18 @@ export function masterStartPosition(slavePos: string | null | undefined, binlogP
   if (logged) start.set(ownDomain, logged);
   return formatGtidPosition(start);
 }
+
+/**
+ * Where a rebuilt master asks its sources to start: what it applied of every other domain, and in
+ * its own domain the oldest of what its sources logged of it (its own binary log starts at its
+ * backup, and a source serves a domain only from where its oldest log lists it); its replica
+ * position as it is when no source logged its domain.
+ */
+export function resumeAfterRebuild(slavePos: string | null | undefined, sourceBinlogPositions: Array<string | null | undefined>, ownDomain: number): string | undefined {
+  const logged = sourceBinlogPositions.map((p) => parseGtidPosition(p).get(ownDomain)).filter((e): e is GtidEntry => e !== undefined)
+    .sort((a, b) => (a.seqNo < b.seqNo ? -1 : 1));
+  if (logged.length === 0) return undefined;
+  const start = parseGtidPosition(slavePos);
+  start.set(ownDomain, logged[0]);
+  return formatGtidPosition(start);
+}

@@ -1,5 +1,6 @@
 // Reads the replication health of every host: threads, lag, errors and GTID positions.
 import { Connection } from 'mysql2/promise';
+import { SERVER_POSITIONS, SHOW_CHANNELS } from '../render/statements';
 import { Endpoint, Login, queryRows, withConnection } from './sql-client';
 
 export interface ChannelStatus {
@@ -17,6 +18,8 @@ export interface ChannelStatus {
   readonly gtidIoPos: string;
   /** MASTER_DELAY of the connection, in seconds. */
   readonly sqlDelay: number;
+  /** Everything the IO thread received has been applied (the relay log's coordinates match). */
+  readonly relayApplied: boolean;
 }
 
 /** A Galera node's own view of its cluster (global status `wsrep_*`). */
@@ -71,7 +74,7 @@ export function channelHealthy(c: ChannelStatus): boolean {
 }
 
 export async function readChannels(c: Connection): Promise<ChannelStatus[]> {
-  const rows = await queryRows<any>(c, 'SHOW ALL SLAVES STATUS');
+  const rows = await queryRows<any>(c, SHOW_CHANNELS);
   return rows.map((r) => ({
     connectionName: r.Connection_name,
     sourceHost: r.Master_Host,
@@ -84,6 +87,7 @@ export async function readChannels(c: Connection): Promise<ChannelStatus[]> {
     lastSqlError: r.Last_SQL_Error,
     gtidIoPos: r.Gtid_IO_Pos,
     sqlDelay: Number(r.SQL_Delay ?? 0),
+    relayApplied: r.Master_Log_File === r.Relay_Master_Log_File && String(r.Read_Master_Log_Pos) === String(r.Exec_Master_Log_Pos),
   }));
 }
 
@@ -91,8 +95,7 @@ export async function readHostStatus(host: NamedEndpoint, login: Login): Promise
   const endpoint = { host: host.host, port: host.port };
   try {
     return await withConnection(endpoint, login, async (c) => {
-      const [vars] = await queryRows<any>(c,
-        'SELECT @@server_id AS serverId, @@read_only AS readOnly, @@gtid_binlog_pos AS binlogPos, @@gtid_current_pos AS currentPos, @@gtid_slave_pos AS slavePos');
+      const [vars] = await queryRows<any>(c, SERVER_POSITIONS);
       return {
         name: host.name,
         endpoint,

@@ -1,8 +1,8 @@
-// Named operations on one MariaDB server, with their SQL in one place (the tools call these).
-import { APPLICATION_USER } from '../model/accounts';
-import { sqlString } from '../render/sql';
+// Named operations on one MariaDB server over the network, as one of the cluster's accounts; their
+// SQL comes from render/statements (the tools and the monitor call these).
+import * as statements from '../render/statements';
 import { hasReached } from './gtid';
-import { Endpoint, Login, queryRows, withConnection } from './sql-client';
+import { Endpoint, Login, queryRows, runStatements, Secrets, withConnection } from './sql-client';
 
 /** The server's own binary log position per GTID domain: everything it has committed or relayed. */
 export async function gtidBinlogPos(server: Endpoint, login: Login): Promise<string> {
@@ -25,23 +25,26 @@ export async function waitForBinlogGtid(server: Endpoint, login: Login, position
 
 /** Waits until the server has applied `position` as a replica (MASTER_GTID_WAIT); false when `timeoutSeconds` pass first. */
 export async function waitForGtid(server: Endpoint, login: Login, position: string, timeoutSeconds: number): Promise<boolean> {
-  const [row] = await withConnection(server, login, (c) => queryRows<any>(c, 'SELECT MASTER_GTID_WAIT(?, ?) AS waited', [position, timeoutSeconds]));
+  const [row] = await withConnection(server, login, (c) => queryRows<any>(c, statements.waitForReplicaPosition(), [position, timeoutSeconds]));
   return Number(row.waited) === 0;
 }
 
-/**
- * Fences a master (or lifts the fence): with read_only ON, no client without READ_ONLY ADMIN can
- * commit, and setting it waits for commits in flight, so its binlog position is final once it returns.
- * @see https://mariadb.com/kb/en/server-system-variables/#read_only
- */
+/** Fences a master (or lifts the fence); see statements.setReadOnly. */
 export async function setReadOnly(server: Endpoint, login: Login, on: boolean, lockWaitSeconds: number): Promise<void> {
-  await withConnection(server, login, async (c) => {
-    await c.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.ceil(lockWaitSeconds))}`);
-    await c.query(`SET GLOBAL read_only = ${on ? 'ON' : 'OFF'}`);
-  });
+  await runOn(server, login, statements.setReadOnly(on, lockWaitSeconds));
 }
 
 /** Closes every session of the application account, so no client keeps a connection to a fenced master. */
 export async function killApplicationSessions(server: Endpoint, login: Login): Promise<void> {
-  await withConnection(server, login, (c) => c.query(`KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`));
+  await runOn(server, login, [statements.KILL_APPLICATION_SESSIONS]);
+}
+
+/** Fences a master: read-only (commits in flight finish), then its application sessions closed. */
+export async function fence(server: Endpoint, login: Login, lockWaitSeconds: number): Promise<void> {
+  await runOn(server, login, [...statements.setReadOnly(true, lockWaitSeconds), statements.KILL_APPLICATION_SESSIONS]);
+}
+
+/** Runs statements on a server in one session, the given secrets set for them. */
+export async function runOn(server: Endpoint, login: Login, sql: string[], secrets: Secrets = {}): Promise<void> {
+  await withConnection(server, login, (c) => runStatements(c, sql, secrets));
 }

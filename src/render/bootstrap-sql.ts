@@ -1,8 +1,9 @@
 // The SQL a host runs once, on first start, before it accepts connections.
-import { AccountPlan, AccountReach, planAccounts, REPLICATION_USER, SecretName } from '../model/accounts';
+import { AccountPlan, AccountReach, planAccounts, SecretName } from '../model/accounts';
 import { hostNamed, ReplicationEdge, TopologyPlan } from '../model/plan';
 import { MARIADB_PORT } from './server-config';
 import { sqlIdentifier, sqlString, withSecret } from './sql';
+import { changeMaster } from './statements';
 
 /** Where the rendered SQL finds other hosts and lets clients in; supplied by the backend. */
 export interface BootstrapContext {
@@ -30,19 +31,8 @@ function createAccount(a: AccountPlan, ctx: BootstrapContext): string[] {
   ];
 }
 
-function changeMaster(e: ReplicationEdge, ctx: BootstrapContext): string {
-  const options = [
-    `MASTER_HOST=${sqlString(ctx.addressOf(e.source))}`,
-    `MASTER_PORT=${MARIADB_PORT}`,
-    `MASTER_USER=${sqlString(REPLICATION_USER)}`,
-  ].join(', ');
-  const after = [
-    '',
-    'MASTER_USE_GTID=slave_pos',
-    `MASTER_CONNECT_RETRY=${ctx.connectRetrySeconds ?? 2}`,
-    `MASTER_DELAY=${e.delaySeconds}`,
-  ].join(', ');
-  return withSecret(`CHANGE MASTER ${sqlString(e.connectionName)} TO ${options}, MASTER_PASSWORD=`, SecretName.REPLICATION, after);
+function changeMasterFor(e: ReplicationEdge, ctx: BootstrapContext): string {
+  return `${changeMaster({ name: e.connectionName, address: ctx.addressOf(e.source), port: MARIADB_PORT, delaySeconds: e.delaySeconds, connectRetrySeconds: ctx.connectRetrySeconds })}`;
 }
 
 export function renderBootstrapSql(plan: TopologyPlan, hostName: string, ctx: BootstrapContext): string {
@@ -61,7 +51,7 @@ export function renderBootstrapSql(plan: TopologyPlan, hostName: string, ctx: Bo
     `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(plan.databaseName)};`,
     '',
     host.sources.length > 0 ? '-- replication connections, started when the server starts' : '-- no replication sources',
-    ...host.sources.map((e) => changeMaster(e, ctx)),
+    ...host.sources.map((e) => changeMasterFor(e, ctx)),
     '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@
 // It only needs mariadb-install-db, mariadbd, mariadb and bash, so it serves the project's Debian
 // image and the official `mariadb` image alike.
 import { SERVER_SOCKET } from './server-config';
+import { restartHistoryAt } from './statements';
 
 export const HA_DIR = '/etc/mysql/ha';
 export const SERVER_CONFIG_PATH = `${HA_DIR}/server.cnf`;
@@ -124,7 +125,7 @@ ${options.galeraNode ? galeraStart() : ''}if [ -f "$SEED" ]; then
   [[ "$position" =~ ^[0-9,-]*$ ]] || { say "$SEED holds '$position', not a GTID position"; exit 65; }
   say "finishing a copy of a running host at GTID position '$position'"
   boot_start
-  boot_sql "RESET MASTER;" "SET GLOBAL gtid_binlog_state = '$position';" "FLUSH BINARY LOGS;" "SET GLOBAL gtid_slave_pos = '$position';"
+  boot_sql ${restartHistoryAt('$position').map((statement) => `"${statement};"`).join(' ')}
   boot_stop
   rm -f "$SEED"
   if grep -q '^read_only = OFF' "$CONF"; then touch "$JOINING"; fi

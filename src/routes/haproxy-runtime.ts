@@ -1,5 +1,7 @@
-// HAProxy's runtime API, through its unix socket inside the endpoint container.
-import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
+// HAProxy's runtime API, through its unix socket: from a tool, a `socat` session in the endpoint
+// container (host access); from the failover monitor, the socket itself on a volume it shares.
+import { createConnection } from 'net';
+import { HostAccess, HostProcess } from '../backends/host-access';
 import { GATE_CLOSE_COMMAND, GATE_OPEN_COMMAND, HAPROXY_RUNTIME_SOCKET } from '../render/haproxy-config';
 
 const PROMPT = '\n> ';
@@ -16,27 +18,52 @@ export interface ServerState {
   readonly checkFailures: number;
 }
 
+/** Opens a session with an endpoint instance's runtime API. */
+export type RuntimeConnector = () => HostProcess;
+
+/** A session through the host access: `socat` on the socket inside the instance's container. */
+export function socatIn(access: HostAccess, container: string): RuntimeConnector {
+  return () => access.open(container, ['socat', '-', `UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}`]);
+}
+
+/** A session on the socket itself, where it is shared (the failover monitor's container). */
+export function unixSocket(path: string): RuntimeConnector {
+  return () => {
+    const socket = createConnection(path);
+    socket.unref();
+    return {
+      stdin: socket,
+      stdout: socket,
+      kill: () => socket.destroy(),
+      onEnd: (listener) => {
+        socket.on('error', (e) => listener(e.message));
+        socket.on('close', () => listener('session ended'));
+      },
+    };
+  };
+}
+
 /**
- * HAProxy's runtime API, reached only through its unix socket inside the endpoint container (by
- * `docker exec`, so only who may run containers may steer it). One interactive session per
- * container, kept open and reused, so the switchover's few commands cost milliseconds, not an exec each.
+ * HAProxy's runtime API, reached only through its unix socket (never a port on the network). One
+ * interactive session per instance, kept open and reused, so a switchover's or a failover's few
+ * commands cost milliseconds, not a new session each.
  */
 export class HaproxyRuntime {
   private static readonly sessions = new Map<string, HaproxyRuntime>();
 
-  /** The runtime API of the endpoint running in `container`. */
-  public static of(container: string): HaproxyRuntime {
-    let runtime = HaproxyRuntime.sessions.get(container);
-    if (!runtime) HaproxyRuntime.sessions.set(container, (runtime = new HaproxyRuntime(container)));
+  /** The runtime API of the endpoint instance `instance`, reached through `connector` the first time. */
+  public static of(instance: string, connector: RuntimeConnector): HaproxyRuntime {
+    let runtime = HaproxyRuntime.sessions.get(instance);
+    if (!runtime) HaproxyRuntime.sessions.set(instance, (runtime = new HaproxyRuntime(instance, connector)));
     return runtime;
   }
 
-  private child?: ChildProcessWithoutNullStreams;
+  private child?: HostProcess;
   private buffer = '';
   private waiting?: { resolve: (answer: string) => void; reject: (error: Error) => void };
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly container: string, private readonly timeoutMs = 5000) {}
+  private constructor(private readonly container: string, private readonly connector: RuntimeConnector, private readonly timeoutMs = 5000) {}
 
   public command(line: string): Promise<string> {
     const next = this.queue.then(() => this.exchange(line));
@@ -44,14 +71,9 @@ export class HaproxyRuntime {
     return next;
   }
 
-  private session(): ChildProcessWithoutNullStreams {
+  private session(): HostProcess {
     if (this.child) return this.child;
-    const child = spawn('docker', ['exec', '-i', this.container, 'socat', '-', `UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET}`]);
-    // The session never keeps the process alive; a pending command's timer does.
-    child.unref();
-    [child.stdin, child.stdout, child.stderr].forEach((s: any) => s.unref?.());
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    const child = this.connector();
     child.stdout.on('data', (d) => {
       this.buffer += d;
       // In prompt mode every answer ends with a newline and the prompt.
@@ -63,15 +85,12 @@ export class HaproxyRuntime {
         waiting.resolve(answer);
       }
     });
-    const lost = (why: string) => {
+    child.onEnd((why) => {
       if (this.child !== child) return;
       this.child = undefined;
-      this.waiting?.reject(new Error(`HAProxy runtime API in ${this.container}: ${why}${stderr ? `: ${stderr.trim()}` : ''}`));
+      this.waiting?.reject(new Error(`HAProxy runtime API in ${this.container}: ${why}`));
       this.waiting = undefined;
-    };
-    child.on('error', (e) => lost(e.message));
-    child.stdin.on('error', (e) => lost(e.message));
-    child.on('close', (code) => lost(`session ended (${code})`));
+    });
     this.child = child;
     this.buffer = '';
     return child;
@@ -84,7 +103,7 @@ export class HaproxyRuntime {
     return this.send(child, line);
   }
 
-  private send(child: ChildProcessWithoutNullStreams, line: string): Promise<string> {
+  private send(child: HostProcess, line: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;

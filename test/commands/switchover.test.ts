@@ -7,16 +7,16 @@ import { HostStatus } from '../../src/operator/replication-status';
 import { preflightProblems } from '../../src/commands/switchover';
 
 const description: ClusterDescription = {
-  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER, candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', semiSync: false,
+  cluster: 'shop', activeMaster: 'db-a', writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER, candidates: ['db-a', 'db-b'], databaseName: 'shop', accountHost: '10.213.0.0/255.255.255.0', hostAccess: 'docker', semiSync: false,
   hosts: [
-    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'a', delaySeconds: 0, settings: {} },
-    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'b', delaySeconds: 0, settings: {} },
-    { name: 'analytics', kind: HostKind.REPLICA, role: 'analytics', serverId: 101, gtidDomainId: 0, sources: ['db-b'], address: '127.0.0.1', port: 3, backendName: 'c', delaySeconds: 0, settings: {} },
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, replicationAddress: '10.213.0.11', backendName: 'a', delaySeconds: 0, settings: {} },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, replicationAddress: '10.213.0.12', backendName: 'b', delaySeconds: 0, settings: {} },
+    { name: 'analytics', kind: HostKind.REPLICA, role: 'analytics', serverId: 101, gtidDomainId: 0, sources: ['db-b'], address: '127.0.0.1', port: 3, replicationAddress: '10.213.0.13', backendName: 'c', delaySeconds: 0, settings: {} },
   ],
 };
 const channel = (name: string, overrides = {}) => ({
   connectionName: name, sourceHost: name, ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0,
-  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, ...overrides,
+  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, relayApplied: true, ...overrides,
 });
 const host = (name: string, channels: any[], binlog = ''): HostStatus => ({
   name, endpoint: { host: '127.0.0.1', port: 1 }, reachable: true, gtidBinlogPos: binlog, channels,

@@ -44,16 +44,16 @@ const description: ClusterDescription = {
   writers: ['db-a', 'db-b'], writeMode: WriteMode.EVERY_MASTER,
   candidates: ['db-a', 'db-b'],
   databaseName: 'app',
-  accountHost: '10.213.0.0/255.255.255.0',
+  accountHost: '10.213.0.0/255.255.255.0', hostAccess: 'docker',
   semiSync: false,
   hosts: [
-    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, backendName: 'x-db-a', delaySeconds: 0, settings: {} },
-    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, backendName: 'x-db-b', delaySeconds: 0, settings: {} },
+    { name: 'db-a', kind: HostKind.MASTER, role: 'master', serverId: 1, gtidDomainId: 1, sources: ['db-b'], address: '127.0.0.1', port: 1, replicationAddress: '10.213.0.11', backendName: 'x-db-a', delaySeconds: 0, settings: {} },
+    { name: 'db-b', kind: HostKind.MASTER, role: 'master', serverId: 2, gtidDomainId: 2, sources: ['db-a'], address: '127.0.0.1', port: 2, replicationAddress: '10.213.0.12', backendName: 'x-db-b', delaySeconds: 0, settings: {} },
   ],
 };
 const channel = (name: string, overrides = {}) => ({
   connectionName: name, sourceHost: name, ioRunning: 'Yes', sqlRunning: 'Yes', secondsBehind: 0,
-  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, ...overrides,
+  lastIoErrno: 0, lastIoError: '', lastSqlErrno: 0, lastSqlError: '', gtidIoPos: '', sqlDelay: 0, relayApplied: true, ...overrides,
 });
 const host = (name: string, channels: any[]): HostStatus => ({
   name, endpoint: { host: '127.0.0.1', port: 1 }, reachable: true, serverId: 1, readOnly: false, gtidCurrentPos: '1-1-5', channels,

@@ -19,7 +19,7 @@ import { cloudInitFiles } from '../../src/render/cloud-init';
 import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
 import { counterDdl, counterTable, runEndpointLoad, summarize, Workload, WriteOutcome } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run, runChecked } from '../../src/operator/process';
+import { run, runChecked } from '../../src/process';
 import { generatedPassword, removeDockerObjects, waitFor } from '../support/live-stack';
 import { Moto, parameterValue, recordSets, someImageId, startMoto } from '../support/moto';
 

@@ -4,10 +4,10 @@
 import { main } from '../../src/commands/cli';
 import { counterDdl, summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
+import { run } from '../../src/process';
 import { readClusterStatus, readHostStatus } from '../../src/operator/replication-status';
 import { collectStatus, writerOf } from '../../src/commands/status';
-import { endpointServing } from '../../src/routes/writer-route';
+import { endpointServing } from '../../src/routes/haproxy-route';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

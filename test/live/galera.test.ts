@@ -8,7 +8,7 @@ import { GaleraWriteMode } from '../../src';
 import { main } from '../../src/commands/cli';
 import { counterDdl, runEndpointLoad, trackedWritesTableDdl, WriteOutcome, WriteRecord, Workload } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run, runChecked } from '../../src/operator/process';
+import { run, runChecked } from '../../src/process';
 import { GaleraNodeState, readGaleraState, readHostStatus } from '../../src/operator/replication-status';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
 import { acked } from '../support/failover-drill';

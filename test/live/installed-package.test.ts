@@ -6,7 +6,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { APPLICATION_USER } from '../../src/model/accounts';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run, runChecked } from '../../src/operator/process';
+import { run, runChecked } from '../../src/process';
 import { generatedPassword, removeDockerObjects } from '../support/live-stack';
 
 const PREFIX = 'pkglive';

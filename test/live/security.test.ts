@@ -3,9 +3,10 @@
 // rotation under load reaches every host with no failed endpoint check and no failed write.
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
-import { HaproxyRuntime } from '../../src/routes/haproxy-runtime';
+import { HaproxyRuntime, socatIn } from '../../src/routes/haproxy-runtime';
+import { DOCKER_HOST_ACCESS } from '../../src/backends/docker/docker-host-access';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
+import { run } from '../../src/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
@@ -17,7 +18,7 @@ const { live, hosts } = ha;
 
 jest.setTimeout(10 * 60_000);
 
-const checkFailures = async () => (await HaproxyRuntime.of(`${PREFIX}-writer`).servers('writer')).map((s) => `${s.name}:${s.checkFailures}`);
+const checkFailures = async () => (await HaproxyRuntime.of(`${PREFIX}-writer`, socatIn(DOCKER_HOST_ACCESS, `${PREFIX}-writer`)).servers('writer')).map((s) => `${s.name}:${s.checkFailures}`);
 const refused = (h: { host: string; port: number }, user: string, password: string) =>
   withConnection(h, { user, password }, async () => false).catch((e) => e.errno === 1045);
 

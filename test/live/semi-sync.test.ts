@@ -2,9 +2,9 @@
 // master is killed is on the new master, before the old one ever returns; no update is lost.
 import { counterDdl, summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
+import { run } from '../../src/process';
 import { readClusterStatus } from '../../src/operator/replication-status';
-import { endpointServing } from '../../src/routes/writer-route';
+import { endpointServing } from '../../src/routes/haproxy-route';
 import { expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, lostAcknowledged, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

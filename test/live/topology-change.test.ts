@@ -5,7 +5,7 @@
 // removal refused while it was the writer.
 import { counterDdl, trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { runChecked } from '../../src/operator/process';
+import { runChecked } from '../../src/process';
 import { readHostStatus } from '../../src/operator/replication-status';
 import { writeFileSync } from 'fs';
 import { join } from 'path';

@@ -4,8 +4,8 @@
 import { trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { main } from '../../src/commands/cli';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
-import { endpointServing } from '../../src/routes/writer-route';
+import { run } from '../../src/process';
+import { endpointServing } from '../../src/routes/haproxy-route';
 import { waitForConvergence } from '../support/cluster-checks';
 import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';

@@ -3,8 +3,8 @@
 import { main } from '../../src/commands/cli';
 import { counterDdl, summarize, trackedWritesTableDdl, Workload } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
-import { endpointServing } from '../../src/routes/writer-route';
+import { run } from '../../src/process';
+import { endpointServing } from '../../src/routes/haproxy-route';
 import { collectStatus } from '../../src/commands/status';
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication, workersWithMoreErrorsThan } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad } from '../support/failover-drill';

@@ -5,7 +5,8 @@
 // would stop replication on a duplicate key, or fail a client's insert.
 import { runEndpointLoad, trackedWritesTableDdl, WriteRecord } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { rootSql } from '../../src/commands/repoint';
+import { rootSql } from '../../src/operator/sql-client';
+import { DOCKER_HOST_ACCESS } from '../../src/backends/docker/docker-host-access';
 import { readHostStatus } from '../../src/operator/replication-status';
 import { expectAllHostsEqual, missingTokens, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE } from '../support/failover-drill';
@@ -56,7 +57,7 @@ async function slots(): Promise<Record<string, string>> {
  * restarts every connection of a master it connects.
  */
 async function holdOwnDomainPositionBack(): Promise<void> {
-  await rootSql(`${PREFIX}-db-a`, ["STOP SLAVE 'db-b' IO_THREAD"]);
+  await rootSql(DOCKER_HOST_ACCESS, `${PREFIX}-db-a`, ["STOP SLAVE 'db-b' IO_THREAD"]);
 }
 
 const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {

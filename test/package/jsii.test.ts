@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { runChecked } from '../../src/operator/process';
+import { runChecked } from '../../src/process';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'jsii-test-'));

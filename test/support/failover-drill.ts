@@ -3,7 +3,7 @@
 import { EndpointLoadOptions, runEndpointLoad, summarize, LoadSummary, Workload, WriteOutcome, WriteRecord } from './load/endpoint-load';
 import { hasReached } from '../../src/operator/gtid';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/operator/process';
+import { run } from '../../src/process';
 import { readHostStatus } from '../../src/operator/replication-status';
 import { missingTokens } from './cluster-checks';
 import { HaDeployment } from './ha-deployment';

@@ -5,7 +5,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { CLI_OVERRIDE_ENV } from '../../src/constructs/tool-command';
-import { run, runChecked, RunResult } from '../../src/operator/process';
+import { run, runChecked, RunResult } from '../../src/process';
 import { DESTROY_CLUSTER_ENV } from '../../src/commands/writers';
 
 const TERRAFORM_TIMEOUT_MS = 5 * 60_000;

@@ -166,6 +166,8 @@ export class DockerBackend implements IReplicationBackend {
     return {
       clientNetworkHost: accountHostFor(this.subnet!),
       hostAddresses: Object.fromEntries(plan.hosts.map((h) => [h.name, h.name])),
+      // By address: the name of a removed container is looked up upstream, which cannot answer here.
+      replicationAddresses: Object.fromEntries(plan.hosts.map((h) => [h.name, this.addressAt(FIRST_HOST_OFFSET + placementSlot(plan, h)!)])),
     };
   }
 

@@ -1,0 +1,83 @@
+// The failover monitor's state, kept in its container's state volume and reached through the host
+// access (the monitor's own is local, a tool's is `docker exec`): the actor lock, the writer it
+// knows, and the masters it detached when it lost them. One implementation for the monitor and
+// every tool, so the lock protocol is written once.
+import { execChecked, HostAccess } from '../backends/host-access';
+import { MONITOR_LOCK_DIR, MONITOR_LOCK_STALE_SECONDS, MONITOR_STATE_DIR, MONITOR_WRITER_FILE } from '../render/monitor-config';
+import { shellQuote } from '../render/shell';
+
+const DETACHED_PREFIX = `${MONITOR_STATE_DIR}/detached.`;
+
+/** A held lock: `release` records the writer (when given) and lets the monitor act again. */
+export interface MonitorLock {
+  release(writer?: string): Promise<void>;
+}
+
+export class MonitorState {
+  constructor(private readonly access: HostAccess, private readonly host: string) {}
+
+  private async sh(script: string, input?: string): Promise<string> {
+    return (await execChecked(this.access, this.host, ['sh', '-c', script], { input, timeoutMs: 20_000 })).stdout;
+  }
+
+  /** Takes the lock when it is free (or left stale by an actor that died); false when another holds it. */
+  public async tryLock(owner: string): Promise<boolean> {
+    const staleMinutes = Math.ceil(MONITOR_LOCK_STALE_SECONDS / 60);
+    const taken = await this.sh([
+      `mkdir -p ${MONITOR_STATE_DIR}`,
+      // A lock older than the stale bound was left by an actor that died.
+      `[ -n "$(find ${MONITOR_LOCK_DIR} -maxdepth 0 -mmin +${staleMinutes} 2>/dev/null)" ] && rm -rf ${MONITOR_LOCK_DIR}`,
+      `if mkdir ${MONITOR_LOCK_DIR} 2>/dev/null; then echo ${shellQuote(owner)} > ${MONITOR_LOCK_DIR}/owner; echo taken; fi`,
+    ].join('; '));
+    return taken.trim() === 'taken';
+  }
+
+  /** Who holds the lock, if anyone. */
+  public async holder(): Promise<string | undefined> {
+    return (await this.sh(`cat ${MONITOR_LOCK_DIR}/owner 2>/dev/null || true`)).trim() || undefined;
+  }
+
+  /** Lets the lock go, recording the writer first when given (the monitor learns it from whoever moved it). */
+  public async unlock(writer?: string): Promise<void> {
+    await this.sh(`${writer ? `echo ${shellQuote(writer)} > ${MONITOR_WRITER_FILE}; ` : ''}rm -rf ${MONITOR_LOCK_DIR}`);
+  }
+
+  /** The writer last recorded by the monitor or a switchover. */
+  public async writer(): Promise<string | undefined> {
+    return (await this.sh(`cat ${MONITOR_WRITER_FILE} 2>/dev/null || true`)).trim() || undefined;
+  }
+
+  public async recordWriter(writer: string): Promise<void> {
+    await this.sh(`mkdir -p ${MONITOR_STATE_DIR} && echo ${shellQuote(writer)} > ${MONITOR_WRITER_FILE}`);
+  }
+
+  /** Masters lost as the writer and detached: never promoted, never followed, until `rejoin`. */
+  public async detached(): Promise<string[]> {
+    const listed = await this.sh(`for f in ${DETACHED_PREFIX}*; do [ -e "$f" ] && echo "\${f#${DETACHED_PREFIX}}"; done; true`);
+    return listed.split('\n').filter(Boolean);
+  }
+
+  public async markDetached(master: string): Promise<void> {
+    await this.sh(`mkdir -p ${MONITOR_STATE_DIR} && touch ${shellQuote(`${DETACHED_PREFIX}${master}`)}`);
+  }
+
+  public async clearDetached(master: string): Promise<void> {
+    await this.sh(`rm -f ${shellQuote(`${DETACHED_PREFIX}${master}`)}`);
+  }
+
+  /**
+   * Takes the lock within `timeoutMs` (the monitor holds it only while it fails over), or throws
+   * saying who holds it.
+   */
+  public async lock(owner: string, timeoutMs: number): Promise<MonitorLock> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await this.tryLock(owner))) {
+      if (Date.now() > deadline) {
+        const holder = (await this.holder()) ?? 'unknown';
+        throw new Error(`the writer is being moved by another actor (${holder} holds ${MONITOR_LOCK_DIR} in ${this.host}); retry when it is done`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return { release: (writer?: string) => this.unlock(writer) };
+  }
+}
