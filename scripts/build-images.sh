@@ -12,9 +12,9 @@ SUITE=bookworm
 MARIADB_IMAGE="${MARIADB_HA_MARIADB_IMAGE:-cdktf-mariadb-ha/mariadb:10.11-bookworm}"
 HAPROXY_IMAGE="${MARIADB_HA_HAPROXY_IMAGE:-cdktf-mariadb-ha/haproxy:2.6-bookworm}"
 # socat, rsync and pv serve Galera state transfers, galera-arbitrator-4 is garbd; iproute2 and procps
-# serve operators and keepalived.
+# serve operators and keepalived; nodejs runs the failover monitor (mariadb-ha monitor) in the endpoint image.
 MARIADB_PACKAGES="mariadb-server,mariadb-client,mariadb-backup,galera-4,galera-arbitrator-4,rsync,socat,pv,procps,iproute2"
-HAPROXY_PACKAGES="haproxy,keepalived,mariadb-client,iproute2,procps,socat"
+HAPROXY_PACKAGES="haproxy,keepalived,mariadb-client,iproute2,procps,socat,nodejs"
 
 build() {
   local image="$1" packages="$2" cleanup="$3"

@@ -6,6 +6,7 @@ import { anyToTerraform, hashMapper, TerraformMetaArguments, TerraformResource }
 import type { Construct } from 'constructs';
 
 export {
+  AssetType,
   Annotations,
   dependable,
   DefaultTokenResolver,
@@ -13,6 +14,7 @@ export {
   Tokenization,
   Fn,
   Lazy,
+  TerraformAsset,
   TerraformElement,
   TerraformIterator,
   TerraformLocal,

@@ -19,7 +19,7 @@ export type { Problem } from './model/problems';
 export { SecretName } from './model/accounts';
 export type { ServerTuning } from './render/server-config';
 export type { WriterHealthCheck } from './render/haproxy-config';
-export type { FailoverMonitorOptions } from './render/monitor-script';
+export type { FailoverMonitorOptions } from './render/monitor-config';
 
 // Constructs and the backend contract.
 export { MariaDbReplicationCluster } from './constructs/replication-cluster';

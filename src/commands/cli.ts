@@ -15,6 +15,7 @@ import { markNewCluster, seed } from './seed';
 import { recoverGalera } from './recover';
 import { rollingRestart } from './rolling-restart';
 import { applyWriters, DESTROY_CLUSTER_ENV, leave } from './writers';
+import { monitorCommand } from './monitor';
 
 const USAGE = `usage: mariadb-ha <command> --cluster <id> (--stack-dir <dir> | --description <file>) [options]
 
@@ -49,6 +50,9 @@ commands:
   recover      after every node of a Galera cluster was lost at once: finds each node's last committed
                position, restarts the cluster from the most advanced node and lets the others rejoin
                it; refuses while any node is in a primary component (a lost node rejoins by itself)
+  monitor      [--config <file>] [--secrets <dir>]: the failover monitor (its container runs it): watches
+               every host, fails over when the writer is lost, fences a second writable master,
+               moves replicas off lost sources; runs until stopped (no --cluster)
   wait-ready   --host <h> --address <a> [--port <p>] [--timeout <s>]: wait until a new host answers
                the monitor account (terraform apply runs it for an EC2 host, which boots and installs
                MariaDB after its instance exists)
@@ -372,6 +376,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
       case 'recover': return await recoverCommand(args, out);
       case 'rolling-restart': return await rollingRestartCommand(args, out);
       case 'wait-ready': return await waitReadyCommand(args, out);
+      case 'monitor': return await monitorCommand({ configPath: stringOption(args, 'config'), secretsDir: stringOption(args, 'secrets') });
       case 'help': case '--help': case '-h': out(USAGE); return 0;
       default: throw new ToolError(`unknown command '${args.command}'\n${USAGE}`);
     }

@@ -110,6 +110,8 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
         await startChannels(description, peer.name, [host], monitor, options.replicationPassword);
         progress(`  ${peer.name} replicates from ${host} again`);
       }
+      // Attached again: from here the monitor treats it as any standby (it keeps replicas off a detached master).
+      await monitorState?.clearDetached(host);
     } finally {
       await lock?.release();
     }
@@ -144,8 +146,6 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
       extra: extra.ranges,
     };
   }
-  // The monitor keeps replicas off a master lost as the writer until it has rejoined.
-  await monitorState?.clearDetached(host);
   const what = extra.count === 0n ? '' : options.applyExtra ? `; its ${extra.count} extra transactions were applied on ${writer}` : `; its ${extra.count} extra transactions were discarded (rebuilt from ${writer})`;
   return { outcome: RejoinOutcome.DONE, message: `${host} is a standby of ${writer} again${what}`, extra: extra.ranges };
 }

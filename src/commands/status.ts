@@ -36,6 +36,8 @@ export interface EndpointStatus {
 
 /** Transactions a replica still lacks of a source: above this, status calls it unhealthy. */
 export const DEFAULT_MAX_BEHIND = 100;
+/** How far past its delay a delayed replica may be and still be healthy, in seconds. */
+export const DELAYED_REPLICA_SLACK_SECONDS = 60;
 
 export interface StatusReport {
   readonly hosts: HostStatus[];
@@ -125,8 +127,13 @@ export function judgeStatus(description: ClusterDescription, status: HostStatus[
         problems.push(`${host.name} <- ${source}: IO ${channel.ioRunning}, SQL ${channel.sqlRunning}: ${error}`);
       }
       const lacking = behind[host.name]?.[source];
-      // Running threads are not enough: a cut link shows IO Yes and lag 0 until the timeout.
-      if (lacking !== undefined && BigInt(lacking) > BigInt(maxBehind)) {
+      if (channel && channel.sqlDelay > 0) {
+        // Behind by design: judged by time against its delay, not by the transactions it holds back.
+        if (channel.secondsBehind !== null && channel.secondsBehind > channel.sqlDelay + DELAYED_REPLICA_SLACK_SECONDS) {
+          problems.push(`${host.name} <- ${source}: ${channel.secondsBehind} s behind, more than its delay of ${channel.sqlDelay} s (+${DELAYED_REPLICA_SLACK_SECONDS} s)`);
+        }
+      } else if (lacking !== undefined && BigInt(lacking) > BigInt(maxBehind)) {
+        // Running threads are not enough: a cut link shows IO Yes and lag 0 until the timeout.
         problems.push(`${host.name} <- ${source}: ${lacking} transactions behind (by GTID; more than ${maxBehind})`);
       }
     }

@@ -15,11 +15,20 @@ export interface MonitorConfig {
 
 /** The monitor's configuration for a cluster described as the tools see it. */
 export function renderMonitorConfig(description: ClusterDescription, options?: FailoverMonitorOptions): string {
+  const haproxy = description.endpoint?.haproxy;
   const config: MonitorConfig = {
     description: {
       ...description,
+      // Only what the monitor uses, and nothing Terraform resolves later (the active master is a
+      // variable, container names are references): the configuration is fixed at synth.
+      activeMaster: '',
+      endpoint: description.endpoint && { ...description.endpoint, haproxy: haproxy && { ...haproxy, monitorContainer: undefined } },
       // The monitor reaches hosts on the cluster's network, never through the host machine's ports.
-      hosts: description.hosts.map((h) => ({ ...h, address: h.replicationAddress, port: MARIADB_PORT })),
+      // It judges replication by what the hosts report, not by their plan: a replica's new source
+      // or a master's new key slot leaves its configuration, and the monitor, as they are.
+      hosts: description.hosts.map((h) => ({
+        ...h, address: h.replicationAddress, port: MARIADB_PORT, backendName: h.name, sources: [], delaySeconds: 0, settings: {},
+      })),
       // It has no shell on the hosts: everything it does is SQL and the endpoint's runtime API.
       hostAccess: HOST_ACCESS_NONE,
     },

@@ -51,6 +51,19 @@ export class MonitorState {
     await this.sh(`mkdir -p ${MONITOR_STATE_DIR} && echo ${shellQuote(writer)} > ${MONITOR_WRITER_FILE}`);
   }
 
+  /** The lock's holder, the recorded writer and the detached masters, read at once (the monitor's every tick). */
+  public async snapshot(): Promise<{ holder?: string; writer?: string; detached: string[] }> {
+    const out = await this.sh([
+      // Taken but its owner not written yet still counts as held.
+      `[ -d ${MONITOR_LOCK_DIR} ] && echo "holder=$(cat ${MONITOR_LOCK_DIR}/owner 2>/dev/null || echo unknown)"`,
+      `echo "writer=$(cat ${MONITOR_WRITER_FILE} 2>/dev/null)"`,
+      `for f in ${DETACHED_PREFIX}*; do [ -e "$f" ] && echo "detached=\${f#${DETACHED_PREFIX}}"; done; true`,
+    ].join('; '));
+    const lines = out.split('\n');
+    const value = (key: string) => lines.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1) || undefined;
+    return { holder: value('holder'), writer: value('writer'), detached: lines.filter((l) => l.startsWith('detached=')).map((l) => l.slice(9)) };
+  }
+
   /** Masters lost as the writer and detached: never promoted, never followed, until `rejoin`. */
   public async detached(): Promise<string[]> {
     const listed = await this.sh(`for f in ${DETACHED_PREFIX}*; do [ -e "$f" ] && echo "\${f#${DETACHED_PREFIX}}"; done; true`);

@@ -1,6 +1,6 @@
 import { EndpointKind } from '../../src/constructs/endpoint';
 import { WriteMode } from '../../src/model/topology';
-import { formatGtidPosition, hasReached, masterStartPosition, parseGtidPosition, transactionsAhead, transactionsBehind, withoutDomain } from '../../src/operator/gtid';
+import { formatGtidPosition, hasReached, masterStartPosition, parseGtidPosition, resumeAfterRebuild, transactionsAhead, transactionsBehind, withoutDomain } from '../../src/operator/gtid';
 import { parseArgs, main } from '../../src/commands/cli';
 import { distances, judgeStatus, renderStatus } from '../../src/commands/status';
 import { HostStatus } from '../../src/operator/replication-status';
@@ -82,6 +82,20 @@ describe('status verdict', () => {
     expect(judgeStatus(description, [ahead, behindBy(11564)]).problems).toEqual(['db-b <- db-a: 11564 transactions behind (by GTID; more than 100)']);
     expect(judgeStatus(description, [ahead, behindBy(100)]).healthy).toBe(true);
     expect(judgeStatus(description, [ahead, behindBy(100)], undefined, 10).healthy).toBe(false);
+  });
+
+  test('a delayed replica is judged by time against its delay, not by the transactions it holds back', () => {
+    const delayed = { ...description, hosts: [...description.hosts, { ...description.hosts[0], name: 'backup', kind: HostKind.REPLICA, role: 'backup', serverId: 101, sources: ['db-a'], delaySeconds: 3600 }] };
+    const writer = { ...host('db-a', [channel('db-b')]), gtidBinlogPos: '1-1-20000', gtidCurrentPos: '1-1-20000' };
+    const backup = (secondsBehind: number) => ({ ...host('backup', [channel('db-a', { sqlDelay: 3600, secondsBehind })]), gtidBinlogPos: '1-1-8812', gtidCurrentPos: '1-1-8812' });
+    const standby = { ...host('db-b', [channel('db-a')]), gtidBinlogPos: '1-1-20000', gtidCurrentPos: '1-1-20000' };
+    expect(judgeStatus(delayed, [writer, standby, backup(3602)]).problems).toEqual([]);
+    expect(judgeStatus(delayed, [writer, standby, backup(3700)]).problems).toEqual(['backup <- db-a: 3700 s behind, more than its delay of 3600 s (+60 s)']);
+  });
+
+  test('a rebuilt master resumes its own domain from the oldest of what its sources logged of it', () => {
+    expect(resumeAfterRebuild('1-1-10,2-2-5', ['1-1-9,2-2-7', '1-1-12,2-2-7'], 2)).toBe('1-1-10,2-2-7');
+    expect(resumeAfterRebuild('1-1-10', ['1-1-9', '1-1-12'], 2)).toBeUndefined();
   });
 
   test('transactions behind count per domain, and only what the source has', () => {

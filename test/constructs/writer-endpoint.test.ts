@@ -64,17 +64,26 @@ describe('HaproxyWriterEndpoint', () => {
     });
   });
 
-  test('one failover monitor container runs the rendered script with the operator and replication secrets as references', () => {
+  test('one failover monitor container runs mariadb-ha monitor (the bundled command) with its configuration, the operator and replication secrets as references, and a state volume', () => {
     const monitor = Object.values(json.resource.docker_container).find((c: any) => c.name === 'shop-monitor') as any;
-    expect(monitor.command).toEqual(['/bin/bash', '/etc/mariadb-ha/monitor/monitor.sh']);
+    expect(monitor.command).toEqual(['node', '/etc/mariadb-ha/monitor/mariadb-ha.js', 'monitor', '--config', '/etc/mariadb-ha/monitor/config.json']);
     expect(monitor.networks_advanced[0].ipv4_address).toBe('10.213.0.9');
     expect(monitor.ports).toBeUndefined();
-    const upload = (file: string) => monitor.upload.find((u: any) => u.file === file).content;
-    expect(upload('/etc/mariadb-ha/monitor/secrets/operator')).toBe('${var.shop_operator_password}');
-    expect(upload('/etc/mariadb-ha/monitor/secrets/replication')).toBe('${var.shop_replication_password}');
-    // Terraform takes the script literally: every ${ of bash is escaped.
-    expect(upload('/etc/mariadb-ha/monitor/monitor.sh')).toContain('"$${MASTERS[@]}"');
-    // A rotation updates the secrets in place; only a changed script replaces it.
+    const upload = (file: string) => monitor.upload.find((u: any) => u.file === file);
+    expect(upload('/etc/mariadb-ha/monitor/secrets/operator').content).toBe('${var.shop_operator_password}');
+    expect(upload('/etc/mariadb-ha/monitor/secrets/replication').content).toBe('${var.shop_replication_password}');
+    // The program is a file asset of the stack, not inline JSON.
+    expect(upload('/etc/mariadb-ha/monitor/mariadb-ha.js')).toMatchObject({ source: expect.stringMatching(/^assets\/.+\/mariadb-ha\.js$/), source_hash: expect.any(String) });
+    // The configuration: every host at its address on the cluster network, nothing Terraform resolves later.
+    const config = JSON.parse(upload('/etc/mariadb-ha/monitor/config.json').content);
+    expect(config.description.hosts.map((h: any) => [h.name, h.address, h.port])).toEqual([['db-a', '10.213.0.10', 3306], ['db-b', '10.213.0.11', 3306], ['analytics', '10.213.0.20', 3306]]);
+    expect(config.options).toEqual({ detectionMs: 3000, probeIntervalMs: 500, catchUpTimeoutSeconds: 60 });
+    expect(config.runtimeSockets).toEqual({ 'shop-writer': '/run/mariadb-ha/endpoints/shop-writer/admin.sock' });
+    expect(JSON.stringify(config)).not.toMatch(/\$\{/);
+    // Its state and the endpoint's runtime socket on volumes; a rotation updates the secrets in place.
+    expect(monitor.volumes.map((v: any) => v.container_path).sort()).toEqual(['/run/mariadb-ha/endpoints/shop-writer', '/var/lib/mariadb-ha']);
+    const haproxy = Object.values(json.resource.docker_container).find((c: any) => c.name === 'shop-writer') as any;
+    expect(haproxy.volumes).toEqual([{ container_path: '/run/haproxy', volume_name: expect.stringMatching(/^\$\{docker_volume\.writer_haproxy-runtime_\w+\.name\}$/) }]);
     expect(monitor.lifecycle.ignore_changes).toEqual(['upload']);
     expect(monitor.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.writer_monitor-revision_\w+$/)]);
   });

@@ -4,7 +4,6 @@ import { GaleraTopologySpec, GaleraWriteMode, planGalera, planTopologyOrThrow, R
 import { renderBootstrapSql } from '../../src/render/bootstrap-sql';
 import { renderEntrypoint } from '../../src/render/entrypoint';
 import { renderGaleraCheck, renderGaleraHaproxyConfig } from '../../src/render/haproxy-config';
-import { renderGaleraMonitorScript } from '../../src/render/monitor-script';
 import { renderServerConfig } from '../../src/render/server-config';
 import { ACTIVE_PASSIVE } from '../support/topologies';
 
@@ -117,22 +116,3 @@ describe('Galera endpoint', () => {
   });
 });
 
-describe('Galera monitor', () => {
-  const script = renderGaleraMonitorScript(galera(), addresses, { detectionMs: 4000, probeIntervalMs: 250 });
-
-  test('bash parses it', () => {
-    expect(parses('bash', script)).toEqual({ status: 0, stderr: '' });
-  });
-
-  test('it watches the nodes and moves the replicas, after the detection budget, to the first synced node', () => {
-    expect(script).toContain("NODES=('node-1' 'node-2' 'node-3')\nREPLICAS=('analytics')\n");
-    expect(script).toContain('DETECT_MS=4000\n');
-    expect(script).toContain("CHANGE MASTER ''$target'' TO MASTER_HOST=''${ADDRESS[$target]}''");
-    expect(script).toContain('for replica in "${REPLICAS[@]}"; do repoint "$replica" "$n"; done');
-  });
-
-  test('a node is lost only once it was seen synced, and a donor is still a good source', () => {
-    expect(script).toContain('elif [ -n "${seen[$n]:-}" ]; then');
-    expect(script).toContain("'NONE Primary 2') echo donor ;;");
-  });
-});

@@ -25,9 +25,10 @@ describe('secrets stay out of git and out of the package', () => {
     const files: string[] = pack.files.map((f: { path: string }) => f.path);
     expect(files.length).toBeGreaterThan(0);
     expect(files.filter((f) => STATE_FILE.test(f) || f.startsWith('.local/'))).toEqual([]);
-    // Only what users need: the compiled library, its jsii assembly, the CLI, the docs, the manifest,
-    // and mysql2 with its dependencies (jsii bundles what is not itself a jsii module).
-    const needed = /^(lib\/.*\.(js|d\.ts)|\.jsii|bin\/mariadb-ha\.js|README\.md|API\.md|package\.json|node_modules\/[^/]+\/.*)$/;
+    // Only what users need: the compiled library, its jsii assembly, the CLI (and its bundle, which
+    // the failover monitor's container runs), the docs, the manifest, and mysql2 with its
+    // dependencies (jsii bundles what is not itself a jsii module).
+    const needed = /^(lib\/.*\.(js|d\.ts)|\.jsii|bin\/mariadb-ha\.js|bundle\/mariadb-ha\.js|README\.md|API\.md|package\.json|node_modules\/[^/]+\/.*)$/;
     expect(files.filter((f) => !needed.test(f))).toEqual([]);
     expect(pack.bundled).toContain('mysql2');
   });

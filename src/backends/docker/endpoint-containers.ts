@@ -2,16 +2,18 @@
 // virtual IP) and the monitor that is the only actor besides the tools. Shared by the master-master
 // and the Galera endpoints.
 import { Container } from '@cdktf/provider-docker/lib/container';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { dirname } from 'path';
-import { Construct, TerraformData, terraformLiteral } from '../../cdktf';
+import { AssetType, Construct, Lazy, TerraformAsset, TerraformData } from '../../cdktf';
 import { KEEPALIVED_CONFIG_PATH } from '../../render/keepalived-config';
 import { ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, WRITER_CHECK_PATH, WRITER_GATE_PATH } from '../../render/haproxy-config';
-import { MONITOR_SCRIPT_PATH, MONITOR_SECRETS_DIR } from '../../render/monitor-script';
+import { MONITOR_BUNDLE_PATH, MONITOR_CONFIG_PATH, MONITOR_SECRETS_DIR, MONITOR_STATE_DIR, monitorRuntimeSocket } from '../../render/monitor-config';
 import { MARIADB_PORT } from '../../render/server-config';
 import { LOOPBACK } from './docker-backend';
+import { monitorBundle } from './monitor-bundle';
 import { replacedWith, sha256 } from '../host-revision';
 
-/** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client). */
+/** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client, Node for the monitor). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
 
 export interface HaproxyContainerOptions {
@@ -33,6 +35,8 @@ export interface HaproxyContainerOptions {
   readonly keepalived?: string;
   /** Replaces the container when it changes. */
   readonly revision: TerraformData;
+  /** A volume for its runtime socket, shared with the failover monitor. */
+  readonly runtimeVolume?: Volume;
 }
 
 export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): Container {
@@ -55,6 +59,7 @@ export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): 
     ports: [
       { internal: MARIADB_PORT, external: o.clientPort, ip: LOOPBACK, protocol: 'tcp' },
     ],
+    volumes: o.runtimeVolume ? [{ volumeName: o.runtimeVolume.name, containerPath: dirname(HAPROXY_RUNTIME_SOCKET) }] : undefined,
     upload: [
       { file: HAPROXY_CONFIG_PATH, content: o.config, permissions: '0644' },
       // HAProxy's own user runs the check.
@@ -84,34 +89,47 @@ export interface MonitorContainerOptions {
   readonly image: string;
   readonly networkName: string;
   readonly ip: string;
-  /** The rendered monitor script. */
-  readonly script: string;
+  /** The monitor's configuration (see constructs/monitor-config), produced at synth. */
+  readonly config: () => string;
   /** The operator and replication passwords (references to sensitive values). */
   readonly operatorSecret: string;
   readonly replicationSecret: string;
+  /** Each endpoint instance's runtime socket volume, by the instance's container name. */
+  readonly runtimeVolumes: { [instance: string]: Volume };
 }
 
 /**
- * The monitor: one container running the rendered script with the operator account. A password
- * rotation updates its secrets in place; a changed script replaces it (it learns the cluster again
- * from the servers, and needs no state a replacement would lose).
+ * The failover monitor: one container running `mariadb-ha monitor` (the bundled command, under
+ * Node) as the operator account. A password rotation updates its secrets in place; a new program
+ * or configuration replaces it, and its state (the writer, the lock, the detached masters) stays
+ * on a volume of its own. It reaches the endpoint's runtime API through each instance's socket volume.
  */
 export function monitorContainer(scope: Construct, o: MonitorContainerOptions): Container {
-  const revision = new TerraformData(scope, 'monitor-revision', { input: { script: sha256(o.script) } });
+  const program = new TerraformAsset(scope, 'monitor-program', { path: monitorBundle(), type: AssetType.FILE });
+  const config = Lazy.stringValue({ produce: o.config });
+  const revision = new TerraformData(scope, 'monitor-revision', {
+    input: { program: program.assetHash, config: Lazy.stringValue({ produce: () => sha256(o.config()) }) },
+  });
+  const state = new Volume(scope, 'monitor-state', { name: `${o.name}-state` });
   return new Container(scope, 'monitor', {
     name: o.name,
     image: o.image,
     hostname: o.name,
-    command: ['/bin/bash', MONITOR_SCRIPT_PATH],
+    command: ['node', MONITOR_BUNDLE_PATH, 'monitor', '--config', MONITOR_CONFIG_PATH],
     networksAdvanced: [{ name: o.networkName, aliases: [o.name], ipv4Address: o.ip }],
+    volumes: [
+      { volumeName: state.name, containerPath: MONITOR_STATE_DIR },
+      ...Object.entries(o.runtimeVolumes).map(([instance, volume]) => ({ volumeName: volume.name, containerPath: dirname(monitorRuntimeSocket(instance)) })),
+    ],
     upload: [
-      { file: MONITOR_SCRIPT_PATH, content: terraformLiteral(o.script), permissions: '0755' },
+      { file: MONITOR_BUNDLE_PATH, source: program.path, sourceHash: program.assetHash, permissions: '0644' },
+      { file: MONITOR_CONFIG_PATH, content: config, permissions: '0644' },
       { file: `${MONITOR_SECRETS_DIR}/operator`, content: o.operatorSecret, permissions: '0400' },
       { file: `${MONITOR_SECRETS_DIR}/replication`, content: o.replicationSecret, permissions: '0400' },
     ],
     restart: 'unless-stopped',
     mustRun: true,
-    // It only sleeps and probes; SIGTERM ends it at once.
+    // It only probes and sleeps; SIGTERM ends it at once.
     stopTimeout: 2,
     // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
     lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [replacedWith(revision)] },

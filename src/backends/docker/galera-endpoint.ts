@@ -10,7 +10,8 @@ import { GaleraWriteMode, SstMethod } from '../../model/galera-topology';
 import { HostKind } from '../../model/plan';
 import { throwIfProblems } from '../../model/problems';
 import { HAPROXY_CONFIG_PATH, renderGaleraCheck, renderGaleraHaproxyConfig, WRITER_BACKEND, WriterHealthCheck } from '../../render/haproxy-config';
-import { FailoverMonitorOptions, renderGaleraMonitorScript } from '../../render/monitor-script';
+import { FailoverMonitorOptions } from '../../render/monitor-config';
+import { renderMonitorConfig } from '../../constructs/monitor-config';
 import { MARIADB_PORT } from '../../render/server-config';
 import { DockerBackend, ENDPOINT_OFFSET, LOOPBACK, MONITOR_OFFSET } from './docker-backend';
 import { sha256 } from '../host-revision';
@@ -102,9 +103,10 @@ export class GaleraWriterEndpoint extends Construct {
         image,
         networkName: this.networkName,
         ip: backend.addressAt(MONITOR_OFFSET),
-        script: renderGaleraMonitorScript(plan, addresses, props.monitor),
+        config: () => renderMonitorConfig(cluster.describe(), props.monitor),
         operatorSecret: cluster.secrets.operator,
         replicationSecret: cluster.secrets.replication,
+        runtimeVolumes: {},
       });
     }
     const description: EndpointDescription = {

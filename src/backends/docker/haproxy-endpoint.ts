@@ -11,7 +11,9 @@ import {
   HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck, WRITER_BACKEND, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
-import { FailoverMonitorOptions, renderMonitorScript, resolveMonitorOptions } from '../../render/monitor-script';
+import { FailoverMonitorOptions, resolveMonitorOptions } from '../../render/monitor-config';
+import { renderMonitorConfig } from '../../constructs/monitor-config';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { WriteMode } from '../../model/topology';
 import { renderKeepalivedConfig } from '../../render/keepalived-config';
 import { EndpointDescription, EndpointKind, switchoverArguments, SwitchoverSettings } from '../../constructs/endpoint';
@@ -156,6 +158,11 @@ export class HaproxyWriterEndpoint extends Construct {
       ip: backend.addressAt(ENDPOINT_OFFSET + k),
       clientPort: hostPort + k,
     }));
+    // Each instance's runtime socket lives on a volume the failover monitor mounts too.
+    const withMonitor = plan.writeMode === WriteMode.ONE_WRITER;
+    const runtimeVolumes = withMonitor
+      ? Object.fromEntries(instances.map((instance) => [instance.name, new Volume(this, `${instance.id}-runtime`, { name: `${instance.name}-runtime` })]))
+      : {};
     this.containers = instances.map((instance, k) => {
       const keepalived = virtualIp ? renderKeepalivedConfig({
         address: virtualIp,
@@ -176,11 +183,21 @@ export class HaproxyWriterEndpoint extends Construct {
         monitorSecret: cluster.secrets.monitor,
         keepalived,
         revision,
+        runtimeVolume: runtimeVolumes[instance.name],
       });
     });
 
-    if (plan.writeMode === WriteMode.ONE_WRITER) {
-      this.monitorContainer = this.failoverMonitor(`${prefix}-monitor`, props, backend, addresses);
+    if (withMonitor) {
+      this.monitorContainer = monitorContainer(this, {
+        name: `${prefix}-monitor`,
+        image: props.image ?? PROJECT_HAPROXY_IMAGE,
+        networkName: backend.networkName!,
+        ip: backend.addressAt(MONITOR_OFFSET),
+        config: () => renderMonitorConfig(cluster.describe(), props.monitor),
+        operatorSecret: cluster.secrets.operator,
+        replicationSecret: cluster.secrets.replication,
+        runtimeVolumes,
+      });
     }
 
     const endpointDescription: EndpointDescription = {
@@ -218,20 +235,6 @@ export class HaproxyWriterEndpoint extends Construct {
       }],
     });
     cluster.attachEndpoint(endpointDescription, active, switchover);
-  }
-
-  /** The failover monitor: the only actor besides the switchover that makes a master writable. */
-  private failoverMonitor(name: string, props: HaproxyWriterEndpointProps, backend: DockerBackend, addresses: { [host: string]: string }): Container {
-    const { cluster } = props;
-    return monitorContainer(this, {
-      name,
-      image: props.image ?? PROJECT_HAPROXY_IMAGE,
-      networkName: backend.networkName!,
-      ip: backend.addressAt(MONITOR_OFFSET),
-      script: renderMonitorScript(cluster.plan, addresses, props.monitor),
-      operatorSecret: cluster.secrets.operator,
-      replicationSecret: cluster.secrets.replication,
-    });
   }
 }
 

@@ -16,6 +16,8 @@ export interface MonitorMemory {
   readonly writerReadOnlySince?: number;
   /** Galera nodes seen synced at least once (a forming cluster loses no node). */
   readonly seenSynced?: readonly string[];
+  /** Connections a failover stopped and that no promotion followed: they resume when the writer answers again. */
+  readonly halted?: readonly ChannelRef[];
 }
 
 export const EMPTY_MEMORY: MonitorMemory = { unreachableSince: {} };
@@ -33,6 +35,8 @@ export enum ActionKind {
   REPOINT = 'repoint',
   /** A master drops its connection from a detached master. */
   DETACH = 'detach',
+  /** A connection a failover stopped starts again: the writer it came from answers again. */
+  RESUME = 'resume',
 }
 
 export interface Action {
@@ -127,6 +131,9 @@ export function decide(d: ClusterDescription, options: Required<FailoverMonitorO
   const w = hostIn(obs, writer);
   if (!answers(w) && w?.reach !== Reach.REFUSED) return failoverDecision(d, options, obs, memory, writer);
   if (w?.reach === Reach.REFUSED) return { actions: [], memory, waiting: `${writer} refuses the operator's login (a password rotation?)` };
+  if (memory.halted?.length) {
+    return { actions: memory.halted.map((c) => ({ kind: ActionKind.RESUME, host: c.host, from: c.channel })), memory: { ...memory, halted: undefined } };
+  }
   if (w!.readOnly) {
     if (writable.length === 1) return { actions: [{ kind: ActionKind.LEARN_WRITER, host: writable[0] }], memory: { ...memory, writerReadOnlySince: undefined } };
     if (writable.length > 1) return { actions: [], memory, waiting: `${writer} is read-only and ${writable.join(' and ')} are writable` };
@@ -246,6 +253,8 @@ export interface Promotion {
   readonly target: string;
   /** Hosts holding what the candidate lacks that it has no connection from: it connects to them for the catch-up. */
   readonly catchUpFrom: string[];
+  /** Its stopped connections from hosts holding what it lacks: started for the catch-up. */
+  readonly restart: string[];
   /** Why the others were passed over, for the log. */
   readonly passedOver: string[];
 }
@@ -296,23 +305,29 @@ export function choosePromotion(d: ClusterDescription, obs: Observation, lost: s
   const best = eligible.reduce((a, b) => (b.behind < a.behind ? b : a));
   for (const e of eligible.filter((x) => x !== best)) passedOver.push(`${e.name}: lacks ${e.behind} transactions, ${best.name} lacks ${best.behind}`);
   const candidate = hostIn(obs, best.name)!;
-  return { candidate: best.name, target, catchUpFrom: catchUpSources(d, survivors, candidate, target), passedOver };
+  return { candidate: best.name, target, ...catchUpSources(d, survivors, candidate, target), passedOver };
 }
 
-/** Survivors holding what the candidate lacks, when the candidate has no connection from any of them. */
-function catchUpSources(d: ClusterDescription, survivors: HostView[], candidate: HostView, target: string): string[] {
+/**
+ * Where the candidate gets what it lacks of each domain: nothing to do when a running connection
+ * from a holder brings it (masters log what they apply); else a stopped connection from a holder
+ * is started, or a connection to the first holder (in description order, masters first) is made.
+ */
+function catchUpSources(d: ClusterDescription, survivors: HostView[], candidate: HostView, target: string): { catchUpFrom: string[]; restart: string[] } {
   const have = parseGtidPosition(candidate.binlogPos);
-  const sources = new Set<string>();
+  const catchUpFrom = new Set<string>();
+  const restart = new Set<string>();
+  const running = (name: string) => channelOf(candidate, name)?.io === 'Yes' && channelOf(candidate, name)?.sql === 'Yes';
   for (const t of parseGtidPosition(target).values()) {
     if ((have.get(t.domain)?.seqNo ?? -1n) >= t.seqNo) continue;
-    const holders = survivors.filter((s) => s.name !== candidate.name && (parseGtidPosition(s.binlogPos).get(t.domain)?.seqNo ?? -1n) >= t.seqNo);
-    // A running connection from a holder brings it in by itself (masters log what they apply).
-    if (holders.some((s) => channelOf(candidate, s.name)?.io === 'Yes' && channelOf(candidate, s.name)?.sql === 'Yes')) continue;
-    // Prefer a master (the usual holder), then any replica, in description order.
-    const byOrder = [...holders].sort((a, b) => d.hosts.findIndex((x) => x.name === a.name) - d.hosts.findIndex((x) => x.name === b.name));
-    if (byOrder[0]) sources.add(byOrder[0].name);
+    const holders = survivors.filter((s) => s.name !== candidate.name && (parseGtidPosition(s.binlogPos).get(t.domain)?.seqNo ?? -1n) >= t.seqNo)
+      .sort((a, b) => d.hosts.findIndex((x) => x.name === a.name) - d.hosts.findIndex((x) => x.name === b.name));
+    if (holders.some((s) => running(s.name))) continue;
+    const stopped = holders.find((s) => channelOf(candidate, s.name));
+    if (stopped) restart.add(stopped.name);
+    else if (holders[0]) catchUpFrom.add(holders[0].name);
   }
-  return [...sources];
+  return { catchUpFrom: [...catchUpFrom], restart: [...restart] };
 }
 
 /** A replica that followed a lost master follows the new writer, with its delay. */

@@ -1,0 +1,187 @@
+// The failover monitor's loop: observe every host, decide (decide.ts, pure), act through the
+// operator core, sleep; at once again when a held connection ends on the server's side. The only
+// actor besides the tools that moves the writer, and it moves it only under the lock.
+import type { ClusterDescription } from '../../constructs/description';
+import type { MonitorConfig } from '../../constructs/monitor-config';
+import { OPERATOR_USER, SecretName } from '../../model/accounts';
+import { HostKind } from '../../model/plan';
+import * as sql from '../../render/statements';
+import type { WriterRoute } from '../../routes/writer-route';
+import { channelTo } from '../channels';
+import { MonitorState } from '../monitor-state';
+import { runOn } from '../server-ops';
+import { Login, Secrets } from '../sql-client';
+import { Action, ActionKind, decide, decideGalera, Decision, EMPTY_MEMORY, MonitorMemory } from './decide';
+import { failOver, FailoverContext } from './failover';
+import { Observation } from './observation';
+import { HostProbe } from './probe';
+
+/** The lock owner the monitor writes. */
+export const MONITOR_OWNER = 'monitor';
+
+export interface MonitorRuntime {
+  readonly config: MonitorConfig;
+  readonly operatorPassword: () => string;
+  readonly replicationPassword: () => string;
+  readonly state: MonitorState;
+  /** The writer endpoint it steers, if there is one it can reach. */
+  readonly route?: WriterRoute;
+  readonly log: (line: string) => void;
+  /** Stops the loop (tests, benchmarks); it runs until the process ends otherwise. */
+  readonly stopped?: () => boolean;
+}
+
+export class FailoverMonitor {
+  private readonly description: ClusterDescription;
+  private readonly probes: HostProbe[];
+  private memory: MonitorMemory = EMPTY_MEMORY;
+  private lastWaiting?: string;
+  private wake?: () => void;
+
+  constructor(private readonly rt: MonitorRuntime) {
+    this.description = rt.config.description;
+    const login = (): Login => ({ user: OPERATOR_USER, password: rt.operatorPassword() });
+    // A probe outlasting the interval would slow every tick; a loaded server still answers in a second.
+    const timeoutMs = Math.max(1000, rt.config.options.probeIntervalMs);
+    this.probes = this.description.hosts.map((h) => new HostProbe(h.name, { host: h.address, port: h.port }, login, {
+      timeoutMs, galera: h.kind === HostKind.GALERA_NODE, onServerEnded: () => this.wake?.(),
+    }));
+  }
+
+  /** Every host probed at once, with the lock, the recorded writer and the detached masters. */
+  public async observe(): Promise<Observation> {
+    const [hosts, shared] = await Promise.all([Promise.all(this.probes.map((p) => p.look())), this.rt.state.snapshot()]);
+    return {
+      at: Date.now(),
+      hosts,
+      lockedBy: shared.holder && shared.holder !== MONITOR_OWNER ? shared.holder : undefined,
+      recordedWriter: shared.writer,
+      detached: shared.detached,
+    };
+  }
+
+  public async run(): Promise<void> {
+    const { options } = this.rt.config;
+    const galera = this.description.galera !== undefined;
+    this.rt.log(`monitoring ${this.description.hosts.map((h) => h.name).join(', ')} (candidates ${this.description.candidates.join(', ') || 'none'}); detection ${options.detectionMs} ms, probes every ${options.probeIntervalMs} ms`);
+    // A lock this monitor held when it last stopped is its own, left by a crash.
+    if ((await this.rt.state.holder()) === MONITOR_OWNER) await this.rt.state.unlock();
+    let known: string | undefined;
+    while (!this.rt.stopped?.()) {
+      const obs = await this.observe();
+      const decision: Decision = galera ? decideGalera(this.description, options, obs, this.memory) : decide(this.description, options, obs, this.memory);
+      this.memory = decision.memory;
+      if (decision.waiting !== this.lastWaiting) {
+        if (decision.waiting) this.rt.log(decision.waiting);
+        this.lastWaiting = decision.waiting;
+      }
+      if (!galera && obs.recordedWriter !== known) { this.rt.log(`the writer is ${obs.recordedWriter ?? 'not known'}`); known = obs.recordedWriter; }
+      for (const action of decision.actions) await this.act(action).catch((e) => this.rt.log(`${action.kind} ${action.host}: ${(e as Error).message}`));
+      await this.sleep(decision.suspect ? Math.max(50, options.probeIntervalMs / 10) : options.probeIntervalMs);
+    }
+    for (const p of this.probes) p.close();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() { clearTimeout(timer); resolve(); }
+      this.wake = done;
+    });
+  }
+
+  private address(host: string) {
+    const h = this.description.hosts.find((x) => x.name === host)!;
+    return { host: h.address, port: h.port };
+  }
+
+  private runSql(host: string, statements: string[], secrets?: Secrets): Promise<void> {
+    return runOn(this.address(host), { user: OPERATOR_USER, password: this.rt.operatorPassword() }, statements, secrets);
+  }
+
+  /** Runs `work` under the lock; skips it when another actor holds it. */
+  private async locked(work: () => Promise<string | undefined>): Promise<void> {
+    if (!(await this.rt.state.tryLock(MONITOR_OWNER))) return;
+    let writer: string | undefined;
+    try {
+      writer = await work();
+    } finally {
+      await this.rt.state.unlock(writer);
+    }
+  }
+
+  private async act(action: Action): Promise<void> {
+    const log = this.rt.log;
+    switch (action.kind) {
+      case ActionKind.LEARN_WRITER:
+        await this.rt.state.recordWriter(action.host);
+        return;
+      case ActionKind.FENCE:
+        return this.locked(async () => {
+          await this.runSql(action.host, [...sql.setReadOnly(true, 5), sql.KILL_APPLICATION_SESSIONS]);
+          log(`fenced ${action.host}: it is writable but is not the writer`);
+          return undefined;
+        });
+      case ActionKind.RESTORE_WRITER:
+        return this.locked(async () => {
+          await this.runSql(action.host, sql.setReadOnly(false, 5));
+          log(`${action.host} came back read-only; it is still the writer (no failover happened), so it takes writes again`);
+          return undefined;
+        });
+      case ActionKind.REPOINT:
+        return this.locked(async () => {
+          await this.runSql(action.host, [
+            sql.stopChannel(action.from!), sql.resetChannel(action.from!),
+            sql.changeMaster(channelTo(this.description, action.to!, { delaySeconds: action.delaySeconds })), sql.startChannel(action.to!),
+          ], { [SecretName.REPLICATION]: this.rt.replicationPassword() });
+          log(`re-pointed ${action.host}: ${action.from} is lost, it now replicates from ${action.to}${action.delaySeconds ? `, ${action.delaySeconds} s behind` : ''}`);
+          return undefined;
+        });
+      case ActionKind.DETACH:
+        return this.locked(async () => {
+          await this.runSql(action.host, [sql.stopChannel(action.from!), sql.resetChannel(action.from!)]);
+          log(`${action.host} no longer replicates from ${action.from} (detached when it was lost)`);
+          return undefined;
+        });
+      case ActionKind.RESUME:
+        return this.locked(async () => {
+          await this.runSql(action.host, [sql.startChannel(action.from!)]);
+          log(`${action.host} replicates from ${action.from} again: it answers and no failover took its place`);
+          return undefined;
+        });
+      case ActionKind.FAIL_OVER:
+        return this.locked(() => this.failOver(action));
+    }
+  }
+
+  private async failOver(action: Action): Promise<string | undefined> {
+    const lost = action.lost!;
+    const route = this.rt.route;
+    const started = Date.now();
+    this.rt.log(`failover: ${lost[0]} (the writer) is lost${action.certain ? ': its server process is gone and its peers lost it too' : ` for ${this.rt.config.options.detectionMs} ms or more`}${lost.length > 1 ? `; also lost: ${lost.slice(1).join(', ')}` : ''}`);
+    // New connections wait while no master takes writes; clients of the lost writer reconnect through the gate.
+    await route?.hold().catch((e) => this.rt.log(`failover: the endpoint's gate did not close: ${e.message}`));
+    await route?.closeSessions(lost[0]).catch(() => undefined);
+    try {
+      const ctx: FailoverContext = {
+        description: this.description,
+        observe: () => this.observe(),
+        run: (host, statements, secrets) => this.runSql(host, statements, secrets),
+        replicationPassword: this.rt.replicationPassword,
+        catchUpTimeoutMs: this.rt.config.options.catchUpTimeoutSeconds * 1000,
+        log: this.rt.log,
+      };
+      const result = await failOver(ctx, lost);
+      if (!result.writer) {
+        this.memory = { ...this.memory, halted: result.halted };
+        return undefined;
+      }
+      for (const m of lost) await this.rt.state.markDetached(m);
+      await route?.routeTo(result.writer, lost[0]).catch((e) => this.rt.log(`failover: the endpoint did not take ${result.writer} at once (${e.message}); its checks will`));
+      this.rt.log(`failover done: ${result.writer} is the writer, ${Date.now() - started} ms after the decision`);
+      return result.writer;
+    } finally {
+      await route?.release(this.rt.log);
+    }
+  }
+}
