@@ -23,6 +23,11 @@ import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
 
 const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
+/** Kills of the writer: the headline figure, so more rounds. */
+const KILL_ROUNDS = Number(process.env.KILL_ROUNDS ?? 5);
+/** Short freezes of the writer that must not fail over. */
+const PAUSE_ROUNDS = Number(process.env.PAUSE_ROUNDS ?? 10);
+const SHORT_PAUSE_MS = 1_500;
 const LOAD_MS = 8_000;
 /** A failover takes the detection budget and more: the load runs long enough for writes to resume. */
 const FAILOVER_LOAD_MS = 15_000;
@@ -158,6 +163,36 @@ async function repointRound(ha: HaDeployment, description: any): Promise<Row> {
   return { gapMs: s.longestGapMs, failed: s.failed, unknown: s.unknown, unknownCommitted: 0, lost, acked: s.ok, repointedMs: followsAt - killedAt };
 }
 
+/**
+ * The writer frozen for SHORT_PAUSE_MS under the insert load: whether the monitor failed over
+ * (it must not: a freeze shorter than the detection budget is not a loss).
+ */
+async function pauseRound(ha: HaDeployment, description: any): Promise<boolean> {
+  const writer = await endpointServing(description, ha.monitor);
+  const failoversBefore = (await monitorLog(ha)).split('failover done').length;
+  const loading = drillLoad(ha, 6_000);
+  await new Promise((r) => setTimeout(r, 2_000));
+  await run('docker', ['pause', `${ha.live.dockerPrefix}-${writer}`], { timeoutMs: 20_000 });
+  await new Promise((r) => setTimeout(r, SHORT_PAUSE_MS));
+  await run('docker', ['unpause', `${ha.live.dockerPrefix}-${writer}`], { timeoutMs: 20_000 });
+  await loading;
+  // Past the detection budget: a failover the freeze set off would be done by now.
+  await new Promise((r) => setTimeout(r, 4_000));
+  const failedOver = (await monitorLog(ha)).split('failover done').length > failoversBefore;
+  if (failedOver) {
+    const other = writer === 'db-a' ? 'db-b' : 'db-a';
+    await rejoinWhenBack(ha, description, writer);
+    await waitForHealthyReplication(ha.hosts, ha.monitor, 120_000);
+    const back = await quietSwitchover(ha, description, writer);
+    if (back.outcome !== 'done') throw new Error(`switching back from ${other} to ${writer}: ${back.message}`);
+  }
+  return failedOver;
+}
+
+async function monitorLog(ha: HaDeployment): Promise<string> {
+  return (await run('docker', ['logs', `${ha.live.dockerPrefix}-monitor`], { timeoutMs: 20_000 })).stdout;
+}
+
 /** Acknowledged writes per second over one bounded load, with the monitor running or paused. */
 async function throughput(ha: HaDeployment, monitorRunning: boolean): Promise<number> {
   const monitor = `${ha.live.dockerPrefix}-monitor`;
@@ -187,6 +222,7 @@ async function main(): Promise<void> {
   const asyncHa = haDeployment({ prefix: 'benchha', subnetOctet: 50, port: 24600 });
   const results: Array<[string, Row[]]> = [];
   const withMonitor: number[] = [];
+  const pauses: boolean[] = [];
   const withoutMonitor: number[] = [];
   try {
     const description = await prepare(asyncHa);
@@ -198,8 +234,9 @@ async function main(): Promise<void> {
     }
     results.push(['planned: mariadb-ha switchover', ours], ['planned: seed checklist (baseline)', checklist]);
     const failovers: Row[] = [];
-    for (let i = 0; i < ROUNDS; i++) failovers.push(await failoverRound(asyncHa, description));
+    for (let i = 0; i < KILL_ROUNDS; i++) failovers.push(await failoverRound(asyncHa, description));
     results.push(['unplanned: async replication', failovers]);
+    for (let i = 0; i < PAUSE_ROUNDS; i++) pauses.push(await pauseRound(asyncHa, description));
     const repoints: Row[] = [];
     for (let i = 0; i < ROUNDS; i++) repoints.push(await repointRound(asyncHa, description));
     results.push(['replica\'s source lost (standby)', repoints]);
@@ -224,6 +261,9 @@ async function main(): Promise<void> {
   console.log(`\nwriter endpoint benchmark: ${ROUNDS} rounds each, ${LOAD_MS / 1000} s of load (${FAILOVER_LOAD_MS / 1000} s for a kill of the writer), event at ${EVENT_AT_MS / 1000} s; medians (max)`);
   console.log('gap: longest time between two acknowledged writes; failed: refused or never sent; unknown: sent, answer lost');
   for (const [label, rows] of results) report(label, rows);
+  const kills = results.find(([label]) => label === 'unplanned: async replication')![1].map((r) => r.resumedMs).filter((v): v is number => v !== undefined);
+  console.log(`\nkill of the writer -> first write committed on the new writer: median ${fmt(median(kills), 0)} ms over ${kills.length} rounds (${kills.map((k) => fmt(k, 0)).join(', ')} ms)`);
+  console.log(`writer frozen ${SHORT_PAUSE_MS / 1000} s (detection budget 3 s): failed over in ${pauses.filter(Boolean).length} of ${pauses.length} rounds`);
   const cost = 1 - median(withMonitor) / median(withoutMonitor);
   console.log(`\nmonitor cost: ${fmt(median(withMonitor), 0)} acknowledged writes/s with the monitor running, ${fmt(median(withoutMonitor), 0)} with it paused`
     + ` (medians of ${ROUNDS} alternating 6 s runs, 8 connections without pauses): ${fmt(cost * 100, 1)} % throughput cost`);

@@ -89,11 +89,12 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
   const writerStatus = status.find((s) => s.name === writer)!;
   const extra = transactionsAhead(me.gtidBinlogPos ?? '', writerStatus.gtidCurrentPos ?? '');
   progress(`rejoin ${host} to ${writer}: ${extra.count === 0n ? 'no extra transactions' : `${extra.count} extra transactions (${extra.ranges.join(', ')}), which will be ${options.applyExtra ? `applied on ${writer}` : 'discarded'}`}`);
+  let rebuiltAt: string | undefined;
   try {
     if (extra.count > 0n && !options.applyExtra) {
       progress(`  rebuild ${host} from ${writer} with mariabackup`);
       // The entrypoint starts a datadir it bootstrapped; this one is the writer's, meant for this host.
-      const position = await access.rebuildFrom(info(writer).backendName, info(host).backendName, [`touch ${DATA_DIR}/.mariadb-ha-bootstrapped`], progress);
+      const position = rebuiltAt = await access.rebuildFrom(info(writer).backendName, info(host).backendName, [`touch ${DATA_DIR}/.mariadb-ha-bootstrapped`], progress);
       await waitReachable(description, host, monitor, 180_000);
       progress(`  ${host} restarted from the backup at ${position}; replication restarts there`);
       // The copy has no binary log: its GTID state starts at the backup's position, for both directions.
@@ -134,8 +135,14 @@ export async function rejoin(options: RejoinOptions): Promise<RejoinResult> {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    // Replicas planned to follow the host, which the monitor moved to the writer, come back to it.
+    // Replicas planned to follow the host, which the monitor moved to the writer, come back to it;
+    // not one still behind where a rebuilt host's binary log starts (a delayed replica): it could not serve it.
     for (const replica of description.hosts.filter((h) => h.kind === HostKind.REPLICA && h.sources.includes(host))) {
+      const at = (await readHostStatus(hosts.find((h) => h.name === replica.name)!, monitor)).gtidCurrentPos ?? '';
+      if (rebuiltAt !== undefined && !hasReached(at, rebuiltAt)) {
+        progress(`  ${replica.name} stays where it is: it is at ${at || '(empty)'}, behind where ${host}'s rebuilt binary log starts (${rebuiltAt})`);
+        continue;
+      }
       const follow = { monitor, operator, replicationPassword: () => options.replicationPassword, catchUpTimeoutSeconds: options.catchUpTimeoutSeconds };
       if (await followPlannedSources(description, replica.name, follow)) progress(`  ${replica.name} replicates from ${replica.sources.join(', ')} again, as planned`);
     }

@@ -127,8 +127,26 @@ describe('the monitor\'s decisions, one tick at a time', () => {
       [0, replaced(healthy(), answers('east-1', true, []), answers('east-2', false, [channel('west-1')]), answers('west-1', true, [channel('east-1'), channel('east-2')]),
         answers('backup', true, [channel('east-1', { delaySeconds: 3600 })])), { recordedWriter: 'east-2', detached: ['east-1'] }]],
     [{ kind: ActionKind.DETACH, host: 'west-1', from: 'east-1' }, { kind: ActionKind.REPOINT, host: 'backup', from: 'east-1', to: 'east-2', delaySeconds: 3600 }]],
+    ['a connection between survivors stopped on a misread event (a semi-sync fault): it starts again', [
+      [0, replaced(healthy(), answers('west-1', true, [channel('east-1'), channel('east-2', { io: 'No', ioErrno: 1595, ioError: 'Relay log write failure' })]))]],
+    [{ kind: ActionKind.RESTART, host: 'west-1', from: 'east-2' }]],
+    ['a receiver stopped on another error (binary logs purged) is left for a person: restarting cannot help', [
+      [0, replaced(healthy(), answers('west-1', true, [channel('east-1'), channel('east-2', { io: 'No', ioErrno: 1236 })]))]], []],
   ] as Array<[string, Array<[number, HostView[], Partial<Observation>?]>, unknown[]]>)('%s', (_, steps, expected) => {
     expect(sequence(MESH, steps).actions).toEqual(expected);
+  });
+
+  test('a replica the writer cannot serve (its binary log starts after the replica\'s position) follows another master, and the refusing source is not asked again', () => {
+    const refused = answers('backup', true, [channel('east-1', { io: 'No', ioErrno: 1236, delaySeconds: 3600 })], '');
+    const first = decide(MESH, options, observation(replaced(healthy(), refused), 0), EMPTY_MEMORY);
+    expect(first.actions).toEqual([{ kind: ActionKind.REPOINT, host: 'backup', from: 'east-1', to: 'east-2', delaySeconds: 3600 }]);
+    const againRefused = answers('backup', true, [channel('east-2', { io: 'No', ioErrno: 1236, delaySeconds: 3600 })], '');
+    const second = decide(MESH, options, observation(replaced(healthy(), againRefused), 500), first.memory);
+    expect(second.actions).toEqual([{ kind: ActionKind.REPOINT, host: 'backup', from: 'east-2', to: 'west-1', delaySeconds: 3600 }]);
+    const lastRefused = answers('backup', true, [channel('west-1', { io: 'No', ioErrno: 1236, delaySeconds: 3600 })], '');
+    const third = decide(MESH, options, observation(replaced(healthy(), lastRefused), 1000), second.memory);
+    expect(third.actions).toEqual([]);
+    expect(third.waiting).toBe('no master that answers holds the binary logs backup needs; seed it again');
   });
 
   test('connections a refused failover stopped start again once the writer answers', () => {

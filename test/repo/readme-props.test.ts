@@ -9,7 +9,7 @@ const PUBLIC_PROPS = [
   'MariaDbReplicationClusterProps', 'TopologySpec', 'MasterSpec', 'ReplicaSpec', 'KeyRange', 'KeyRangePlan', 'PromotionPolicy',
   'SemiSyncOptions', 'ClusterCredentials', 'ServerTuning', 'DockerBackendProps', 'HaproxyWriterEndpointProps', 'WriterHealthCheck',
   'VirtualIpOptions', 'SwitchoverSettings', 'MariaDbGaleraClusterProps', 'GaleraTopologySpec', 'GaleraNodeSpec', 'GaleraArbitratorSpec',
-  'GaleraWriterEndpointProps', 'AwsBackendProps', 'Route53WriterEndpointProps', 'Route53HealthCheckOptions',
+  'GaleraWriterEndpointProps', 'AwsBackendProps', 'Route53WriterEndpointProps', 'Route53HealthCheckOptions', 'FailoverMonitorOptions',
 ];
 
 function publicMembers(): Map<string, string[]> {

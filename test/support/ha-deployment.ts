@@ -23,6 +23,12 @@ export interface HaDeploymentOptions {
   readonly withVirtualIp?: boolean;
   /** The failover monitor's settings. */
   readonly monitor?: FailoverMonitorOptions;
+  /** The masters declared (default db-a, db-b); db-a is active. */
+  readonly masters?: string[];
+  /** Masters in a DR site: replicated to, never promoted. */
+  readonly drMasters?: string[];
+  /** Add a backup replica of db-a, this many seconds behind. */
+  readonly backupDelaySeconds?: number;
 }
 
 export interface HaDeployment {
@@ -57,8 +63,9 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   const hostPortBase = port + 6;
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const analytics = { source: 'db-b', delaySeconds: 0 };
-  const extraReplicas: Array<{ name: string; source: string }> = [];
-  const masters = ['db-a', 'db-b'];
+  const extraReplicas: Array<{ name: string; source: string; role?: ReplicaRole; delaySeconds?: number }> = [];
+  if (options.backupDelaySeconds) extraReplicas.push({ name: 'backup', source: 'db-a', role: ReplicaRole.BACKUP, delaySeconds: options.backupDelaySeconds });
+  const masters = [...(options.masters ?? ['db-a', 'db-b'])];
   let seedNewHosts = true;
   const live = new LiveStack({
     dockerPrefix: prefix,
@@ -67,11 +74,14 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
       new DockerProvider(stack, 'docker');
       const cluster = new MariaDbReplicationCluster(stack, prefix, {
         // Identities stay those of the first deployment whichever master comes or goes.
-        masters: masters.map((name) => ({ name, serverId: MASTER_IDS[name], gtidDomainId: MASTER_IDS[name], autoIncrementOffset: masters.indexOf(name) + 1 })),
+        masters: masters.map((name) => ({
+          name, serverId: MASTER_IDS[name], gtidDomainId: MASTER_IDS[name], autoIncrementOffset: masters.indexOf(name) + 1,
+          site: options.drMasters?.includes(name) ? 'dr' : undefined,
+        })),
         activeMaster: 'db-a',
         replicas: [
           { name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds },
-          ...extraReplicas.map((r) => ({ ...r, role: ReplicaRole.READ })),
+          ...extraReplicas.map((r) => ({ ...r, role: r.role ?? ReplicaRole.READ })),
         ],
         databaseName: options.databaseName ?? 'shop',
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.

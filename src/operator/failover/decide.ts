@@ -18,7 +18,12 @@ export interface MonitorMemory {
   readonly seenSynced?: readonly string[];
   /** Connections a failover stopped and that no promotion followed: they resume when the writer answers again. */
   readonly halted?: readonly ChannelRef[];
+  /** Per replica, sources that refused its position (error 1236): not asked again. */
+  readonly unservable?: { readonly [replica: string]: readonly string[] };
 }
+
+/** A source's answer when its binary logs start after the position a replica asks for. */
+export const POSITION_NOT_SERVED = 1236;
 
 export const EMPTY_MEMORY: MonitorMemory = { unreachableSince: {} };
 
@@ -37,6 +42,23 @@ export enum ActionKind {
   DETACH = 'detach',
   /** A connection a failover stopped starts again: the writer it came from answers again. */
   RESUME = 'resume',
+  /** A connection between hosts that answer, whose receiver stopped on a known transient error, starts again. */
+  RESTART = 'restart',
+}
+
+/**
+ * Receiver errors a restart clears: an event packet the semi-sync replica misread (MDEV-32947:
+ * stopping or starting one semi-sync connection switches every other connection of the replica).
+ * The receiver fetches again from the replica's position, nothing is lost.
+ */
+export const RESTARTABLE_RECEIVER_ERRORS: readonly number[] = [1593, 1595];
+
+/** Connections between answering hosts (none from `lost` or a detached master) whose receiver stopped on a restartable error. */
+export function brokenReceivers(obs: Observation, lost: string[] = []): ChannelRef[] {
+  const fine = (source: string) => answers(hostIn(obs, source)) && !lost.includes(source) && !obs.detached.includes(source);
+  return obs.hosts.filter(answers).flatMap((h) => h.channels
+    .filter((c) => c.io === 'No' && RESTARTABLE_RECEIVER_ERRORS.includes(c.ioErrno) && fine(c.name))
+    .map((c) => ({ host: h.name, channel: c.name })));
 }
 
 export interface Action {
@@ -144,11 +166,12 @@ export function decide(d: ClusterDescription, options: Required<FailoverMonitorO
     if (obs.at - since < options.detectionMs) return { actions: [], memory: next, waiting: `${writer} is read-only; it takes writes again unless a switchover moves them` };
     return { actions: [{ kind: ActionKind.RESTORE_WRITER, host: writer }], memory: { ...memory, writerReadOnlySince: undefined } };
   }
-  const settled = { ...memory, writerReadOnlySince: undefined };
+  const follow = followWriter(d, options, obs, { ...memory, writerReadOnlySince: undefined }, writer);
   const actions: Action[] = writable.filter((m) => m !== writer).map((m) => ({ kind: ActionKind.FENCE, host: m }));
-  actions.push(...followWriter(d, options, obs, settled, writer));
-  const suspect = masters(d).some((m) => lossOf(d, options, obs, settled, m.name).verdict === LossVerdict.SUSPECT);
-  return { actions, memory: settled, suspect };
+  actions.push(...follow.actions);
+  actions.push(...brokenReceivers(obs).map((c) => ({ kind: ActionKind.RESTART, host: c.host, from: c.channel })));
+  const suspect = masters(d).some((m) => lossOf(d, options, obs, follow.memory, m.name).verdict === LossVerdict.SUSPECT);
+  return { actions, memory: follow.memory, suspect, waiting: follow.waiting };
 }
 
 /** The writer does not answer: fail over once it is lost and no other master is still in doubt. */
@@ -167,16 +190,36 @@ function failoverDecision(d: ClusterDescription, options: Required<FailoverMonit
  * With the writer in place: replicas whose source is lost (for the detection budget) or detached
  * follow the writer; masters still replicating from a detached master drop that connection.
  */
-function followWriter(d: ClusterDescription, options: Required<FailoverMonitorOptions>, obs: Observation, memory: MonitorMemory, writer: string): Action[] {
+function followWriter(d: ClusterDescription, options: Required<FailoverMonitorOptions>, obs: Observation, memory: MonitorMemory, writer: string): { actions: Action[]; memory: MonitorMemory; waiting?: string } {
   const gone = (source: string) => obs.detached.includes(source) || (source !== writer && lossOf(d, options, obs, memory, source).verdict === LossVerdict.LOST);
+  const unservable: { [replica: string]: readonly string[] } = { ...(memory.unservable ?? {}) };
+  // A source that refused a replica's position (its binary log starts later: rebuilt, or purged)
+  // is not asked again; the writer first, then the other masters that answer.
+  const sourceFor = (refusing: string[]) => [writer, ...masters(d).map((m) => m.name)]
+    .find((m) => !refusing.includes(m) && answers(hostIn(obs, m)) && !obs.detached.includes(m) && !gone(m));
   const actions: Action[] = [];
+  const stuck: string[] = [];
   for (const host of d.hosts.filter((h) => answers(hostIn(obs, h.name)))) {
-    for (const c of hostIn(obs, host.name)!.channels.filter((ch) => gone(ch.name) && ch.name !== writer)) {
-      if (host.kind === HostKind.REPLICA) actions.push({ kind: ActionKind.REPOINT, host: host.name, from: c.name, to: writer, delaySeconds: c.delaySeconds });
-      else if (host.kind === HostKind.MASTER && obs.detached.includes(c.name)) actions.push({ kind: ActionKind.DETACH, host: host.name, from: c.name });
+    for (const c of hostIn(obs, host.name)!.channels) {
+      const refused = host.kind === HostKind.REPLICA && c.io === 'No' && c.ioErrno === POSITION_NOT_SERVED;
+      if (!refused && (!gone(c.name) || c.name === writer)) continue;
+      if (host.kind === HostKind.MASTER) {
+        if (obs.detached.includes(c.name)) actions.push({ kind: ActionKind.DETACH, host: host.name, from: c.name });
+        continue;
+      }
+      if (host.kind !== HostKind.REPLICA) continue;
+      const refusing = [...(unservable[host.name] ?? []), ...(refused ? [c.name] : [])];
+      if (refused) unservable[host.name] = [...new Set(refusing)];
+      const to = sourceFor(refusing);
+      if (to && to !== c.name) actions.push({ kind: ActionKind.REPOINT, host: host.name, from: c.name, to, delaySeconds: c.delaySeconds });
+      else if (!to) stuck.push(host.name);
     }
   }
-  return actions;
+  return {
+    actions,
+    memory: { ...memory, unservable },
+    waiting: stuck.length ? `no master that answers holds the binary logs ${stuck.join(', ')} ${stuck.length > 1 ? 'need' : 'needs'}; seed ${stuck.length > 1 ? 'them' : 'it'} again` : undefined,
+  };
 }
 
 /** The Galera monitor's decision: replicas of a lost node follow the first synced node by GTID. */

@@ -8,7 +8,7 @@ import * as sql from '../../render/statements';
 import { channelTo } from '../channels';
 import { hasReached, transactionsBehind } from '../gtid';
 import { Secrets } from '../sql-client';
-import { ChannelRef, choosePromotion, connectionsFromLost, drainState, followersOf, Promotion, Refusal } from './decide';
+import { brokenReceivers, ChannelRef, choosePromotion, connectionsFromLost, drainState, followersOf, Promotion, Refusal } from './decide';
 import { hostIn, Observation } from './observation';
 
 /** What a failover needs from the monitor around it. */
@@ -70,6 +70,10 @@ export async function failOver(ctx: FailoverContext, lost: string[]): Promise<Fa
     // 6. The one writer.
     await ctx.run(promotion.candidate, sql.setReadOnly(false, 5));
     step(`${promotion.candidate} takes writes`);
+    // 7. Every connection between survivors runs: a semi-sync replica can lose another connection when one stops.
+    const broken = brokenReceivers(await ctx.observe(), lost);
+    await Promise.all(broken.map((c) => ctx.run(c.host, [sql.startChannel(c.channel)])));
+    if (broken.length > 0) step(`restarted ${broken.map((c) => `${c.host} <- ${c.channel}`).join(', ')}, stopped on a misread event`);
     return { writer: promotion.candidate, halted: [] };
   } catch (error) {
     const refusal = error instanceof Refused ? error.message : `failover stopped: ${(error as Error).message}; the monitor tries again`;

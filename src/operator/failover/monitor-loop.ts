@@ -13,7 +13,7 @@ import { runOn } from '../server-ops';
 import { Login, Secrets } from '../sql-client';
 import { Action, ActionKind, decide, decideGalera, Decision, EMPTY_MEMORY, MonitorMemory } from './decide';
 import { failOver, FailoverContext } from './failover';
-import { Observation } from './observation';
+import { HostView, Observation, Reach } from './observation';
 import { HostProbe } from './probe';
 
 /** The lock owner the monitor writes. */
@@ -48,9 +48,13 @@ export class FailoverMonitor {
     }));
   }
 
-  /** Every host probed at once, with the lock, the recorded writer and the detached masters. */
-  public async observe(): Promise<Observation> {
-    const [hosts, shared] = await Promise.all([Promise.all(this.probes.map((p) => p.look())), this.rt.state.snapshot()]);
+  /**
+   * Every host probed at once, with the lock, the recorded writer and the detached masters; hosts
+   * in `lost` are not asked (a frozen one would hold every look of a failover for a probe's timeout).
+   */
+  public async observe(lost: string[] = []): Promise<Observation> {
+    const look = (p: HostProbe): Promise<HostView> => (lost.includes(p.name) ? Promise.resolve({ name: p.name, reach: Reach.SILENT, channels: [], error: 'lost' }) : p.look());
+    const [hosts, shared] = await Promise.all([Promise.all(this.probes.map(look)), this.rt.state.snapshot()]);
     return {
       at: Date.now(),
       hosts,
@@ -149,6 +153,12 @@ export class FailoverMonitor {
           log(`${action.host} replicates from ${action.from} again: it answers and no failover took its place`);
           return undefined;
         });
+      case ActionKind.RESTART:
+        return this.locked(async () => {
+          await this.runSql(action.host, [sql.startChannel(action.from!)]);
+          log(`${action.host} replicates from ${action.from} again: its receiver had stopped on a misread event (a semi-sync fault of the server), it fetches again from its position`);
+          return undefined;
+        });
       case ActionKind.FAIL_OVER:
         return this.locked(() => this.failOver(action));
     }
@@ -165,7 +175,7 @@ export class FailoverMonitor {
     try {
       const ctx: FailoverContext = {
         description: this.description,
-        observe: () => this.observe(),
+        observe: () => this.observe(lost),
         run: (host, statements, secrets) => this.runSql(host, statements, secrets),
         replicationPassword: this.rt.replicationPassword,
         catchUpTimeoutMs: this.rt.config.options.catchUpTimeoutSeconds * 1000,
