@@ -36,6 +36,8 @@ export class FailoverMonitor {
   private readonly probes: HostProbe[];
   private memory: MonitorMemory = EMPTY_MEMORY;
   private lastWaiting?: string;
+  /** Looks come faster while a master is suspect. */
+  private suspect = false;
   private wake?: () => void;
 
   constructor(private readonly rt: MonitorRuntime) {
@@ -72,18 +74,26 @@ export class FailoverMonitor {
     if ((await this.rt.state.holder()) === MONITOR_OWNER) await this.rt.state.unlock();
     let known: string | undefined;
     while (!this.rt.stopped?.()) {
-      const obs = await this.observe();
-      const decision: Decision = galera ? decideGalera(this.description, options, obs, this.memory) : decide(this.description, options, obs, this.memory);
-      this.memory = decision.memory;
-      if (decision.waiting !== this.lastWaiting) {
-        if (decision.waiting) this.rt.log(decision.waiting);
-        this.lastWaiting = decision.waiting;
-      }
-      if (!galera && obs.recordedWriter !== known) { this.rt.log(`the writer is ${obs.recordedWriter ?? 'not known'}`); known = obs.recordedWriter; }
-      for (const action of decision.actions) await this.act(action).catch((e) => this.rt.log(`${action.kind} ${action.host}: ${(e as Error).message}`));
-      await this.sleep(decision.suspect ? Math.max(50, options.probeIntervalMs / 10) : options.probeIntervalMs);
+      await this.tick(galera, known).then((writer) => { known = writer; }, (e) => this.rt.log(`this look failed, the next one tries again: ${(e as Error).message}`));
+      await this.sleep(this.suspect ? Math.max(50, options.probeIntervalMs / 10) : options.probeIntervalMs);
     }
     for (const p of this.probes) p.close();
+  }
+
+  /** One look and what follows from it; returns the writer it saw recorded. */
+  private async tick(galera: boolean, known: string | undefined): Promise<string | undefined> {
+    const { options } = this.rt.config;
+    const obs = await this.observe();
+    const decision: Decision = galera ? decideGalera(this.description, options, obs, this.memory) : decide(this.description, options, obs, this.memory);
+    this.memory = decision.memory;
+    if (decision.waiting !== this.lastWaiting) {
+      if (decision.waiting) this.rt.log(decision.waiting);
+      this.lastWaiting = decision.waiting;
+    }
+    if (!galera && obs.recordedWriter !== known) this.rt.log(`the writer is ${obs.recordedWriter ?? 'not known'}`);
+    for (const action of decision.actions) await this.act(action).catch((e) => this.rt.log(`${action.kind} ${action.host}: ${(e as Error).message}`));
+    this.suspect = decision.suspect ?? false;
+    return obs.recordedWriter;
   }
 
   private sleep(ms: number): Promise<void> {
