@@ -47,7 +47,8 @@ export async function runChecked(command: string, args: string[], options: RunOp
   const result = await run(command, args, options);
   if (result.code !== 0 || result.timedOut) {
     const why = result.timedOut ? `timed out after ${options.timeoutMs / 1000} s` : `exited with ${result.code}`;
-    throw new Error(`${command} ${args.join(' ')} ${why}\n--- stdout ---\n${tail(result.stdout)}\n--- stderr ---\n${tail(result.stderr)}`);
+    // The error first: a clipped report keeps its head.
+    throw new Error(`${command} ${args.join(' ')} ${why}\n--- stderr ---\n${tail(result.stderr)}\n--- stdout ---\n${tail(result.stdout)}`);
   }
   return result;
 }

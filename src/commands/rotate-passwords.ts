@@ -9,7 +9,7 @@ import { sqlString, withSecret } from '../render/sql';
 import { changeMasterPassword, clearSecret, setSecretFromBase64, startChannel, stopChannel } from '../render/statements';
 import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { moveHostFile, writeHostFile } from '../operator/host-files';
-import { Login, withConnection } from '../operator/sql-client';
+import { Login, rootQuery, withConnection } from '../operator/sql-client';
 import { execChecked } from '../backends/host-access';
 import { channelHealthy, readClusterStatus } from '../operator/replication-status';
 
@@ -53,10 +53,10 @@ async function asRoot(description: ClusterDescription, host: string, sql: string
 }
 
 /**
- * The SQL one host runs as root: new passwords for the changed accounts (and root), or the new
- * replication password on its replication connections. Secrets travel base64-encoded on stdin.
+ * The SQL one host runs as root: new passwords for the changed accounts (and root), or, given its
+ * replication connections, the new replication password on them. Secrets travel base64-encoded on stdin.
  */
-function rotationSql(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: boolean): string {
+function rotationSql(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: string[] | undefined): string {
   const account = (user: string) => `${sqlString(user)}@${sqlString(description.accountHost)}`;
   const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
   return [
@@ -67,7 +67,7 @@ function rotationSql(description: ClusterDescription, host: ClusterDescription['
     ...(used.includes(SecretName.ROOT)
       ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
     ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).map(([s, user]) => withSecret(`ALTER USER ${account(user)} IDENTIFIED BY `, s)),
-    ...(channels ? host.sources.flatMap((source) => [`${stopChannel(source)};`, changeMasterPassword(source), `${startChannel(source)};`]) : []),
+    ...(channels ?? []).flatMap((name) => [`${stopChannel(name)};`, changeMasterPassword(name), `${startChannel(name)};`]),
     ...used.map((s) => `${clearSecret(s)};`),
     '',
   ].join('\n');
@@ -118,9 +118,9 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   // Accounts first on every host, then the replication connections, so no reconnect meets a host
   // that still has the old replication password.
   for (const host of description.hosts.filter((h) => h.kind !== HostKind.GALERA_NODE)) {
-    await asRoot(description, host.backendName, rotationSql(description, host, passwords, changed, false));
+    await asRoot(description, host.backendName, rotationSql(description, host, passwords, changed, undefined));
   }
-  await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, false));
+  await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, undefined));
   // The failover monitor logs in as the operator and re-points replicas with the replication
   // password; between the hosts' change and this, its probes are refused (never taken for a loss).
   const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
@@ -128,8 +128,11 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
     await writeHostFile(access, monitorContainer!, `${MONITOR_SECRETS_DIR}/${secret}`, passwords[secret]!, { secretOwner: 'root:root' });
   }
   if (changed.includes(SecretName.REPLICATION)) {
-    for (const host of description.hosts.filter((h) => h.sources.length > 0)) {
-      await asRoot(description, host.backendName, rotationSql(description, host, passwords, [], true));
+    // The connections each host has now, not the described ones: after a failover the lost
+    // master is detached until it rejoins, and a rotation must not stop half done for that.
+    for (const host of description.hosts) {
+      const channels = (await rootQuery<{ Connection_name: string }>(access, host.backendName, 'SHOW ALL SLAVES STATUS')).map((c) => c.Connection_name);
+      if (channels.length > 0) await asRoot(description, host.backendName, rotationSql(description, host, passwords, [], channels));
     }
   }
   if (monitorChanged) {
