@@ -2,6 +2,7 @@
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
 #   bash bench/run.sh synth      # one of: synth aws deploy failover seeding writers galera
+#   bash bench/run.sh suite      # the last jest run's timing table; `suite fast` times test:fast
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -10,6 +11,7 @@ export MARIADB_HA_CLI="$root/bin/mariadb-ha.js"
 npx --no-install tsc -p tsconfig.json
 case "${1:-all}" in
   synth) node dist/bench/synth.js ;;
+  suite) node dist/bench/suite.js "${2:-}" ;;
   aws) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/aws-plan.js ;;
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
@@ -26,5 +28,5 @@ case "${1:-all}" in
     node dist/bench/writers.js
     node dist/bench/galera.js
     ;;
-  *) echo "usage: $0 [synth|aws|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|suite [fast]|aws|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
 esac
