@@ -4,7 +4,7 @@ import type { ClusterDescription } from '../constructs/description';
 import { HostAccess } from '../backends/host-access';
 import { SecretName } from '../model/accounts';
 import { MARIADB_PORT } from '../render/server-config';
-import { changeMaster, ChannelSpec, resetChannel, setReplicaPosition, START_ALL_CHANNELS, STOP_ALL_CHANNELS } from '../render/statements';
+import { changeMaster, ChannelSpec, clearSkipCounter, resetChannel, setReplicaPosition, START_ALL_CHANNELS, STOP_ALL_CHANNELS } from '../render/statements';
 import { endpointsOf } from './cluster-ref';
 import { HostStatus, readHostStatus } from './replication-status';
 import { Login, rootSql } from './sql-client';
@@ -52,6 +52,7 @@ export async function reconnect(access: HostAccess, description: ClusterDescript
     const stopped = await readHostStatus(endpoint, statusLogin);
     const resume = change.resumeFrom ? await change.resumeFrom(stopped) : undefined;
     await rootSql(access, host.backendName, [
+      ...stopped.channels.flatMap((c) => clearSkipCounter(c.connectionName)),
       ...(resume !== undefined ? [setReplicaPosition(resume)] : []),
       ...(change.drop ?? []).map(resetChannel),
       ...change.add.filter((s) => !stopped.channels.some((c) => c.connectionName === s)).map((s) => changeMaster(channelTo(description, s, { ignoreDomain: host.gtidDomainId }))),

@@ -98,6 +98,15 @@ export function setReadOnly(on: boolean, lockWaitSeconds: number): string[] {
 export const KILL_APPLICATION_SESSIONS = `KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`;
 
 /** Where the server's replicas resume from, per GTID domain. */
+/**
+ * Clears a stopped connection's skip counter. With gtid_ignore_duplicates the applier skips a
+ * transaction another connection applied by setting that counter to 1; stopped mid-way, the 1
+ * survives the stop and the next start skips a transaction nobody applied.
+ */
+export function clearSkipCounter(name: string): string[] {
+  return [`SET @@default_master_connection = ${sqlString(name)}`, 'SET GLOBAL sql_slave_skip_counter = 0', "SET @@default_master_connection = ''"];
+}
+
 export function setReplicaPosition(position: string): string {
   return `SET GLOBAL gtid_slave_pos = ${sqlString(position)}`;
 }
