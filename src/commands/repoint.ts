@@ -4,7 +4,7 @@
 import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { HostKind } from '../model/plan';
 import { SecretName } from '../model/accounts';
-import { changeMaster, resetChannel, START_ALL_CHANNELS, STOP_ALL_CHANNELS } from '../render/statements';
+import { changeMaster, clearSkipCounter, resetChannel, START_ALL_CHANNELS, STOP_ALL_CHANNELS } from '../render/statements';
 import { channelTo } from '../operator/channels';
 import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { hasReached } from '../operator/gtid';
@@ -49,7 +49,7 @@ export async function followPlannedSources(description: ClusterDescription, repl
     // A Galera node applies the cluster's writes by Galera, not as a replica: its binary log shows them.
     const wait = description.hosts.find((h) => h.name === source)?.kind === HostKind.GALERA_NODE ? waitForBinlogGtid : waitForGtid;
     if (!(await wait(endpoint(source), options.operator, stopped.gtidCurrentPos ?? '', options.catchUpTimeoutSeconds))) {
-      await rootSql(access, info.backendName, [START_ALL_CHANNELS]);
+      await rootSql(access, info.backendName, [...stopped.channels.map((c) => clearSkipCounter(c.connectionName)), START_ALL_CHANNELS]);
       throw new Error(`${source} did not reach ${replica}'s position ${stopped.gtidCurrentPos} within ${options.catchUpTimeoutSeconds} s;`
         + ` ${replica} keeps following ${before.channels.map((c) => c.connectionName).join(', ') || 'nothing'}`);
     }
@@ -59,6 +59,7 @@ export async function followPlannedSources(description: ClusterDescription, repl
   await rootSql(access, info.backendName, [
     ...before.channels.map((c) => c.connectionName).filter((n) => !keep.includes(n)).map(resetChannel),
     ...planned.filter((p) => !keep.includes(p)).map((p) => changeMaster(channelTo(description, p, { delaySeconds: delay }))),
+    ...keep.map(clearSkipCounter),
     START_ALL_CHANNELS,
   ], { [SecretName.REPLICATION]: password });
   return true;

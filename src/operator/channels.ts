@@ -52,7 +52,7 @@ export async function reconnect(access: HostAccess, description: ClusterDescript
     const stopped = await readHostStatus(endpoint, statusLogin);
     const resume = change.resumeFrom ? await change.resumeFrom(stopped) : undefined;
     await rootSql(access, host.backendName, [
-      ...stopped.channels.flatMap((c) => clearSkipCounter(c.connectionName)),
+      ...stopped.channels.map((c) => clearSkipCounter(c.connectionName)),
       ...(resume !== undefined ? [setReplicaPosition(resume)] : []),
       ...(change.drop ?? []).map(resetChannel),
       ...change.add.filter((s) => !stopped.channels.some((c) => c.connectionName === s)).map((s) => changeMaster(channelTo(description, s, { ignoreDomain: host.gtidDomainId }))),

@@ -97,16 +97,27 @@ export function setReadOnly(on: boolean, lockWaitSeconds: number): string[] {
 /** Closes every session of the application account, so no client keeps writing to a fenced master. */
 export const KILL_APPLICATION_SESSIONS = `KILL CONNECTION USER ${sqlString(APPLICATION_USER)}`;
 
-/** Where the server's replicas resume from, per GTID domain. */
 /**
  * Clears a stopped connection's skip counter. With gtid_ignore_duplicates the applier skips a
  * transaction another connection applied by setting that counter to 1; stopped mid-way, the 1
- * survives the stop and the next start skips a transaction nobody applied.
+ * survives the stop, and once a restart discards the relay log (MariaDB GTID) it skips the first
+ * transaction fetched again, which nobody applied. CHANGE MASTER clears it (and the relay log)
+ * with REPLICATION SLAVE ADMIN; setting the counter would need SUPER.
  */
-export function clearSkipCounter(name: string): string[] {
-  return [`SET @@default_master_connection = ${sqlString(name)}`, 'SET GLOBAL sql_slave_skip_counter = 0', "SET @@default_master_connection = ''"];
+export function clearSkipCounter(name: string): string {
+  return `CHANGE MASTER ${sqlString(name)} TO MASTER_USE_GTID=slave_pos`;
 }
 
+/**
+ * Starts a connection again after a stop, without a skip the stop may have left: it fetches again
+ * from the replica position. Only for a connection whose source answers.
+ */
+export function resumeChannel(name: string): string[] {
+  // Stopping a connection that is already stopped only warns; CHANGE MASTER needs both threads stopped.
+  return [stopChannel(name), clearSkipCounter(name), startChannel(name)];
+}
+
+/** Where the server's replicas resume from, per GTID domain. */
 export function setReplicaPosition(position: string): string {
   return `SET GLOBAL gtid_slave_pos = ${sqlString(position)}`;
 }

@@ -3,6 +3,7 @@ import { renderBootstrapSql } from '../../src/render/bootstrap-sql';
 import { renderEntrypoint } from '../../src/render/entrypoint';
 import { renderServerConfig } from '../../src/render/server-config';
 import { sqlString } from '../../src/render/sql';
+import { resumeChannel } from '../../src/render/statements';
 import { ACTIVE_PASSIVE } from '../support/topologies';
 
 const ctx = { clientNetworkHost: '10.213.0.0/255.255.255.0', addressOf: (name: string) => name };
@@ -108,5 +109,11 @@ describe('renderEntrypoint', () => {
 describe('sqlString', () => {
   test.each([["plain", "'plain'"], ["o'brien", "'o''brien'"], ['back\\slash', "'back\\\\slash'"]])('%s', (input, quoted) => {
     expect(sqlString(input)).toBe(quoted);
+  });
+});
+
+describe('resumeChannel', () => {
+  test('stops the connection, clears its skip counter by CHANGE MASTER (no SUPER needed), then starts it', () => {
+    expect(resumeChannel('db-a')).toEqual(["STOP SLAVE 'db-a'", "CHANGE MASTER 'db-a' TO MASTER_USE_GTID=slave_pos", "START SLAVE 'db-a'"]);
   });
 });

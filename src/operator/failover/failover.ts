@@ -72,7 +72,7 @@ export async function failOver(ctx: FailoverContext, lost: string[]): Promise<Fa
     step(`${promotion.candidate} takes writes`);
     // 7. Every connection between survivors runs: a semi-sync replica can lose another connection when one stops.
     const broken = brokenReceivers(await ctx.observe(), lost);
-    await Promise.all(broken.map((c) => ctx.run(c.host, [sql.startChannel(c.channel)])));
+    await Promise.all(broken.map((c) => ctx.run(c.host, sql.resumeChannel(c.channel))));
     if (broken.length > 0) step(`restarted ${broken.map((c) => `${c.host} <- ${c.channel}`).join(', ')}, stopped on a misread event`);
     return { writer: promotion.candidate, halted: [] };
   } catch (error) {
@@ -91,6 +91,7 @@ async function drain(ctx: FailoverContext, lost: string[]): Promise<void> {
     const broken = state.broken.map((b) => `${b.host} (${b.error})`).join(', ');
     if (broken && broken !== reported) { ctx.log(`failover: cannot apply what it received from ${lost.join(', ')}: ${broken}`); reported = broken; }
     // An applier stopped before it finished (an earlier attempt) finishes now; its receiver stays stopped.
+    // Its relay log stays, so a skip its stop left over applies to the duplicate it reads again first.
     await Promise.all(state.stalled.map((c) => ctx.run(c.host, [sql.startChannel(c.channel, sql.ReplicationThread.SQL)])));
     if (state.applying.length === 0 && state.stalled.length === 0) return;
     if (Date.now() > deadline) throw new Error(`${state.applying.map((c) => c.host).join(', ')} still applying what ${lost.join(', ')} sent after ${ctx.catchUpTimeoutMs / 1000} s`);
@@ -107,7 +108,7 @@ async function catchUp(ctx: FailoverContext, promotion: Promotion, observed: Obs
   if (hasReached(hostIn(observed, candidate)?.binlogPos ?? '', target)) return;
   const own = ctx.description.hosts.find((h) => h.name === candidate)!.gtidDomainId;
   const secrets = { [SecretName.REPLICATION]: ctx.replicationPassword() };
-  await Promise.all(promotion.restart.map((source) => ctx.run(candidate, [sql.startChannel(source)])));
+  await Promise.all(promotion.restart.map((source) => ctx.run(candidate, sql.resumeChannel(source))));
   await Promise.all(promotion.catchUpFrom.map((source) => ctx.run(candidate, [
     sql.changeMaster(channelTo(ctx.description, source, { ignoreDomain: own })), sql.startChannel(source),
   ], secrets)));

@@ -159,13 +159,13 @@ export class FailoverMonitor {
         });
       case ActionKind.RESUME:
         return this.locked(async () => {
-          await this.runSql(action.host, [sql.startChannel(action.from!)]);
+          await this.runSql(action.host, sql.resumeChannel(action.from!));
           log(`${action.host} replicates from ${action.from} again: it answers and no failover took its place`);
           return undefined;
         });
       case ActionKind.RESTART:
         return this.locked(async () => {
-          await this.runSql(action.host, [sql.startChannel(action.from!)]);
+          await this.runSql(action.host, sql.resumeChannel(action.from!));
           log(`${action.host} replicates from ${action.from} again: its receiver had stopped on a misread event (a semi-sync fault of the server), it fetches again from its position`);
           return undefined;
         });
