@@ -3,11 +3,12 @@
 import { waitForHealthyReplication } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
 import { fmt, median } from './stats';
+import { LIVE_SLOTS } from '../test/support/live-slots';
 
 const RUNS = Number(process.env.DEPLOY_RUNS ?? 3);
 
 async function once(): Promise<{ applySeconds: number; replicatingSeconds: number; destroySeconds: number }> {
-  const { live, hosts, monitor } = haDeployment({ prefix: 'benchdeploy', subnetOctet: 20, port: 25300, withEndpoint: false });
+  const { live, hosts, monitor } = haDeployment({ ...LIVE_SLOTS.benchDeploy, withEndpoint: false });
   try {
     await live.terraform(['init', '-input=false']);
     const started = Date.now();

@@ -21,6 +21,7 @@ import { DRILL_TABLE, drillLoad, firstWriteOn, killUnderLoad, lostAcknowledged }
 import { HaDeployment, haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
+import { LIVE_SLOTS } from '../test/support/live-slots';
 
 const ROUNDS = Number(process.env.FAILOVER_ROUNDS ?? 3);
 /** Kills of the writer: the headline figure, so more rounds. */
@@ -219,7 +220,7 @@ function report(label: string, rows: Row[]): void {
 }
 
 async function main(): Promise<void> {
-  const asyncHa = haDeployment({ prefix: 'benchha', subnetOctet: 50, port: 24600 });
+  const asyncHa = haDeployment({ ...LIVE_SLOTS.benchFailoverAsync });
   const results: Array<[string, Row[]]> = [];
   const withMonitor: number[] = [];
   const pauses: boolean[] = [];
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
     // BENCH_KEEP=1 leaves the stack for a look after a failure.
     if (!process.env.BENCH_KEEP) await asyncHa.live.destroy();
   }
-  const semiHa = haDeployment({ prefix: 'benchss', subnetOctet: 51, port: 24700, semiSyncTimeoutMs: 1000 });
+  const semiHa = haDeployment({ ...LIVE_SLOTS.benchFailoverSemiSync, semiSyncTimeoutMs: 1000 });
   try {
     const description = await prepare(semiHa);
     const failovers: Row[] = [];

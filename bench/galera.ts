@@ -11,6 +11,7 @@ import { galeraDeployment } from '../test/support/galera-deployment';
 import { haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';
 import { fmt, median } from './stats';
+import { LIVE_SLOTS, slotAddress } from '../test/support/live-slots';
 
 const ROUNDS = Number(process.env.GALERA_ROUNDS ?? 3);
 const LOAD_MS = Number(process.env.GALERA_LOAD_MS ?? 10_000);
@@ -41,8 +42,8 @@ async function commitLoad(endpoint: Endpoint, login: Parameters<typeof runEndpoi
 }
 
 async function main(): Promise<void> {
-  const galera = galeraDeployment({ prefix: 'benchgl', subnetOctet: 54, port: 24880, withReplica: false });
-  const single = haDeployment({ prefix: 'benchsg', subnetOctet: 55, port: 24980, withEndpoint: false });
+  const galera = galeraDeployment({ ...LIVE_SLOTS.benchGalera, withReplica: false });
+  const single = haDeployment({ ...LIVE_SLOTS.benchSingleServer, withEndpoint: false });
   try {
     await galera.live.terraform(['init', '-input=false']);
     const applyStarted = Date.now();
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < ROUNDS; i++) {
       const g = await commitLoad(galera.endpoint, galera.app);
       // The single server is reached at its address on the project's network, as the endpoint is.
-      const s = await commitLoad({ host: `10.213.55.10`, port: 3306 }, single.app);
+      const s = await commitLoad({ host: slotAddress(LIVE_SLOTS.benchSingleServer, 10), port: 3306 }, single.app);
       rounds.push({ galera: g, single: s });
     }
 

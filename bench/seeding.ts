@@ -10,13 +10,14 @@ import { waitForConvergence } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
 import { waitFor } from '../test/support/live-stack';
 import { fmt } from './stats';
+import { LIVE_SLOTS } from '../test/support/live-slots';
 
 const GB = Number(process.env.SEED_GB ?? 1);
-const PREFIX = 'benchseed';
+const PREFIX = LIVE_SLOTS.benchSeeding.prefix;
 const ROWS_PER_BATCH = 100_000;
 const ROW_BYTES = 1000;
 
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 52, port: 24750, withEndpoint: false });
+const ha = haDeployment({ ...LIVE_SLOTS.benchSeeding, withEndpoint: false });
 const root = (host: string, sql: string, timeoutMs = 30 * 60_000) =>
   runChecked('docker', ['exec', '-i', `${PREFIX}-${host}`, 'mariadb', '--user=root', '--batch', '--skip-column-names', 'shop'], { timeoutMs, input: `${sql}\n` });
 

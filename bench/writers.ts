@@ -8,10 +8,10 @@ import { withConnection } from '../src/operator/sql-client';
 import { waitForConvergence } from '../test/support/cluster-checks';
 import { haDeployment } from '../test/support/ha-deployment';
 import { fmt, median } from './stats';
+import { LIVE_SLOTS } from '../test/support/live-slots';
 
 const ROUNDS = Number(process.env.WRITERS_ROUNDS ?? 3);
-const PREFIX = 'benchwr';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 53, port: 24780, withEndpoint: false });
+const ha = haDeployment({ ...LIVE_SLOTS.benchWriters, withEndpoint: false });
 
 interface Step {
   readonly applySeconds: number;

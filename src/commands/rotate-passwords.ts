@@ -6,11 +6,10 @@ import { HostKind } from '../model/plan';
 import { HAPROXY_SECRETS_DIR } from '../render/haproxy-config';
 import { MONITOR_SECRETS_DIR } from '../render/monitor-config';
 import { sqlString, withSecret } from '../render/sql';
-import { changeMasterPassword, clearSecret, setSecretFromBase64, startChannel, stopChannel } from '../render/statements';
+import { changeMasterPassword, clearSecret, startChannel, stopChannel } from '../render/statements';
 import { endpointsOf, hostAccessOf } from '../operator/cluster-ref';
 import { moveHostFile, writeHostFile } from '../operator/host-files';
-import { Login, rootQuery, withConnection } from '../operator/sql-client';
-import { execChecked } from '../backends/host-access';
+import { Login, rootQuery, rootSql, Secrets, withConnection } from '../operator/sql-client';
 import { channelHealthy, readClusterStatus } from '../operator/replication-status';
 
 /** The accounts that log in over the network, by the secret that holds their password. */
@@ -47,30 +46,30 @@ export async function changedAccounts(description: ClusterDescription, passwords
   return changed;
 }
 
-/** Runs the SQL as root on the host (statements and secrets on stdin). */
-async function asRoot(description: ClusterDescription, host: string, sql: string): Promise<void> {
-  await execChecked(hostAccessOf(description), host, ['mariadb', '--user=root', '--batch'], { input: sql, timeoutMs: 60_000 });
-}
-
 /**
- * The SQL one host runs as root: new passwords for the changed accounts (and root), or, given its
- * replication connections, the new replication password on them. Secrets travel base64-encoded on stdin.
+ * What one host runs as root: new passwords for the changed accounts (and root), or, given its
+ * replication connections, the new replication password on them. Secrets travel on stdin.
  */
-function rotationSql(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: string[] | undefined): string {
+function rotation(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: string[] | undefined): { statements: string[]; secrets: Secrets } {
   const account = (user: string) => `${sqlString(user)}@${sqlString(description.accountHost)}`;
   const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
-  return [
+  const statements = [
     // Per host, like the bootstrap: each host sets its own accounts, nothing replicates. A Galera
     // node's account changes replicate to every node anyway, which must all log them alike.
-    ...(host.kind === HostKind.GALERA_NODE ? [] : ['SET SESSION sql_log_bin = 0;']),
-    ...used.map((s) => `${setSecretFromBase64(s, Buffer.from(passwords[s]!).toString('base64'))};`),
+    ...(host.kind === HostKind.GALERA_NODE ? [] : ['SET SESSION sql_log_bin = 0']),
     ...(used.includes(SecretName.ROOT)
       ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
     ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).map(([s, user]) => withSecret(`ALTER USER ${account(user)} IDENTIFIED BY `, s)),
-    ...(channels ?? []).flatMap((name) => [`${stopChannel(name)};`, changeMasterPassword(name), `${startChannel(name)};`]),
-    ...used.map((s) => `${clearSecret(s)};`),
-    '',
-  ].join('\n');
+    // CHANGE MASTER also clears a skip a stop may leave (see clearSkipCounter).
+    ...(channels ?? []).flatMap((name) => [stopChannel(name), changeMasterPassword(name), startChannel(name)]),
+    ...used.map((s) => clearSecret(s)),
+  ];
+  return { statements, secrets: Object.fromEntries(used.map((s) => [s, passwords[s]!])) };
+}
+
+/** Runs a host's rotation as root on it. */
+async function rotate(description: ClusterDescription, host: string, work: { statements: string[]; secrets: Secrets }): Promise<void> {
+  await rootSql(hostAccessOf(description), host, work.statements, work.secrets);
 }
 
 async function waitForHealthyChannels(description: ClusterDescription, monitor: Login, timeoutMs: number): Promise<void> {
@@ -86,12 +85,12 @@ async function waitForHealthyChannels(description: ClusterDescription, monitor: 
 }
 
 /** Runs the SQL on the first Galera node that takes it: Galera applies it on every node, with one GTID. */
-async function onOneGaleraNode(description: ClusterDescription, sql: (node: HostDescription) => string): Promise<void> {
+async function onOneGaleraNode(description: ClusterDescription, sql: (node: HostDescription) => ReturnType<typeof rotation>): Promise<void> {
   const nodes = description.hosts.filter((h) => h.kind === HostKind.GALERA_NODE);
   const failures: string[] = [];
   for (const node of nodes) {
     try {
-      await asRoot(description, node.backendName, sql(node));
+      await rotate(description, node.backendName, sql(node));
       return;
     } catch (error) {
       failures.push((error as Error).message);
@@ -118,9 +117,9 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
   // Accounts first on every host, then the replication connections, so no reconnect meets a host
   // that still has the old replication password.
   for (const host of description.hosts.filter((h) => h.kind !== HostKind.GALERA_NODE)) {
-    await asRoot(description, host.backendName, rotationSql(description, host, passwords, changed, undefined));
+    await rotate(description, host.backendName, rotation(description, host, passwords, changed, undefined));
   }
-  await onOneGaleraNode(description, (node) => rotationSql(description, node, passwords, changed, undefined));
+  await onOneGaleraNode(description, (node) => rotation(description, node, passwords, changed, undefined));
   // The failover monitor logs in as the operator and re-points replicas with the replication
   // password; between the hosts' change and this, its probes are refused (never taken for a loss).
   const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
@@ -132,7 +131,7 @@ export async function rotatePasswords(options: RotationOptions): Promise<SecretN
     // master is detached until it rejoins, and a rotation must not stop half done for that.
     for (const host of description.hosts) {
       const channels = (await rootQuery<{ Connection_name: string }>(access, host.backendName, 'SHOW ALL SLAVES STATUS')).map((c) => c.Connection_name);
-      if (channels.length > 0) await asRoot(description, host.backendName, rotationSql(description, host, passwords, [], channels));
+      if (channels.length > 0) await rotate(description, host.backendName, rotation(description, host, passwords, [], channels));
     }
   }
   if (monitorChanged) {

@@ -12,10 +12,11 @@ import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, w
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
-const PREFIX = 'folive';
+const PREFIX = LIVE_SLOTS.failover.prefix;
 const COUNTER_TABLE = 'increments';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 90, port: 25100 });
+const ha = haDeployment({ ...LIVE_SLOTS.failover });
 const { hosts, monitor, app } = ha;
 const container = (name: string) => `${PREFIX}-${name}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -14,6 +14,7 @@ import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence } f
 import { acked } from '../support/failover-drill';
 import { GaleraDeployment, galeraDeployment } from '../support/galera-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
 const COUNTER = 'increments';
 const ORDERS = 'orders';
@@ -98,7 +99,7 @@ const withLogs = async <T>(g: GaleraDeployment, work: () => Promise<T>): Promise
 };
 
 describe('a Galera cluster on local Docker, one writer node at a time', () => {
-  const g = galeraDeployment({ prefix: 'gllive', subnetOctet: 95, port: 25600 });
+  const g = galeraDeployment({ ...LIVE_SLOTS.galeraOneWriter });
   const [first, second, third] = g.nodes;
   let history: string;
 
@@ -218,7 +219,7 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
 });
 
 describe('a Galera cluster with every node taking writes', () => {
-  const g = galeraDeployment({ prefix: 'glall', subnetOctet: 96, port: 25700, withReplica: false, writeMode: GaleraWriteMode.ALL_NODES });
+  const g = galeraDeployment({ ...LIVE_SLOTS.galeraAllWriters, withReplica: false, writeMode: GaleraWriteMode.ALL_NODES });
 
   beforeAll(async () => {
     await g.live.deploy();

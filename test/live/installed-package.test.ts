@@ -8,8 +8,11 @@ import { APPLICATION_USER } from '../../src/model/accounts';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
 import { run, runChecked } from '../../src/process';
 import { generatedPassword, removeDockerObjects } from '../support/live-stack';
+import { acquireBuildLock } from '../support/build-lock';
+import { LIVE_SLOTS, slotSubnet } from '../support/live-slots';
 
-const PREFIX = 'pkglive';
+const SLOT = LIVE_SLOTS.installedPackage;
+const PREFIX = SLOT.prefix;
 const root = join(__dirname, '..', '..');
 const manifest = require('../../package.json');
 const work = mkdtempSync(join(tmpdir(), `${PREFIX}-`));
@@ -35,9 +38,9 @@ new DockerProvider(stack, 'docker');
 const cluster = new MariaDbReplicationCluster(stack, '${PREFIX}', {
   masters: [{ name: 'db-a' }, { name: 'db-b' }],
   databaseName: 'shop',
-  backend: new DockerBackend({ subnet: '10.213.80.0/24', hostPortBase: 25006 }),
+  backend: new DockerBackend({ subnet: '${slotSubnet(SLOT)}', hostPortBase: ${SLOT.port + 6} }),
 });
-new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: 25000 });
+new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: ${SLOT.port} });
 app.synth();
 `;
 
@@ -51,7 +54,12 @@ describe('the packed package, installed into an app outside the repository', () 
   });
 
   test('npm pack builds it; the app installs the tarball and its peers, nothing else', async () => {
-    await sh('npm', ['pack', '--pack-destination', work, '--silent'], root);
+    const release = await acquireBuildLock();
+    try {
+      await sh('npm', ['pack', '--pack-destination', work, '--silent'], root);
+    } finally {
+      release();
+    }
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     expect(tarball).toBe(`${manifest.name}-${manifest.version}.tgz`);
     await sh('mkdir', ['-p', app], work);
@@ -84,7 +92,7 @@ describe('the packed package, installed into an app outside the repository', () 
 
     const apply = await sh('terraform', ['apply', '-input=false', '-auto-approve', '-no-color', `-var=${PREFIX}_active_master=db-b`], stackDir);
     expect(apply.stdout).toMatch(/done: writes now go to db-b/);
-    const [row] = await withConnection({ host: '127.0.0.1', port: 25000 }, { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
+    const [row] = await withConnection({ host: '127.0.0.1', port: SLOT.port }, { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
       (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
     expect(Number(row.id)).toBe(2);
   });

@@ -6,9 +6,10 @@ import { loadTableDdl, runWriteLoad } from '../support/load/write-load';
 import { tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, dockerObjectsNamed, waitFor } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
-const PREFIX = 'mmlive';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 10, port: 24300, withEndpoint: false });
+const PREFIX = LIVE_SLOTS.masterMaster.prefix;
+const ha = haDeployment({ ...LIVE_SLOTS.masterMaster, withEndpoint: false });
 const { hosts, monitor, app, passwords } = ha;
 const endpoint = ha.host;
 

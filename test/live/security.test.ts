@@ -11,9 +11,10 @@ import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { generatedPassword } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
-const PREFIX = 'seclive';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 70, port: 24900, databaseName: 'my_ql' });
+const PREFIX = LIVE_SLOTS.security.prefix;
+const ha = haDeployment({ ...LIVE_SLOTS.security, databaseName: 'my_ql' });
 const { live, hosts } = ha;
 
 jest.setTimeout(10 * 60_000);

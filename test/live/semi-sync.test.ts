@@ -9,10 +9,11 @@ import { expectNoLostUpdate, waitForConvergence } from '../support/cluster-check
 import { acked, DRILL_TABLE, hardLoad, lostAcknowledged, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { waitFor } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
 const COUNTER_TABLE = 'increments';
 
-const ha = haDeployment({ prefix: 'sslive', subnetOctet: 40, port: 24500, semiSyncTimeoutMs: 1000 });
+const ha = haDeployment({ ...LIVE_SLOTS.semiSync, semiSyncTimeoutMs: 1000 });
 
 jest.setTimeout(10 * 60_000);
 

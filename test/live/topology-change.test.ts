@@ -15,10 +15,11 @@ import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, waitForConverge
 import { acked, DRILL_TABLE, hardLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs, waitFor } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
-const PREFIX = 'tclive';
+const PREFIX = LIVE_SLOTS.topologyChange.prefix;
 const COUNTER_TABLE = 'increments';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 93, port: 25200 });
+const ha = haDeployment({ ...LIVE_SLOTS.topologyChange });
 const { hosts, monitor, app, live } = ha;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const containerId = async (name: string) => (await runChecked('docker', ['inspect', '-f', '{{.Id}}', `${PREFIX}-${name}`], { timeoutMs: 20_000 })).stdout.trim();

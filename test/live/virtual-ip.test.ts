@@ -11,10 +11,11 @@ import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { summarize } from '../support/load/endpoint-load';
 import { waitFor } from '../support/live-stack';
+import { LIVE_SLOTS, slotAddress } from '../support/live-slots';
 
-const PREFIX = 'viplive';
-const VIP = '10.213.60.4';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 60, port: 24800, withVirtualIp: true });
+const PREFIX = LIVE_SLOTS.virtualIp.prefix;
+const VIP = slotAddress(LIVE_SLOTS.virtualIp, 4);
+const ha = haDeployment({ ...LIVE_SLOTS.virtualIp, withVirtualIp: true });
 
 jest.setTimeout(10 * 60_000);
 

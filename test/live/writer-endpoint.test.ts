@@ -10,12 +10,13 @@ import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, wa
 import { acked, DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { PROJECT_MARIADB_IMAGE as MARIADB_IMAGE } from '../../src/backends/docker/image';
+import { LIVE_SLOTS, slotAddress } from '../support/live-slots';
 
-const PREFIX = 'eplive';
+const PREFIX = LIVE_SLOTS.writerEndpoint.prefix;
 const TABLE = DRILL_TABLE;
 const COUNTER_TABLE = 'increments';
 const SERVER_ID = { 'db-a': 1, 'db-b': 2 } as const;
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 30, port: 24400 });
+const ha = haDeployment({ ...LIVE_SLOTS.writerEndpoint });
 const { hosts, monitor, app, endpoint } = ha;
 const host = ha.host;
 
@@ -127,7 +128,7 @@ describe('writer endpoint on local Docker', () => {
     await sleep(2_000);
     await run('docker', ['network', 'disconnect', network, standby], { timeoutMs: 30_000 });
     await sleep(8_000);
-    await run('docker', ['network', 'connect', '--ip', '10.213.30.10', '--alias', 'db-a', network, standby], { timeoutMs: 30_000 });
+    await run('docker', ['network', 'connect', '--ip', slotAddress(LIVE_SLOTS.writerEndpoint, 10), '--alias', 'db-a', network, standby], { timeoutMs: 30_000 });
     const reconnectedAt = Date.now();
     // Its replication threads still look fine (the dead connection is noticed only at the timeout);
     // the GTID distance is what shows it.

@@ -12,9 +12,10 @@ import { expectAllHostsEqual, missingTokens, waitForConvergence } from '../suppo
 import { acked, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { containerLogs } from '../support/live-stack';
+import { LIVE_SLOTS } from '../support/live-slots';
 
-const PREFIX = 'wglive';
-const ha = haDeployment({ prefix: PREFIX, subnetOctet: 94, port: 25400, withEndpoint: false });
+const PREFIX = LIVE_SLOTS.writersGrowth.prefix;
+const ha = haDeployment({ ...LIVE_SLOTS.writersGrowth, withEndpoint: false });
 const { hosts, monitor, app, live } = ha;
 
 jest.setTimeout(10 * 60_000);

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { runChecked } from '../../src/process';
+import { acquireBuildLock } from '../support/build-lock';
 
 const root = join(__dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'jsii-test-'));
@@ -13,10 +14,15 @@ const stackJson = (outdir: string) => readFileSync(join(outdir, 'stacks', 'local
 
 jest.setTimeout(10 * 60_000);
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+let release = () => {};
+afterAll(() => {
+  release();
+  rmSync(work, { recursive: true, force: true });
+});
 
 describe('the jsii package', () => {
   beforeAll(async () => {
+    release = await acquireBuildLock();
     await sh('npm', ['run', '--silent', 'build']);
   });
 

@@ -1,19 +1,15 @@
 // A Galera cluster (three nodes by default, an analytics replica of the first, a writer endpoint),
-// deployed live: shared by the Galera live tests and benchmarks. Each caller picks its own prefix,
-// subnet and ports so runs never collide.
+// deployed live: shared by the Galera live tests and benchmarks, each in its own slot (live-slots.ts).
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerBackend, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, ReplicaRole, ServerTuning } from '../../src';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { Login } from '../../src/operator/sql-client';
 import { NamedEndpoint } from '../../src/operator/replication-status';
+import { LiveSlot, slotAddress, slotSubnet } from './live-slots';
 import { generatedPassword, LiveStack } from './live-stack';
 
-export interface GaleraDeploymentOptions {
-  readonly prefix: string;
-  /** Third octet of the 10.213.x.0/24 network. */
-  readonly subnetOctet: number;
-  /** Endpoint port; hosts start 6 above. */
-  readonly port: number;
+/** Its slot's `port` is the endpoint's; the hosts' ports start 6 above. */
+export interface GaleraDeploymentOptions extends LiveSlot {
   /** Data nodes (default 3). */
   readonly nodes?: number;
   readonly arbitrator?: boolean;
@@ -63,7 +59,7 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
         replicas: withReplica ? [{ name: 'analytics', source: 'node-1', role: ReplicaRole.ANALYTICS }] : [],
         databaseName: 'shop',
         tuning,
-        backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase }),
+        backend: new DockerBackend({ subnet: slotSubnet(options), hostPortBase }),
       });
       if (options.withEndpoint !== false) new GaleraWriterEndpoint(stack, 'writer', { cluster, hostPort: port });
     },
@@ -76,13 +72,13 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
     live,
     nodes,
     hosts,
-    endpoint: { host: `10.213.${options.subnetOctet}.5`, port: 3306 },
+    endpoint: { host: slotAddress(options, 5), port: 3306 },
     monitor: { user: MONITOR_USER, password: passwords.monitor },
     operator: { user: OPERATOR_USER, password: passwords.operator },
     app: { user: APPLICATION_USER, password: passwords.application, database: 'shop' },
     passwords,
     host: (name) => hosts.find((h) => h.name === name)!,
-    nodeAddress: (name) => ({ host: `10.213.${options.subnetOctet}.${10 + nodes.indexOf(name)}`, port: 3306 }),
+    nodeAddress: (name) => ({ host: slotAddress(options, 10 + nodes.indexOf(name)), port: 3306 }),
     container: (name) => `${prefix}-${name}`,
     changeTuning: (next) => {
       tuning = next;

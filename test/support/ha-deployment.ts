@@ -1,19 +1,15 @@
 // The active/passive topology (with a writer endpoint unless asked otherwise), deployed live:
-// shared by the live tests and the benchmarks. Each caller picks its own prefix, subnet and ports
-// so runs never collide.
+// shared by the live tests and the benchmarks, each in its own slot (live-slots.ts).
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerBackend, FailoverMonitorOptions, HaproxyWriterEndpoint, MariaDbReplicationCluster, ReplicaRole, WriteMode } from '../../src';
 import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/accounts';
 import { Login } from '../../src/operator/sql-client';
 import { NamedEndpoint } from '../../src/operator/replication-status';
+import { LiveSlot, slotAddress, slotSubnet } from './live-slots';
 import { generatedPassword, LiveStack } from './live-stack';
 
-export interface HaDeploymentOptions {
-  readonly prefix: string;
-  /** Third octet of the 10.213.x.0/24 network. */
-  readonly subnetOctet: number;
-  /** Endpoint port; the runtime API is the next port, hosts start 6 above. */
-  readonly port: number;
+/** Its slot's `port` is the endpoint's; the hosts' ports start 6 above. */
+export interface HaDeploymentOptions extends LiveSlot {
   readonly semiSyncTimeoutMs?: number;
   /** Add the HAProxy writer endpoint (default true). */
   readonly withEndpoint?: boolean;
@@ -87,7 +83,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
         writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
-        backend: new DockerBackend({ subnet: `10.213.${options.subnetOctet}.0/24`, hostPortBase, seedNewHosts }),
+        backend: new DockerBackend({ subnet: slotSubnet(options), hostPortBase, seedNewHosts }),
       });
       if (options.withEndpoint !== false) {
         new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port, virtualIp: options.withVirtualIp ? {} : undefined, monitor: options.monitor });
@@ -108,7 +104,7 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     // The load reaches the endpoint on the project's network (the Docker host routes to the bridge):
     // the published port passes through docker-proxy, which on this iptables-less engine drops
     // about one connection in 20,000 whatever the endpoint does (measured; see the README).
-    endpoint: { host: `10.213.${options.subnetOctet}.${options.withVirtualIp ? 4 : 5}`, port: 3306 },
+    endpoint: { host: slotAddress(options, options.withVirtualIp ? 4 : 5), port: 3306 },
     monitor: { user: MONITOR_USER, password: passwords.monitor },
     operator: { user: OPERATOR_USER, password: passwords.operator },
     app: { user: APPLICATION_USER, password: passwords.application, database: options.databaseName ?? 'shop' },

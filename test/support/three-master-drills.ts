@@ -7,27 +7,25 @@
 // writer), the counter equals the committed increments everywhere, no survivor holds a transaction
 // the new writer lacks (before and after the lost writer returns), every surviving connection runs,
 // the delayed backup follows the new writer keeping its delay, and all hosts end equal.
-import { summarize } from '../support/load/endpoint-load';
-import { counterDdl, trackedWritesTableDdl } from '../support/load/endpoint-load';
+import { counterDdl, summarize, trackedWritesTableDdl } from './load/endpoint-load';
 import { transactionsAhead } from '../../src/operator/gtid';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
 import { run } from '../../src/process';
 import { channelHealthy, readClusterStatus, readHostStatus } from '../../src/operator/replication-status';
 import { collectStatus, writerOf } from '../../src/commands/status';
 import { main } from '../../src/commands/cli';
-import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
-import { acked, DRILL_TABLE, hardLoad, waitRelayApplied } from '../support/failover-drill';
-import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, waitFor } from '../support/live-stack';
+import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from './cluster-checks';
+import { acked, DRILL_TABLE, hardLoad, waitRelayApplied } from './failover-drill';
+import { haDeployment } from './ha-deployment';
+import { containerLogs, waitFor } from './live-stack';
+import { LiveSlot } from './live-slots';
 
 const COUNTER_TABLE = 'increments';
 const MASTERS = ['db-a', 'db-b', 'db-c'];
 const HOUR = 3600;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-jest.setTimeout(15 * 60_000);
-
-const drills = (mode: string, settings: { prefix: string; subnetOctet: number; port: number; semiSyncTimeoutMs?: number }) => {
+const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number }) => {
   const ha = haDeployment({ ...settings, masters: MASTERS, drMasters: ['db-c'], backupDelaySeconds: HOUR });
   const semiSync = mode === 'semi-synchronous';
   const container = (name: string) => `${settings.prefix}-${name}`;
@@ -183,7 +181,7 @@ const drills = (mode: string, settings: { prefix: string; subnetOctet: number; p
   }));
 };
 
-describe.each([
-  ['asynchronous', { prefix: 'tmlive', subnetOctet: 95, port: 25300 }],
-  ['semi-synchronous', { prefix: 'tmsslive', subnetOctet: 96, port: 25400, semiSyncTimeoutMs: 1000 }],
-])('three masters (%s): failover by the monitor', drills);
+/** The drills, as one describe block, on a three-master mesh deployed in `slot`. */
+export function threeMasterDrills(mode: 'asynchronous' | 'semi-synchronous', slot: LiveSlot): void {
+  describe(`three masters (${mode}): failover by the monitor`, () => drills(mode, { ...slot, semiSyncTimeoutMs: mode === 'semi-synchronous' ? 1000 : undefined }));
+}
