@@ -10,7 +10,7 @@ import { run } from '../../src/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { generatedPassword } from '../support/live-stack';
+import { containerLogs, generatedPassword } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.security.prefix;
@@ -22,6 +22,15 @@ jest.setTimeout(10 * 60_000);
 const checkFailures = async () => (await HaproxyRuntime.of(`${PREFIX}-writer`, socatIn(DOCKER_HOST_ACCESS, `${PREFIX}-writer`)).servers('writer')).map((s) => `${s.name}:${s.checkFailures}`);
 const refused = (h: { host: string; port: number }, user: string, password: string) =>
   withConnection(h, { user, password }, async () => false).catch((e) => e.errno === 1045);
+
+/** Runs `work`; a failure carries the endpoint's, the monitor's and the masters' logs. */
+const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    throw new Error(`${String(error)}\n${await containerLogs(['writer', 'monitor', 'db-a', 'db-b'].map((n) => `${PREFIX}-${n}`))}`);
+  }
+};
 
 describe('security on local Docker', () => {
   beforeAll(async () => {
@@ -61,7 +70,7 @@ describe('security on local Docker', () => {
     expect(plan.stderr.replace(/\s+/g, " ")).toMatch(new RegExp(`${PREFIX}_replication_password must not be blank, must have at least 12 and at most 32 characters, and no control characters`));
   });
 
-  test('rotating every password under load: only the rotation runs, no endpoint check fails, no write fails', async () => {
+  test('rotating every password under load: only the rotation runs, no endpoint check fails, no write fails', () => withLogs(async () => {
     const next = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword() };
     for (const [account, password] of Object.entries(next)) live.environment[`TF_VAR_${PREFIX}_${account}_password`] = password;
     await live.terraform(['plan', '-input=false', '-out=rotate.plan']);
@@ -91,7 +100,7 @@ describe('security on local Docker', () => {
     // As another OS user, so root's socket authentication cannot stand in for the password.
     const root = await run('docker', ['exec', '-u', 'nobody', '-e', `MYSQL_PWD=${next.root}`, `${PREFIX}-db-a`, 'mariadb', '--user=root', '-e', 'SELECT 1'], { timeoutMs: 30_000 });
     expect(root.code).toBe(0);
-  });
+  }));
 
   test('rotating the application password: the new one works everywhere, the old one nowhere', async () => {
     const application = generatedPassword();
