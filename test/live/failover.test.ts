@@ -11,7 +11,7 @@ import { endpointServing } from '../../src/routes/haproxy-route';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, waitFor } from '../support/live-stack';
+import { waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.failover.prefix;
@@ -72,13 +72,7 @@ describe('failover by the monitor on local Docker', () => {
     await live?.destroy();
   });
 
-  const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw new Error(`${String(error)}\n${await containerLogs([...hosts.map((h) => container(h.name)), container('monitor')])}`);
-    }
-  };
+  const withLogs = <T>(work: () => Promise<T>): Promise<T> => withContainerLogs([...hosts.map((h) => container(h.name)), container('monitor')], work);
 
   test('from the first start exactly one master is writable; a client bypassing the endpoint cannot write to the standby', async () => {
     expect(await writerNow()).toBe('db-a');

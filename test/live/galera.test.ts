@@ -13,7 +13,7 @@ import { GaleraNodeState, readGaleraState, readHostStatus } from '../../src/oper
 import { expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence } from '../support/cluster-checks';
 import { acked } from '../support/failover-drill';
 import { GaleraDeployment, galeraDeployment } from '../support/galera-deployment';
-import { containerLogs, waitFor } from '../support/live-stack';
+import { waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const COUNTER = 'increments';
@@ -90,13 +90,8 @@ async function endpointEvents(g: GaleraDeployment): Promise<string> {
   return `--- ${g.container('writer')} (server events) ---\n${events.slice(-40).join('\n')}`;
 }
 
-const withLogs = async <T>(g: GaleraDeployment, work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    throw new Error(`${String(error)}\n${g.live.applyProgress()}\n${await containerLogs(g.hosts.map((h) => g.container(h.name)))}\n${await endpointEvents(g)}`);
-  }
-};
+const withLogs = <T>(g: GaleraDeployment, work: () => Promise<T>): Promise<T> =>
+  withContainerLogs(g.hosts.map((h) => g.container(h.name)), work, () => g.live.applyProgress(), () => endpointEvents(g));
 
 describe('a Galera cluster on local Docker, one writer node at a time', () => {
   const g = galeraDeployment({ ...LIVE_SLOTS.galeraOneWriter });

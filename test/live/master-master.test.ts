@@ -5,7 +5,7 @@ import { channelHealthy, readClusterStatus } from '../../src/operator/replicatio
 import { loadTableDdl, runWriteLoad } from '../support/load/write-load';
 import { tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, dockerObjectsNamed, waitFor } from '../support/live-stack';
+import { dockerObjectsNamed, waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.masterMaster.prefix;
@@ -30,10 +30,6 @@ describe('active/passive master-master on local Docker', () => {
   afterAll(async () => {
     await live?.destroy();
   });
-
-  const failWithLogs = async (error: unknown) => {
-    throw new Error(`${String(error)}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`);
-  };
 
   test('both masters replicate from each other and the replica from db-b, threads running, no errors', async () => {
     const status = await readClusterStatus(hosts, monitor);
@@ -84,7 +80,7 @@ describe('active/passive master-master on local Docker', () => {
     expect(result.inserted).toBeGreaterThan(200);
 
     // Converged: every host has applied what both masters wrote, and holds the same rows.
-    await waitForConvergence(hosts, ['db-a', 'db-b'], monitor).catch(failWithLogs);
+    await withContainerLogs(hosts.map((h) => `${PREFIX}-${h.name}`), () => waitForConvergence(hosts, ['db-a', 'db-b'], monitor));
     const digests = await tableDigests(hosts, app, 'orders');
     expect(digests.map((d) => d.rows)).toEqual([result.inserted, result.inserted, result.inserted]);
     expect(new Set(digests.map((d) => d.checksum)).size).toBe(1);

@@ -10,7 +10,7 @@ import { run } from '../../src/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, generatedPassword } from '../support/live-stack';
+import { generatedPassword, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.security.prefix;
@@ -24,13 +24,7 @@ const refused = (h: { host: string; port: number }, user: string, password: stri
   withConnection(h, { user, password }, async () => false).catch((e) => e.errno === 1045);
 
 /** Runs `work`; a failure carries the endpoint's, the monitor's and the masters' logs. */
-const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    throw new Error(`${String(error)}\n${await containerLogs(['writer', 'monitor', 'db-a', 'db-b'].map((n) => `${PREFIX}-${n}`))}`);
-  }
-};
+const withLogs = <T>(work: () => Promise<T>): Promise<T> => withContainerLogs(['writer', 'monitor', 'db-a', 'db-b'].map((n) => `${PREFIX}-${n}`), work);
 
 describe('security on local Docker', () => {
   beforeAll(async () => {

@@ -14,7 +14,7 @@ import { main } from '../../src/commands/cli';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, waitForConvergence } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, hardLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { containerLogs, waitFor } from '../support/live-stack';
+import { waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.topologyChange.prefix;
@@ -95,13 +95,7 @@ async function applyUnderLoad(maxMs = 180_000): Promise<{ counts: WriteRecord[];
   return { counts, inserts, before };
 }
 
-const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
-  try {
-    return await work();
-  } catch (error) {
-    throw new Error(`${String(error)}\n${live.applyProgress()}\n${await containerLogs(hosts.map((h) => `${PREFIX}-${h.name}`))}`);
-  }
-};
+const withLogs = <T>(work: () => Promise<T>): Promise<T> => withContainerLogs(hosts.map((h) => `${PREFIX}-${h.name}`), work, () => live.applyProgress());
 
 describe('topology changes on a live cluster', () => {
   beforeAll(async () => {

@@ -165,3 +165,13 @@ export async function containerLogs(names: string[]): Promise<string> {
   }));
   return parts.join('\n');
 }
+
+/** Runs `work`; a failure carries `context` (apply progress, endpoint events) and the named containers' logs. */
+export async function withContainerLogs<T>(names: string[], work: () => Promise<T>, ...context: Array<() => string | Promise<string>>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const parts = await Promise.all(context.map((c) => c()));
+    throw new Error([String(error), ...parts, await containerLogs(names)].join('\n'));
+  }
+}

@@ -17,7 +17,7 @@ import { main } from '../../src/commands/cli';
 import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from './cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, waitRelayApplied } from './failover-drill';
 import { haDeployment } from './ha-deployment';
-import { containerLogs, waitFor } from './live-stack';
+import { waitFor, withContainerLogs } from './live-stack';
 import { LiveSlot } from './live-slots';
 
 const COUNTER_TABLE = 'increments';
@@ -40,13 +40,7 @@ const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number 
     const code = await ha.withToolPasswords(() => main([...args, '--cluster', settings.prefix, '--stack-dir', ha.live.dir], (s) => lines.push(s), (s) => lines.push(s)));
     return { code, output: lines.join('\n') };
   };
-  const withLogs = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw new Error(`${String(error)}\n${await containerLogs([...ha.hosts.map((h) => container(h.name)), container('monitor')])}`);
-    }
-  };
+  const withLogs = <T>(work: () => Promise<T>): Promise<T> => withContainerLogs([...ha.hosts.map((h) => container(h.name)), container('monitor')], work);
   const incrementsOn = async (host: string) => withConnection(ha.host(host), ha.app, async (c) => Number((await queryRows<any>(c, `SELECT COUNT(*) AS n FROM ${COUNTER_TABLE}`))[0].n));
 
   beforeAll(async () => {
