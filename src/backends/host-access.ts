@@ -40,6 +40,12 @@ export interface HostAccess {
   /** The host's recent console output (the server's error log). */
   logs(host: string, tailLines?: number): Promise<string>;
   /**
+   * Runs a bash script on the stopped host's data (at the data directory) with its own server
+   * software and settings (at the server config path), without starting the host: recovery work
+   * on a host that must not start yet.
+   */
+  offline(host: string, script: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
    * Replaces `host`'s data with a prepared physical copy of the running `donor` (the host is
    * stopped for it and started again), running `finish` shell lines on the copy first; returns the
    * donor's GTID position at the copy.

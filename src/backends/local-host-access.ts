@@ -28,5 +28,6 @@ export class LocalHostAccess implements HostAccess {
   public async stop(): Promise<void> { this.unsupported('stop'); }
   public async restart(): Promise<void> { this.unsupported('restart'); }
   public async logs(): Promise<string> { return this.unsupported('logs'); }
+  public async offline(): Promise<ExecResult> { return this.unsupported('offline'); }
   public async rebuildFrom(): Promise<string> { return this.unsupported('rebuild'); }
 }

@@ -47,9 +47,11 @@ commands:
                with --new-cluster instead of --donors: mark a Galera cluster's first node to start it
   rolling-restart  Galera: bring every node to the server settings in MARIADB_HA_NODE_FILES_B64, one node
                at a time, each restarted only once every node is synced (terraform apply runs it)
-  recover      after every node of a Galera cluster was lost at once: finds each node's last committed
+  recover      [--gone <node,...>]: after every node of a Galera cluster was lost, when the monitor does
+               not restart it (off, refused, a node gone for good): finds each node's last committed
                position, restarts the cluster from the most advanced node and lets the others rejoin
                it; refuses while any node is in a primary component (a lost node rejoins by itself)
+               and while a node's position is unknown, unless it is declared gone (its data lost)
   monitor      [--config <file>] [--secrets <dir>]: the failover monitor (its container runs it): watches
                every host, fails over when the writer is lost, fences a second writable master,
                moves replicas off lost sources; runs until stopped (no --cluster)
@@ -264,7 +266,8 @@ async function recoverCommand(args: ParsedArgs, out: (s: string) => void): Promi
   const ref = clusterRef(args);
   const description = await loadDescription(ref);
   out(`recovering ${ref.cluster}:`);
-  return reportOutcome(out, () => recoverGalera({ description, waitSeconds: numberOption(args, 'wait', 300), progress: out }));
+  const gone = stringOption(args, 'gone')?.split(',').filter((n) => n !== '');
+  return reportOutcome(out, () => recoverGalera({ description, waitSeconds: numberOption(args, 'wait', 300), gone, progress: out }));
 }
 
 async function rollingRestartCommand(args: ParsedArgs, out: (s: string) => void): Promise<number> {

@@ -48,7 +48,7 @@ export function galeraProblems(description: ClusterDescription, status: HostStat
   const histories = [...new Set(nodes.filter((s) => s.galera!.clusterStatus === 'Primary').map((s) => s.galera!.stateUuid))];
   if (histories.length > 1) problems.push(`the nodes are in ${histories.length} different clusters (${histories.join(', ')}): never write to both; keep the one with the data and rebuild the others`);
   if (nodes.every((s) => s.galera!.clusterStatus !== 'Primary')) {
-    problems.push(`no node is in a primary component: if every node was lost, 'mariadb-ha recover --cluster ${description.cluster}' restarts the cluster from the most advanced one`);
+    problems.push(`no node is in a primary component: if every node was lost, the monitor restarts the cluster from the most advanced node once the nodes are back (its log says what it waits for); if it refuses, is off, or a node is gone for good, 'mariadb-ha recover --cluster ${description.cluster}' does`);
   }
   return { problems, warnings };
 }

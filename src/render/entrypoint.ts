@@ -1,7 +1,8 @@
 // The container entrypoint: initialise and bootstrap on first start, then run the server as PID 1.
 // It only needs mariadb-install-db, mariadbd, mariadb and bash, so it serves the project's Debian
 // image and the official `mariadb` image alike.
-import { SERVER_SOCKET } from './server-config';
+import { OPERATOR_USER } from '../model/accounts';
+import { MARIADB_PORT, SERVER_SOCKET } from './server-config';
 import { restartHistoryAt } from './statements';
 
 export const HA_DIR = '/etc/mysql/ha';
@@ -20,6 +21,16 @@ export const JOINING_MARKER = '.mariadb-ha-joining';
  * advanced node's; the entrypoint removes it as it starts the server.
  */
 export const NEW_CLUSTER_MARKER = '.mariadb-ha-new-cluster';
+
+/**
+ * Where a Galera node that finds no running peer waits, with its data read-only, for a running peer
+ * or for the monitor's decision: a server without Galera on this port (never the clients' port, so
+ * no client and no peer takes it for a member), showing its last committed position as
+ * `@@wsrep_start_position`.
+ */
+export const GALERA_WAITING_PORT = 3307;
+/** The user lock the operator account holds on a waiting node to restart the cluster from it. */
+export const GALERA_BOOTSTRAP_LOCK = 'mariadb_ha_bootstrap';
 
 export interface EntrypointOptions {
   /**
@@ -55,17 +66,8 @@ if [ -f "$NEW_CLUSTER" ] && [ ! -f "$DONE" ] && [ ! -f "$DATADIR/grastate.dat" ]
   touch "$DONE"
   new_cluster=--wsrep-new-cluster
 elif [ -f "$NEW_CLUSTER" ]; then
-  # Chosen by 'mariadb-ha recover' as the most advanced node after every node was lost: it continues
-  # the cluster's history from the position recovered from its data (a crash leaves seqno -1 here).
-  position=$(cat "$NEW_CLUSTER")
-  if echo "$position" | grep -qE '^[0-9a-f-]{36}:[0-9]+$'; then
-    uuid=$(echo "$position" | cut -d: -f1)
-    seqno=$(echo "$position" | cut -d: -f2)
-    sed -i -e "s/^uuid:.*/uuid:    $uuid/" -e "s/^seqno:.*/seqno:   $seqno/" "$DATADIR/grastate.dat"
-  fi
-  sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$DATADIR/grastate.dat"
-  say "restarting the cluster from this node's state: $(grep -E '^(uuid|seqno)' "$DATADIR/grastate.dat" | tr '\\n' ' ')"
-  new_cluster=--wsrep-new-cluster
+  # Chosen by 'mariadb-ha recover' as the most advanced node after every node was lost.
+  continue_history "$(cat "$NEW_CLUSTER")"
 elif [ ! -f "$DONE" ] && [ ! -f "$DATADIR/grastate.dat" ]; then
   # A new member: it receives its data by state transfer from a running node.
   [ -z "$(ls -A "$DATADIR")" ] || { say "$DATADIR holds data this tool did not bootstrap; refusing to join with it."; say "Attach an empty volume, or create $DONE if this data is meant for this node."; exit 64; }
@@ -73,6 +75,77 @@ elif [ ! -f "$DONE" ] && [ ! -f "$DATADIR/grastate.dat" ]; then
 fi
 rm -f "$NEW_CLUSTER"
 touch "$DONE"
+start_position=
+if [ -z "$new_cluster" ] && [ -f "$DATADIR/grastate.dat" ]; then
+  position=$(last_position)
+  # After a crash the provider learns the position from us (as from mysqld_safe), so the node
+  # rejoins by an incremental transfer from a peer's cache, not a full copy.
+  if grep -qE '^seqno:[[:space:]]+-1' "$DATADIR/grastate.dat" && echo "$position" | grep -qE "$POSITION"; then
+    start_position="--wsrep-start-position=$position"
+  fi
+  peer_runs || wait_for_cluster "$position"
+fi
+`;
+}
+
+/**
+ * Bash: `last_position` prints a Galera node's last committed position (uuid:seqno[,gtid]):
+ * grastate.dat's after a clean stop, InnoDB's recovery after a crash (which leaves seqno -1 there).
+ * Needs DATADIR and CONF; shared by the entrypoint and `mariadb-ha recover`.
+ */
+export const LAST_POSITION = `last_position() {
+  if grep -qE '^seqno:[[:space:]]+-1' "$DATADIR/grastate.dat"; then
+    mariadbd --defaults-extra-file="$CONF" --user=mysql --wsrep-recover --log-error=/tmp/wsrep-recover.log >/dev/null 2>&1 || true
+    sed -n 's/.*WSREP: Recovered position: *//p' /tmp/wsrep-recover.log | tail -n 1
+  else
+    echo "$(sed -n 's/^uuid:[[:space:]]*//p' "$DATADIR/grastate.dat"):$(sed -n 's/^seqno:[[:space:]]*//p' "$DATADIR/grastate.dat")"
+  fi
+}`;
+
+/** Bash functions of a Galera node's start: its position, its peers, and waiting for either. */
+function galeraFunctions(): string {
+  return `POSITION='^[0-9a-f-]{36}:-?[0-9]+'
+# The cluster's history continues from this node, at the position given (uuid:seqno[,gtid]).
+continue_history() {
+  if echo "$1" | grep -qE "$POSITION"; then
+    uuid=$(echo "$1" | cut -d: -f1)
+    seqno=$(echo "$1" | cut -d: -f2 | cut -d, -f1)
+    sed -i -e "s/^uuid:.*/uuid:    $uuid/" -e "s/^seqno:.*/seqno:   $seqno/" "$DATADIR/grastate.dat"
+  fi
+  sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$DATADIR/grastate.dat"
+  say "restarting the cluster from this node's state: $(grep -E '^(uuid|seqno)' "$DATADIR/grastate.dat" | tr '\\n' ' ')"
+  new_cluster=--wsrep-new-cluster
+  start_position=
+}
+${LAST_POSITION}
+# A peer takes clients: it is a member of a running cluster this node can join.
+peer_runs() {
+  self=$(sed -n 's/^wsrep_node_address = //p' "$CONF")
+  for peer in $(sed -n 's|^wsrep_cluster_address = gcomm://||p' "$CONF" | tr ',' ' '); do
+    [ "$peer" = "$self" ] && continue
+    timeout 1 bash -c "exec 3<>/dev/tcp/$peer/${MARIADB_PORT}" 2>/dev/null && return 0
+  done
+  return 1
+}
+# No peer runs: every node was lost. Wait, read-only and out of the cluster, until a peer runs (join
+# it) or the monitor, holding the bootstrap lock as the operator account, chose this node.
+wait_for_cluster() {
+  say "no peer runs: waiting at position $1 for a running peer, or for the monitor to restart the cluster from this node"
+  mariadbd --defaults-extra-file="$CONF" --user=mysql --wsrep-on=OFF --wsrep-provider=none --skip-slave-start \\
+    --event-scheduler=OFF --read-only=ON --port=${GALERA_WAITING_PORT} --socket="$BOOT_SOCKET" --wsrep-start-position="$1" &
+  boot_pid=$!
+  trap 'boot_stop; exit 143' TERM INT
+  while :; do
+    kill -0 "$boot_pid" 2>/dev/null || { say "the waiting server exited"; exit 1; }
+    if peer_runs; then say "a peer runs: joining it"; break; fi
+    holder=$(mariadb --socket="$BOOT_SOCKET" --batch --skip-column-names \\
+      -e "SELECT USER FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK('${GALERA_BOOTSTRAP_LOCK}')" 2>/dev/null || true)
+    if [ "$holder" = "${OPERATOR_USER}" ]; then say "chosen by the monitor as the most advanced node"; continue_history "$1"; break; fi
+    sleep 0.5
+  done
+  boot_stop
+  trap - TERM INT
+}
 `;
 }
 
@@ -119,7 +192,7 @@ boot_stop() {
   wait "$boot_pid" || true
 }
 
-${options.galeraNode ? galeraStart() : ''}if [ -f "$SEED" ]; then
+${options.galeraNode ? `${galeraFunctions()}${galeraStart()}` : ''}if [ -f "$SEED" ]; then
   # A copy of a running host: its binary log and replication start at the copy's position.
   position=$(cat "$SEED")
   [[ "$position" =~ ^[0-9,-]*$ ]] || { say "$SEED holds '$position', not a GTID position"; exit 65; }
@@ -158,6 +231,6 @@ rm -f ${SECRETS_DIR}/* 2>/dev/null || true
 # Unquoted on purpose: empty, it adds no argument (and no brace expansion, which Terraform would read as its own).
 fence=
 if [ -f "$JOINING" ]; then fence=--read-only=ON; say "joining a running cluster: read-only until its writers are rolled out"; fi
-exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} $fence${options.galeraNode ? ' $new_cluster' : ''} "$@"
+exec mariadbd --defaults-extra-file="$CONF" --user=mysql --socket=${SERVER_SOCKET} $fence${options.galeraNode ? ' $new_cluster $start_position' : ''} "$@"
 `;
 }

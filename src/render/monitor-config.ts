@@ -38,10 +38,18 @@ export interface FailoverMonitorOptions {
    * @default 60
    */
   readonly catchUpTimeoutSeconds?: number;
+  /**
+   * Galera: when every node was lost, restart the cluster by itself, from the most advanced node,
+   * once every node of the last primary component waits with its position (nodes that left it
+   * earlier are behind and are not waited for); it never starts from a node that would lose a
+   * committed transaction and refuses differing histories. Off: `mariadb-ha recover` does it.
+   * @default true
+   */
+  readonly galeraRecovery?: boolean;
 }
 
 export function resolveMonitorOptions(o: FailoverMonitorOptions = {}): Required<FailoverMonitorOptions> {
-  return { detectionMs: o.detectionMs ?? 3000, probeIntervalMs: o.probeIntervalMs ?? 500, catchUpTimeoutSeconds: o.catchUpTimeoutSeconds ?? 60 };
+  return { detectionMs: o.detectionMs ?? 3000, probeIntervalMs: o.probeIntervalMs ?? 500, catchUpTimeoutSeconds: o.catchUpTimeoutSeconds ?? 60, galeraRecovery: o.galeraRecovery ?? true };
 }
 
 /** The runtime socket path of an endpoint instance inside the monitor's container. */

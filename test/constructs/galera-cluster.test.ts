@@ -3,12 +3,12 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Testing } from 'cdktf';
-import { DockerBackend, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, MariaDbGaleraClusterProps, MariaDbReplicationCluster, ReplicaRole } from '../../src';
+import { DockerBackend, FailoverMonitorOptions, GaleraWriteMode, GaleraWriterEndpoint, MariaDbGaleraCluster, MariaDbGaleraClusterProps, MariaDbReplicationCluster, ReplicaRole } from '../../src';
 import { clusterProps, dockerStack } from '../support/stacks';
 
 const NODES = [{ name: 'node-1' }, { name: 'node-2' }, { name: 'node-3' }];
 
-function synthGalera(overrides: Partial<MariaDbGaleraClusterProps> = {}, endpoint = true) {
+function synthGalera(overrides: Partial<MariaDbGaleraClusterProps> = {}, endpoint = true, monitor?: FailoverMonitorOptions) {
   const stack = dockerStack();
   const cluster = new MariaDbGaleraCluster(stack, 'shop', {
     nodes: NODES,
@@ -16,7 +16,7 @@ function synthGalera(overrides: Partial<MariaDbGaleraClusterProps> = {}, endpoin
     backend: new DockerBackend(),
     ...overrides,
   });
-  if (endpoint) new GaleraWriterEndpoint(stack, 'writer', { cluster });
+  if (endpoint) new GaleraWriterEndpoint(stack, 'writer', { cluster, monitor });
   const text = Testing.synth(stack, true);
   return { json: JSON.parse(text), text, cluster };
 }
@@ -106,9 +106,17 @@ describe('MariaDbGaleraCluster on Docker', () => {
   });
 
   describe('GIVEN no replica', () => {
-    test('THEN the endpoint runs no monitor: no replica needs moving, and a node outside the primary component refuses writes by itself', () => {
+    const names = (json: any) => Object.values(json.resource.docker_container).map((c: any) => c.name).sort();
+    test('THEN the monitor still runs: it restarts the cluster when every node was lost', () => {
       const { json } = synthGalera({ replicas: [], writeMode: GaleraWriteMode.ALL_NODES });
-      expect(Object.values(json.resource.docker_container).map((c: any) => c.name).sort()).toEqual(['shop-node-1', 'shop-node-2', 'shop-node-3', 'shop-writer']);
+      expect(names(json)).toEqual(['shop-monitor', 'shop-node-1', 'shop-node-2', 'shop-node-3', 'shop-writer']);
+      const config = JSON.parse(containerNamed(json, 'shop-monitor')[1].upload.find((u: any) => u.file.endsWith('config.json')).content);
+      expect(config.options.galeraRecovery).toBe(true);
+    });
+
+    test('AND automatic recovery off THEN no monitor runs: no replica needs moving, and a node outside the primary component refuses writes by itself', () => {
+      const { json } = synthGalera({ replicas: [], writeMode: GaleraWriteMode.ALL_NODES }, true, { galeraRecovery: false });
+      expect(names(json)).toEqual(['shop-node-1', 'shop-node-2', 'shop-node-3', 'shop-writer']);
     });
   });
 

@@ -77,7 +77,7 @@ describe('HaproxyWriterEndpoint', () => {
     // The configuration: every host at its address on the cluster network, nothing Terraform resolves later.
     const config = JSON.parse(upload('/etc/mariadb-ha/monitor/config.json').content);
     expect(config.description.hosts.map((h: any) => [h.name, h.address, h.port])).toEqual([['db-a', '10.213.0.10', 3306], ['db-b', '10.213.0.11', 3306], ['analytics', '10.213.0.20', 3306]]);
-    expect(config.options).toEqual({ detectionMs: 3000, probeIntervalMs: 500, catchUpTimeoutSeconds: 60 });
+    expect(config.options).toEqual({ detectionMs: 3000, probeIntervalMs: 500, catchUpTimeoutSeconds: 60, galeraRecovery: true });
     expect(config.runtimeSockets).toEqual({ 'shop-writer': '/run/mariadb-ha/endpoints/shop-writer/admin.sock' });
     expect(JSON.stringify(config)).not.toMatch(/\$\{/);
     // Its state and the endpoint's runtime socket on volumes; a rotation updates the secrets in place.

@@ -261,10 +261,11 @@ describe('the Galera monitor\'s decisions', () => {
   const GALERA: ClusterDescription = {
     ...MESH, writers: ['node-1', 'node-2', 'node-3'], candidates: ['node-1', 'node-2', 'node-3'],
     galera: { clusterName: 'shop', nodes: ['node-1', 'node-2', 'node-3'], bootstrapNode: 'node-1', voters: 3, writeMode: 'one-node' },
+    // One server id on every node; each its own address.
     hosts: [
       host('node-1', HostKind.GALERA_NODE, 1, []), host('node-2', HostKind.GALERA_NODE, 1, []), host('node-3', HostKind.GALERA_NODE, 1, []),
       host('analytics', HostKind.REPLICA, 101, ['node-1'], 60),
-    ],
+    ].map((h, i) => ({ ...h, replicationAddress: `10.213.1.${i + 1}` })),
   };
   const node = (name: string, galera: GaleraState): HostView => ({ name, reach: Reach.ANSWERS, readOnly: false, binlogPos: '1-1-9', channels: [], galera });
   const replica = answers('analytics', true, [channel('node-1', { delaySeconds: 60 })]);
@@ -281,5 +282,53 @@ describe('the Galera monitor\'s decisions', () => {
   test('a node never seen synced (a cluster still forming) is not lost', () => {
     const first = tick(0, [node('node-1', GaleraState.OTHER), node('node-2', GaleraState.SYNCED), node('node-3', GaleraState.SYNCED), replica], EMPTY_MEMORY);
     expect(tick(9000, [node('node-1', GaleraState.OTHER), node('node-2', GaleraState.SYNCED), node('node-3', GaleraState.SYNCED), replica], first.memory).actions).toEqual([]);
+  });
+
+  describe('every node lost', () => {
+    const HISTORY = '375cd8e1-f124-11f1-91dc-837afd9c3679';
+    const address = (n: string) => GALERA.hosts.find((h) => h.name === n)!.replicationAddress;
+    const member = (name: string, members: string[]): HostView => ({ ...node(name, GaleraState.SYNCED), members: members.map(address) });
+    const waiting = (name: string, seqno: number): HostView => ({ ...gone(name), waitingAt: `${HISTORY}:${seqno},1-1-${seqno - 4}` });
+    const bootstrap = (host: string, seqno: number) => ({ kind: ActionKind.BOOTSTRAP, host, position: `${HISTORY}:${seqno},1-1-${seqno - 4}` });
+
+    test('the node that left first is not waited for, and never chosen: the last members restart the cluster from the most advanced', () => {
+      const all = tick(0, [member('node-1', ['node-1', 'node-2', 'node-3']), member('node-2', ['node-1', 'node-2', 'node-3']), member('node-3', ['node-1', 'node-2', 'node-3']), replica], EMPTY_MEMORY);
+      const two = tick(1000, [gone('node-1'), member('node-2', ['node-2', 'node-3']), member('node-3', ['node-2', 'node-3']), replica], all.memory);
+      expect(two.memory.lastPrimary).toEqual(['node-2', 'node-3']);
+      const down = tick(2000, [gone('node-1'), gone('node-2'), gone('node-3'), replica], two.memory);
+      expect(down.actions).toEqual([]);
+      const oneBack = tick(3000, [waiting('node-1', 300), gone('node-2'), waiting('node-3', 568), replica], down.memory);
+      expect(oneBack).toMatchObject({ actions: [], waiting: expect.stringContaining('waiting for node-2 to come back') });
+      expect(tick(4000, [gone('node-1'), waiting('node-2', 570), waiting('node-3', 568), replica], oneBack.memory).actions).toEqual([bootstrap('node-2', 570)]);
+      expect(tick(4000, [waiting('node-1', 300), waiting('node-2', 570), waiting('node-3', 571), replica], oneBack.memory).actions).toEqual([bootstrap('node-3', 571)]);
+    });
+
+    test('a member the monitor cannot reach, still reported in the primary component by its peers, is waited for', () => {
+      const seen = tick(0, [gone('node-1'), member('node-2', ['node-1', 'node-2', 'node-3']), member('node-3', ['node-1', 'node-2', 'node-3']), replica], EMPTY_MEMORY);
+      const back = tick(1000, [gone('node-1'), waiting('node-2', 570), waiting('node-3', 568), replica], seen.memory);
+      expect(back).toMatchObject({ actions: [], waiting: expect.stringContaining('waiting for node-1') });
+    });
+
+    test('a monitor that never saw the primary component waits for every node', () => {
+      expect(tick(0, [gone('node-1'), waiting('node-2', 570), waiting('node-3', 568), replica], EMPTY_MEMORY))
+        .toMatchObject({ actions: [], waiting: expect.stringContaining('every node') });
+      expect(tick(0, [waiting('node-1', 12), waiting('node-2', 570), waiting('node-3', 568), replica], EMPTY_MEMORY).actions).toEqual([bootstrap('node-2', 570)]);
+    });
+
+    test('differing histories: nothing is done, and recover is named', () => {
+      const other: HostView = { ...gone('node-3'), waitingAt: '11111111-2222-3333-4444-555555555555:900' };
+      expect(tick(0, [waiting('node-1', 12), waiting('node-2', 570), other, replica], EMPTY_MEMORY))
+        .toMatchObject({ actions: [], waiting: expect.stringMatching(/2 different cluster histories.*mariadb-ha recover/) });
+    });
+
+    test('automatic recovery off: nothing is done, and recover is named', () => {
+      const off = resolveMonitorOptions({ galeraRecovery: false });
+      expect(decideGalera(GALERA, off, { at: 0, hosts: [waiting('node-1', 12), waiting('node-2', 570), waiting('node-3', 568), replica], detached: [] }, EMPTY_MEMORY))
+        .toMatchObject({ actions: [], waiting: expect.stringContaining("automatic recovery is off: 'mariadb-ha recover") });
+    });
+
+    test('a lock held by another actor (recover, a switchover) stops it', () => {
+      expect(decideGalera(GALERA, options, { at: 0, hosts: [waiting('node-1', 12), waiting('node-2', 570), waiting('node-3', 568), replica], detached: [], lockedBy: 'recover' }, EMPTY_MEMORY).actions).toEqual([]);
+    });
   });
 });

@@ -28,7 +28,7 @@ describe('Galera server config', () => {
       wsrep_on: 'ON', wsrep_provider: '/usr/lib/galera/libgalera_smm.so', wsrep_cluster_name: 'shop',
       wsrep_cluster_address: 'gcomm://node-1.net,node-2.net,node-3.net', wsrep_node_name: 'node-2', wsrep_node_address: 'node-2.net',
       wsrep_sst_method: 'mariabackup', wsrep_sst_auth: 'mysql:', wsrep_auto_increment_control: 'ON', wsrep_gtid_mode: 'ON', wsrep_gtid_domain_id: '1',
-      wsrep_provider_options: 'pc.recovery=FALSE', innodb_autoinc_lock_mode: '2', default_storage_engine: 'InnoDB', binlog_format: 'ROW',
+      wsrep_provider_options: 'pc.recovery=FALSE;evs.suspect_timeout=PT1.5S;evs.keepalive_period=PT0.3S;evs.inactive_check_period=PT0.25S;evs.join_retrans_period=PT0.3S', innodb_autoinc_lock_mode: '2', default_storage_engine: 'InnoDB', binlog_format: 'ROW',
       log_slave_updates: 'ON', server_id: '1', gtid_domain_id: '3', read_only: 'OFF', sync_binlog: '1', innodb_flush_log_at_trx_commit: '1',
     });
     expect(node2.auto_increment_increment).toBeUndefined();
@@ -78,7 +78,19 @@ describe('Galera entrypoint', () => {
     expect(script).toContain("sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' \"$DATADIR/grastate.dat\"");
     expect(script.match(/new_cluster=--wsrep-new-cluster/g)).toHaveLength(2);
     expect(script).toContain('rm -f "$NEW_CLUSTER"');
-    expect(script).toMatch(/exec mariadbd .* \$new_cluster "\$@"\n$/);
+    expect(script).toMatch(/exec mariadbd .* \$new_cluster \$start_position "\$@"\n$/);
+  });
+
+  test('a node that finds no peer taking clients waits out of the cluster, on another port, until a peer runs or the operator account holds the bootstrap lock', () => {
+    expect(script).toContain('peer_runs || wait_for_cluster "$position"');
+    expect(script).toMatch(/mariadbd .* --wsrep-on=OFF --wsrep-provider=none .* --read-only=ON --port=3307 .* --wsrep-start-position="\$1" &/s);
+    expect(script).toContain("IS_USED_LOCK('mariadb_ha_bootstrap')");
+    expect(script).toContain('if [ "$holder" = "ha_operator" ]; then');
+  });
+
+  test('a crashed node starts at the position InnoDB recovered, so it rejoins by incremental transfer', () => {
+    expect(script).toContain('--wsrep-recover --log-error=/tmp/wsrep-recover.log');
+    expect(script).toContain('start_position="--wsrep-start-position=$position"');
   });
 
   test('the cluster\'s first node sets itself up with neither Galera nor the binary log', () => {

@@ -2,7 +2,7 @@
 // shell is `docker exec`, its data a named volume mounted at the data directory, and a throwaway
 // container of the host's image works on a volume while no server runs on it.
 import { spawn } from 'child_process';
-import { DATA_DIR } from '../../render/entrypoint';
+import { DATA_DIR, HA_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { SERVER_SOCKET } from '../../render/server-config';
 import { run, RunResult } from '../../process';
 import { ExecOptions, ExecResult, HostAccess, HostProcess, lastLines } from '../host-access';
@@ -85,6 +85,14 @@ export class DockerHostAccess implements HostAccess {
     const position = await this.streamBackup({ donorContainer: donor, volume, image, finish });
     await this.start(host);
     return position;
+  }
+
+  /** A throwaway container of the host's image on its data volume, its settings file copied in (through stdin). */
+  public async offline(host: string, script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const [image, volume, settings] = await Promise.all([this.imageOf(host), this.dataVolumeOf(host), this.readFileOf(host, SERVER_CONFIG_PATH)]);
+    const prepare = `mkdir -p ${HA_DIR} /run/mysqld && chown mysql:mysql /run/mysqld && cat > ${SERVER_CONFIG_PATH}`;
+    return docker(['run', '--rm', '-i', '--network', 'none', '-v', `${volume}:${DATA_DIR}`, '--entrypoint', 'bash', image, '-c', `${prepare} && ${script}`],
+      { input: settings, timeoutMs: options.timeoutMs ?? 120_000 });
   }
 
   /** One field of `docker inspect`, by Go template. */

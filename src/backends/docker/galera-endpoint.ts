@@ -1,6 +1,7 @@
 // The writer endpoint of a Galera cluster on local Docker: HAProxy in front of the nodes, published
 // on 127.0.0.1, sending writes to one synced node at a time (or to every synced node), and a
-// monitor that re-points asynchronous replicas when the node they follow is lost.
+// monitor that restarts the cluster when every node was lost and re-points asynchronous replicas
+// when the node they follow is lost.
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { Construct, TerraformData } from '../../cdktf';
 import type { MariaDbGaleraCluster } from '../../constructs/galera-cluster';
@@ -37,8 +38,8 @@ export interface GaleraWriterEndpointProps {
    */
   readonly healthCheck?: WriterHealthCheck;
   /**
-   * How fast the monitor re-points a replica whose node is lost (it runs when the cluster has
-   * asynchronous replicas).
+   * The monitor: it restarts the cluster when every node was lost (`galeraRecovery`) and re-points
+   * a replica whose node is lost. It runs unless automatic recovery is off and there is no replica.
    * @default - see FailoverMonitorOptions
    */
   readonly monitor?: FailoverMonitorOptions;
@@ -55,7 +56,7 @@ export class GaleraWriterEndpoint extends Construct {
   public readonly networkPort: number;
   /** The Docker network to attach application containers to, so they reach `networkAddress`. */
   public readonly networkName: string;
-  /** The monitor's container (when the cluster has replicas). */
+  /** The monitor's container (unless automatic recovery is off and the cluster has no replica). */
   public readonly monitorContainer?: Container;
 
   constructor(scope: Construct, id: string, props: GaleraWriterEndpointProps) {
@@ -97,7 +98,7 @@ export class GaleraWriterEndpoint extends Construct {
       monitorSecret: cluster.secrets.monitor,
       revision: new TerraformData(this, 'config-revision', { input: { config: sha256(config + checkScript) } }),
     });
-    if (plan.hosts.some((h) => h.kind === HostKind.REPLICA)) {
+    if (props.monitor?.galeraRecovery !== false || plan.hosts.some((h) => h.kind === HostKind.REPLICA)) {
       this.monitorContainer = monitorContainer(this, {
         name: `${prefix}-monitor`,
         image,

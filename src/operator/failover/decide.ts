@@ -6,6 +6,7 @@ import { HostKind } from '../../model/plan';
 import { WriteMode } from '../../model/topology';
 import { FailoverMonitorOptions } from '../../render/monitor-config';
 import { formatGtidPosition, GtidEntry, parseGtidPosition, transactionsBehind } from '../gtid';
+import { decideRestart } from '../galera/recovery';
 import { channelOf, GaleraState, hostIn, HostView, Observation, Reach } from './observation';
 
 /** What the monitor remembers between ticks. */
@@ -16,6 +17,8 @@ export interface MonitorMemory {
   readonly writerReadOnlySince?: number;
   /** Galera nodes seen synced at least once (a forming cluster loses no node). */
   readonly seenSynced?: readonly string[];
+  /** Galera: the members of the primary component when one was last seen. */
+  readonly lastPrimary?: readonly string[];
   /** Connections a failover stopped and that no promotion followed: they resume when the writer answers again. */
   readonly halted?: readonly ChannelRef[];
   /** Per replica, sources that refused its position (error 1236): not asked again. */
@@ -44,6 +47,8 @@ export enum ActionKind {
   RESUME = 'resume',
   /** A connection between hosts that answer, whose receiver stopped on a known transient error, starts again. */
   RESTART = 'restart',
+  /** Galera: every node was lost; the cluster restarts from this waiting node, at `position`. */
+  BOOTSTRAP = 'bootstrap',
 }
 
 /**
@@ -74,6 +79,8 @@ export interface Action {
   /** REPOINT: the source it follows instead. */
   readonly to?: string;
   readonly delaySeconds?: number;
+  /** BOOTSTRAP: the position the node showed, which it must still show. */
+  readonly position?: string;
 }
 
 export interface Decision {
@@ -235,8 +242,17 @@ export function decideGalera(d: ClusterDescription, options: Required<FailoverMo
     if (inCluster(n)) delete outSince[n];
     else if (seen.includes(n)) outSince[n] = previous.unreachableSince[n] ?? obs.at;
   }
-  const next: MonitorMemory = { ...memory, unreachableSince: outSince, seenSynced: seen };
+  const primary = nodes.filter(inCluster);
+  const byAddress = (address: string) => d.hosts.find((h) => h.replicationAddress === address)?.name;
+  const reported = primary.flatMap((n) => hostIn(obs, n)!.members ?? []).map(byAddress).filter((n): n is string => n !== undefined);
+  const lastPrimary = primary.length ? [...new Set([...primary, ...reported])].sort((a, b) => nodes.indexOf(a) - nodes.indexOf(b)) : memory.lastPrimary;
+  const next: MonitorMemory = { ...memory, unreachableSince: outSince, seenSynced: seen, lastPrimary };
   if (obs.lockedBy) return { actions: [], memory: next, waiting: `${obs.lockedBy} holds the lock` };
+  if (primary.length === 0 && nodes.some((n) => hostIn(obs, n)?.waitingAt)) {
+    if (!options.galeraRecovery) return { actions: [], memory: next, waiting: `no node is in a primary component; automatic recovery is off: 'mariadb-ha recover --cluster ${d.cluster}' restarts the cluster` };
+    const restart = decideRestart(nodes, nodes.map((n) => ({ node: n, waitingAt: hostIn(obs, n)?.waitingAt })), lastPrimary);
+    return { actions: restart.node ? [{ kind: ActionKind.BOOTSTRAP, host: restart.node, position: restart.position }] : [], memory: next, waiting: restart.waiting };
+  }
   const target = nodes.find((n) => state(n) === GaleraState.SYNCED);
   if (!target) return { actions: [], memory: next, waiting: 'no node is synced' };
   const lost = (n: string) => outSince[n] !== undefined && obs.at - outSince[n] >= options.detectionMs;

@@ -10,11 +10,15 @@ import type { WriterRoute } from '../../routes/writer-route';
 import { channelTo } from '../channels';
 import { MonitorState } from '../monitor-state';
 import { runOn } from '../server-ops';
-import { Login, Secrets } from '../sql-client';
+import { connect, Login, queryRows, Secrets } from '../sql-client';
+import { GALERA_BOOTSTRAP_LOCK, GALERA_WAITING_PORT } from '../../render/entrypoint';
 import { Action, ActionKind, decide, decideGalera, Decision, EMPTY_MEMORY, MonitorMemory } from './decide';
 import { failOver, FailoverContext } from './failover';
 import { HostView, Observation, Reach } from './observation';
-import { HostProbe } from './probe';
+import { HostProbe, waitingPosition } from './probe';
+
+/** How long a waiting Galera node may take to notice it was chosen (it looks twice a second). */
+const BOOTSTRAP_NOTICE_MS = 30_000;
 
 /** The lock owner the monitor writes. */
 export const MONITOR_OWNER = 'monitor';
@@ -34,6 +38,8 @@ export interface MonitorRuntime {
 export class FailoverMonitor {
   private readonly description: ClusterDescription;
   private readonly probes: HostProbe[];
+  private readonly probeTimeoutMs: number;
+  private readonly galeraNodes: string[];
   private memory: MonitorMemory = EMPTY_MEMORY;
   private lastWaiting?: string;
   /** Looks come faster while a master is suspect. */
@@ -42,12 +48,21 @@ export class FailoverMonitor {
 
   constructor(private readonly rt: MonitorRuntime) {
     this.description = rt.config.description;
-    const login = (): Login => ({ user: OPERATOR_USER, password: rt.operatorPassword() });
     // A probe outlasting the interval would slow every tick; a loaded server still answers in a second.
-    const timeoutMs = Math.max(1000, rt.config.options.probeIntervalMs);
-    this.probes = this.description.hosts.map((h) => new HostProbe(h.name, { host: h.address, port: h.port }, login, {
-      timeoutMs, galera: h.kind === HostKind.GALERA_NODE, onServerEnded: () => this.wake?.(),
+    this.probeTimeoutMs = Math.max(1000, rt.config.options.probeIntervalMs);
+    this.galeraNodes = this.description.galera?.nodes ?? [];
+    this.probes = this.description.hosts.map((h) => new HostProbe(h.name, { host: h.address, port: h.port }, () => this.login(), {
+      timeoutMs: this.probeTimeoutMs, galera: h.kind === HostKind.GALERA_NODE, onServerEnded: () => this.wake?.(),
     }));
+  }
+
+  private login(): Login {
+    return { user: OPERATOR_USER, password: this.rt.operatorPassword() };
+  }
+
+  /** Where a Galera node waits for a cluster (on the cluster's network). */
+  private waitingEndpoint(node: string) {
+    return { host: this.description.hosts.find((h) => h.name === node)!.replicationAddress, port: GALERA_WAITING_PORT };
   }
 
   /**
@@ -56,7 +71,10 @@ export class FailoverMonitor {
    */
   public async observe(lost: string[] = []): Promise<Observation> {
     const look = (p: HostProbe): Promise<HostView> => (lost.includes(p.name) ? Promise.resolve({ name: p.name, reach: Reach.SILENT, channels: [], error: 'lost' }) : p.look());
-    const [hosts, shared] = await Promise.all([Promise.all(this.probes.map(look)), this.rt.state.snapshot()]);
+    const [looked, shared] = await Promise.all([Promise.all(this.probes.map(look)), this.rt.state.snapshot()]);
+    // A Galera node that does not answer may wait for a cluster, showing its position on another port.
+    const hosts = await Promise.all(looked.map(async (view) => (view.reach !== Reach.ANSWERS && this.galeraNodes.includes(view.name) && !lost.includes(view.name)
+      ? { ...view, waitingAt: await waitingPosition(this.waitingEndpoint(view.name), this.login(), this.probeTimeoutMs) } : view)));
     return {
       at: Date.now(),
       hosts,
@@ -171,6 +189,35 @@ export class FailoverMonitor {
         });
       case ActionKind.FAIL_OVER:
         return this.locked(() => this.failOver(action));
+      case ActionKind.BOOTSTRAP:
+        return this.locked(async () => {
+          await this.bootstrap(action.host, action.position!);
+          return undefined;
+        });
+    }
+  }
+
+  /**
+   * Restarts a Galera cluster from a waiting node: the node sees the operator account hold the
+   * bootstrap lock on its waiting server, and starts the cluster from its position, shutting that
+   * server down (which ends this connection).
+   */
+  private async bootstrap(node: string, position: string): Promise<void> {
+    const c = await connect(this.waitingEndpoint(node), this.login(), this.probeTimeoutMs);
+    const started = Date.now();
+    try {
+      const [row] = await queryRows<any>(c, 'SELECT @@wsrep_start_position AS position');
+      if (String(row.position) !== position) throw new Error(`it now shows ${row.position}, not ${position}; the next look decides again`);
+      const [lock] = await queryRows<any>(c, `SELECT GET_LOCK('${GALERA_BOOTSTRAP_LOCK}', 0) AS taken`);
+      if (Number(lock.taken) !== 1) throw new Error('another session holds the bootstrap lock');
+      this.rt.log(`every node was lost: restarting the cluster from ${node}, the most advanced node, at ${position}`);
+      while (Date.now() - started < BOOTSTRAP_NOTICE_MS) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (!(await queryRows(c, 'SELECT 1').then(() => true, () => false))) return;
+      }
+      throw new Error(`it did not take the bootstrap within ${BOOTSTRAP_NOTICE_MS / 1000} s; the next look decides again`);
+    } finally {
+      c.destroy();
     }
   }
 

@@ -42,6 +42,10 @@ export interface HostView {
   readonly channels: ChannelView[];
   /** A Galera node's state: synced, donor or other. */
   readonly galera?: GaleraState;
+  /** A Galera node in the primary component: its members' addresses (without ports). */
+  readonly members?: string[];
+  /** A Galera node waiting for a cluster after every node was lost: its last committed position (uuid:seqno[,gtid]). */
+  readonly waitingAt?: string;
   /** Why it did not answer, for the log. */
   readonly error?: string;
 }

@@ -78,11 +78,13 @@ export class HostProbe {
       ioErrno: ch.lastIoErrno, ioError: ch.lastIoError, delaySeconds: ch.sqlDelay, relayApplied: ch.relayApplied,
     }));
     let galera: GaleraState | undefined;
+    let members: string[] | undefined;
     if (this.options.galera) {
-      const [row] = await queryRows<any>(c, `${galeraStateQuery("'")} AS state`);
+      const [row] = await queryRows<any>(c, `${galeraStateQuery("'")} AS state, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'WSREP_INCOMING_ADDRESSES') AS members`);
       galera = row.state === GALERA_SYNCED ? GaleraState.SYNCED : row.state === GALERA_DONOR ? GaleraState.DONOR : GaleraState.OTHER;
+      if (galera !== GaleraState.OTHER) members = memberAddresses(String(row.members ?? ''));
     }
-    return { name: this.name, reach: Reach.ANSWERS, readOnly: Number(positions.readOnly) === 1, binlogPos: positions.binlogPos, channels, galera };
+    return { name: this.name, reach: Reach.ANSWERS, readOnly: Number(positions.readOnly) === 1, binlogPos: positions.binlogPos, channels, galera, members };
   }
 
   private failed(error: any): HostView {
@@ -100,6 +102,28 @@ export class HostProbe {
   public close(): void {
     this.connection?.destroy();
     this.connection = undefined;
+  }
+}
+
+/** `wsrep_incoming_addresses` (`10.0.0.1:3306,10.0.0.2:3306`) as addresses without ports. */
+export function memberAddresses(value: string): string[] {
+  return value.split(',').map((a) => a.trim().replace(/:\d+$/, '')).filter((a) => a !== '' && a !== 'AUTO');
+}
+
+/**
+ * The last committed position a Galera node shows while it waits for a cluster (every node was
+ * lost), or undefined when nothing waits there; never throws.
+ */
+export async function waitingPosition(endpoint: Endpoint, login: Login, timeoutMs: number): Promise<string | undefined> {
+  let c: Connection | undefined;
+  try {
+    c = await withTimeout(connect(endpoint, login, timeoutMs), timeoutMs);
+    const [row] = await withTimeout(queryRows<any>(c, 'SELECT @@wsrep_on AS wsrepOn, @@wsrep_start_position AS position'), timeoutMs);
+    return Number(row.wsrepOn) === 0 && /^[0-9a-f-]{36}:-?\d+/.test(String(row.position)) ? String(row.position) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    c?.destroy();
   }
 }
 
