@@ -1,14 +1,15 @@
-// Full-cluster recovery of a Galera cluster that could not recover by itself: after every node was
-// lost at once, the nodes restore their last primary component when all of its members are back
-// (pc.recovery); when one of them never returns, or automatic recovery is off, `mariadb-ha recover`
-// finds each node's last committed position (grastate.dat, or InnoDB's recovery after a crash),
-// restarts the cluster from the most advanced node, and lets the others rejoin it by incremental
-// transfer; it never starts from a node that would lose committed transactions (operator/galera/recovery.ts).
+// Full-cluster recovery of a Galera cluster by hand: after every node was lost, the monitor restarts
+// the cluster once the nodes that may hold the last commits are back; when one never returns (its
+// data lost), automatic recovery is off, or the monitor refused, `mariadb-ha recover` finds each
+// node's last committed position (grastate.dat, or InnoDB's recovery after a crash), restarts the
+// cluster from the most advanced node, and lets the others rejoin it by incremental transfer. It
+// decides as the monitor does (operator/galera/recovery.ts), under the monitor's lock.
 import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { DATA_DIR, LAST_POSITION, NEW_CLUSTER_MARKER, SERVER_CONFIG_PATH } from '../render/entrypoint';
 import { SERVER_SOCKET } from '../render/server-config';
 import { HostAccess } from '../backends/host-access';
 import { hostAccessOf } from '../operator/cluster-ref';
+import { MonitorState } from '../operator/monitor-state';
 import { chooseBootstrapNode, NodePosition, parseGrastate, parseRecoveredPosition } from '../operator/galera/recovery';
 
 export interface RecoverOptions {
@@ -54,10 +55,22 @@ async function waitUntil(what: string, seconds: number, check: () => Promise<boo
 
 /** `mariadb-ha recover`: restarts a Galera cluster whose nodes were all lost; returns what it did. */
 export async function recoverGalera(options: RecoverOptions): Promise<string> {
-  const { description, progress } = options;
+  const { description } = options;
   const g = description.galera;
   if (!g) throw new Error(`refused: ${description.cluster} is not a Galera cluster; 'mariadb-ha status' shows its replication`);
   const access = hostAccessOf(description);
+  const monitorContainer = description.endpoint?.haproxy?.monitorContainer;
+  const lock = monitorContainer && await access.isRunning(monitorContainer) ? await new MonitorState(access, monitorContainer).lock('recover', 30_000) : undefined;
+  try {
+    return await recoverUnderLock(options, access);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function recoverUnderLock(options: RecoverOptions, access: HostAccess): Promise<string> {
+  const { description, progress } = options;
+  const g = description.galera!;
   const gone = options.gone ?? [];
   const started = Date.now();
   let stepStarted = started;

@@ -131,8 +131,11 @@ peer_runs() {
 # it) or the monitor, holding the bootstrap lock as the operator account, chose this node.
 wait_for_cluster() {
   say "no peer runs: waiting at position $1 for a running peer, or for the monitor to restart the cluster from this node"
+  # Unquoted below: with no position known it adds no argument.
+  shown=
+  [ -n "$1" ] && shown="--wsrep-start-position=$1"
   mariadbd --defaults-extra-file="$CONF" --user=mysql --wsrep-on=OFF --wsrep-provider=none --skip-slave-start \\
-    --event-scheduler=OFF --read-only=ON --port=${GALERA_WAITING_PORT} --socket="$BOOT_SOCKET" --wsrep-start-position="$1" &
+    --event-scheduler=OFF --read-only=ON --port=${GALERA_WAITING_PORT} --socket="$BOOT_SOCKET" $shown &
   boot_pid=$!
   trap 'boot_stop; exit 143' TERM INT
   while :; do

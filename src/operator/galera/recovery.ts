@@ -8,7 +8,7 @@ export interface NodePosition {
   /** -1 when the node holds no position (an empty or never-synced node). */
   readonly seqno: number;
   readonly safeToBootstrap: boolean;
-  /** grastate.dat (a clean shutdown) or wsrep-recover (a crash). */
+  /** Where it was read: grastate.dat (a clean shutdown), InnoDB recovery (a crash), or a waiting node. */
   readonly source: string;
 }
 
