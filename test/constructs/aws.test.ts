@@ -122,6 +122,15 @@ describe('AWS bad input', () => {
     ].join('[\\s\\S]*')));
   });
 
+  test('a record name that is not a DNS name, and network accounts open to every address without the opt-in, are refused together', () => {
+    expect(() => build({ accountCidr: '0.0.0.0/0' }, { recordName: 'writer db.internal' })).toThrow(new RegExp([
+      'test/shop\\.backend\\.accountCidr: 0\\.0\\.0\\.0/0 lets MariaDB\'s network accounts log in from every address; name the network of the tools and the application, or set allowClientsFromAnywhere: true',
+    ].join('[\\s\\S]*')));
+    expect(() => build({}, { recordName: 'writer db.internal' })).toThrow(/test\/writer\.recordName: 'writer db\.internal' is not a DNS name/);
+    expect(() => build({}, { recordName: '-writer.db.internal' })).toThrow(/recordName: '-writer\.db\.internal' is not a DNS name/);
+    expect(() => build({ accountCidr: '0.0.0.0/0', allowClientsFromAnywhere: true }, { recordName: 'writer.db.internal.' })).not.toThrow();
+  });
+
   test('with the opt-in, 0.0.0.0/0 is accepted and synth warns', () => {
     const { stack } = build({ clientCidrs: ['0.0.0.0/0'], allowClientsFromAnywhere: true });
     const json = JSON.parse(Testing.synth(stack, true));

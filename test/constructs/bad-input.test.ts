@@ -49,6 +49,12 @@ describe('GIVEN one cluster', () => {
     expect(cluster({ tuning })).toThrow(message);
   });
 
+  test('WHEN the subnet overlaps Docker\'s default bridge network THEN synth refuses it (Docker would at deploy), and a port past 65535 too', () => {
+    const stack = dockerStack();
+    expect(() => new MariaDbReplicationCluster(stack, 'shop', clusterProps({ backend: new DockerBackend({ subnet: '172.17.5.0/24', hostPortBase: 65530 }) })))
+      .toThrow(/\(2 problems\)[\s\S]*test\/shop\.backend\.subnet: 172\.17\.5\.0\/24 overlaps Docker's default bridge network \(172\.17\.0\.0\/16\)[\s\S]*test\/shop\.backend\.hostPortBase: 65530 leaves host ports 65530\.\.65540; they must lie in 1024\.\.65535/);
+  });
+
   test('WHEN a password is a Terraform variable that is not sensitive THEN synth refuses it', () => {
     const stack = dockerStack();
     const plain = new TerraformVariable(stack, 'plain_password', { type: 'string' });

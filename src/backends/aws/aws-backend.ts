@@ -61,7 +61,7 @@ export interface AwsBackendProps {
    */
   readonly clientCidrs?: string[];
   /**
-   * Accept a `clientCidrs` entry that admits every address (0.0.0.0/0).
+   * Accept a `clientCidrs` entry, or an `accountCidr`, that admits every address (0.0.0.0/0).
    * @default false
    */
   readonly allowClientsFromAnywhere?: boolean;
@@ -143,8 +143,11 @@ export class AwsBackend implements IReplicationBackend {
     if (p.namePrefix !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,40}$/.test(p.namePrefix)) {
       problems.push({ property: 'backend.namePrefix', message: `'${p.namePrefix}' is not a valid name prefix (letters, digits, '_', '.', '-')` });
     }
-    if (p.accountCidr !== undefined && !parseCidr(p.accountCidr)) {
+    const account = p.accountCidr === undefined ? undefined : parseCidr(p.accountCidr);
+    if (p.accountCidr !== undefined && !account) {
       problems.push({ property: 'backend.accountCidr', message: `'${p.accountCidr}' is not an IPv4 network in CIDR form` });
+    } else if (account?.prefixLength === 0 && !p.allowClientsFromAnywhere) {
+      problems.push({ property: 'backend.accountCidr', message: `${p.accountCidr} lets MariaDB's network accounts log in from every address; name the network of the tools and the application, or set allowClientsFromAnywhere: true if that is what you want` });
     }
     problems.push(...this.clientProblems());
     return problems;

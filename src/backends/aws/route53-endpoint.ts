@@ -188,9 +188,17 @@ export class Route53WriterEndpoint extends Construct {
 }
 
 function requiredProblems(props: Route53WriterEndpointProps): Problem[] {
-  return (['zoneId', 'recordName', 'region'] as const)
+  const missing = (['zoneId', 'recordName', 'region'] as const)
     .filter((name) => typeof props[name] !== 'string' || props[name].trim() === '')
     .map((name) => ({ property: name, message: 'is required' }));
+  if (missing.some((p) => p.property === 'recordName') || isDnsName(props.recordName)) return missing;
+  return [...missing, { property: 'recordName', message: `'${props.recordName}' is not a DNS name (labels of letters, digits, '-' and '_', 1..63 characters each, 253 in all, joined by dots)` }];
+}
+
+/** A DNS name Route 53 takes for a record: dot-separated labels, a trailing dot allowed. */
+export function isDnsName(name: string): boolean {
+  const labels = name.replace(/\.$/, '').split('.');
+  return name.length <= 254 && labels.every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l));
 }
 
 export function ttlProblems(ttl: number): Problem[] {

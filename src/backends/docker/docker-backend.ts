@@ -18,6 +18,8 @@ import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet,
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
+/** Docker's own default bridge network: a network overlapping it is refused when it is created. */
+const DOCKER_DEFAULT_BRIDGE = parseSubnet('172.17.0.0/16')!;
 export const DEFAULT_HOST_PORT_BASE = 23306;
 export const LOOPBACK = '127.0.0.1';
 /** Address plan inside the subnet: .1 gateway, .4 virtual IP, .5-.8 endpoints, .9 monitor, hosts from .10. */
@@ -117,6 +119,8 @@ export class DockerBackend implements IReplicationBackend {
     const lastSlot = last - this.hostPortBase;
     if (!this.subnet) {
       problems.push({ property: 'backend.subnet', message: `'${this.props.subnet}' is not an IPv4 network in CIDR form with a prefix of /8../29, e.g. ${DEFAULT_SUBNET}` });
+    } else if (subnetsOverlap(this.subnet, DOCKER_DEFAULT_BRIDGE)) {
+      problems.push({ property: 'backend.subnet', message: `${this.subnet.network}/${this.subnet.prefixLength} overlaps Docker's default bridge network (172.17.0.0/16): Docker refuses to create it at deploy; choose another range, e.g. ${DEFAULT_SUBNET}` });
     } else if (plan && FIRST_HOST_OFFSET + Math.max(lastSlot, plan.galera?.arbitrator ? ARBITRATOR_SLOT : 0) >= this.subnet.size - 1) {
       problems.push({ property: 'backend.subnet', message: `${this.props.subnet ?? DEFAULT_SUBNET} has no room for host slot ${lastSlot} at .${FIRST_HOST_OFFSET + lastSlot}; use a larger network` });
     }
