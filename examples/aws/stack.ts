@@ -27,7 +27,7 @@ export class AwsHaStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: AwsHaStackProps) {
     super(scope, id);
-    // State holds every password in plain text: keep it in the git-ignored .local/ (use an encrypted remote backend for real).
+    // No password reaches the state (write-only SSM values); it stays in the git-ignored .local/ (use an encrypted remote backend for real).
     new LocalBackend(this, { path: `../../../.local/terraform.${id}.tfstate` });
     new AwsProvider(this, 'aws', { region: props.region, ...(props.emulatorUrl ? emulatedProvider(props.emulatorUrl) : {}) });
     // An AMI id, not a data source: plans stay offline, and the image is a reviewed choice (Debian 12).

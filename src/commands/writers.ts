@@ -16,7 +16,8 @@ import { masterStartPosition, withoutDomain } from '../operator/gtid';
 import { hostFileExists, removeHostFiles } from '../operator/host-files';
 import { MonitorLock, MonitorState } from '../operator/monitor-state';
 import { Login, rootSql } from '../operator/sql-client';
-import { execChecked } from '../backends/host-access';
+import { APPLICATION_USER } from '../model/accounts';
+import { execChecked, HostAccess } from '../backends/host-access';
 import { HostStatus, readHostStatus } from '../operator/replication-status';
 import { waitForBinlogGtid, waitForGtid } from '../operator/server-ops';
 
@@ -79,8 +80,51 @@ async function statusesOf(description: ClusterDescription, hosts: HostDescriptio
   return new Map(statuses.map((s) => [s.name, s]));
 }
 
-/** Moves the running writers' key slots in the rollout's order; with every master writing, sessions holding an old slot are closed between the phases. */
-async function rollOutSlots(description: ClusterDescription, masters: HostDescription[], joining: string[], everyMaster: boolean, progress: (line: string) => void): Promise<void> {
+/**
+ * Closes every application session a server started before now (its slot may be an old one). A
+ * session copies the server's settings when its connection is accepted, and connection ids only
+ * grow, so every session older than a connection opened now is closed; `KILL USER` alone misses a
+ * connection still logging in.
+ */
+async function closeSessionsFromBefore(access: HostAccess, container: string): Promise<void> {
+  const boundary = Number((await rootSql(access, container, ['SELECT CONNECTION_ID()'])).trim());
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const ids = (await rootSql(access, container, [
+      `SELECT ID FROM information_schema.PROCESSLIST WHERE ID < ${boundary} AND USER IN (${sqlString(APPLICATION_USER)}, 'unauthenticated user')`,
+    ])).split('\n').filter((id) => /^\d+$/.test(id));
+    if (ids.length === 0) return;
+    // One at a time: a session that ended meanwhile fails its KILL (unknown thread), which would end a batch.
+    for (const id of ids) await rootSql(access, container, [`KILL CONNECTION ${id}`]).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${container}: application sessions from before the key change still run after 50 attempts to close them; nothing is widened: apply again`);
+}
+
+/**
+ * Waits until every staying master has applied what the others wrote with their old slots: a
+ * master's next key comes from the highest it holds, so one that widens before it holds a peer's
+ * last old-slot key can number a row with that same key (seen when replication lagged the widening).
+ */
+async function applyOldSlotKeys(options: WritersOptions, staying: HostDescription[]): Promise<void> {
+  const endpoints = endpointsOf(options.description);
+  const endpoint = (m: HostDescription) => endpoints.find((e) => e.name === m.name)!;
+  const positions = await Promise.all(staying.map(async (m) => (await readHostStatus(endpoint(m), options.monitor)).gtidBinlogPos ?? ''));
+  for (const [i, writer] of staying.entries()) {
+    for (const peer of staying.filter((p) => p !== writer)) {
+      if (!(await waitForBinlogGtid(endpoint(peer), options.monitor, positions[i], options.catchUpTimeoutSeconds))) {
+        throw new Error(`${peer.name} did not apply ${writer.name}'s writes up to ${positions[i]} within ${options.catchUpTimeoutSeconds} s; the key slots stay narrowed (safe); see 'mariadb-ha status', then apply again`);
+      }
+    }
+  }
+}
+
+/**
+ * Moves the running writers' key slots in the rollout's order. With every master writing, the
+ * narrowing comes first and sessions holding an old slot are closed; the returned widening runs
+ * once the masters are connected as planned and each holds what the others wrote with old slots.
+ */
+async function rollOutSlots(options: WritersOptions, masters: HostDescription[], joining: string[], everyMaster: boolean, progress: (line: string) => void): Promise<() => Promise<void>> {
+  const { description } = options;
   const staying = masters.filter((m) => !joining.includes(m.name));
   const live = Object.fromEntries(await Promise.all(staying.map(async (m) => [m.name, await liveSlot(description, m)] as [string, KeySlot])));
   const planned = Object.fromEntries(masters.map((m) => [m.name, plannedSlot(m)]));
@@ -101,12 +145,15 @@ async function rollOutSlots(description: ClusterDescription, masters: HostDescri
   await apply(rollout.narrow);
   // A session keeps the slot it started with; one from before the narrowing could collide after the widening.
   if (everyMaster && rollout.narrow.length > 0) {
-    for (const change of rollout.narrow) {
-      await rootSql(hostAccessOf(description), masters.find((m) => m.name === change.host)!.backendName, [KILL_APPLICATION_SESSIONS]);
-    }
+    for (const change of rollout.narrow) await closeSessionsFromBefore(hostAccessOf(description), masters.find((m) => m.name === change.host)!.backendName);
     progress(`  closed application sessions started before the narrowing on ${rollout.narrow.map((c) => c.host).join(', ')}`);
   }
-  await apply(rollout.widen);
+  const widen = rollout.widen;
+  const holdOldKeys = everyMaster && rollout.narrow.length > 0;
+  return async () => {
+    if (holdOldKeys) await applyOldSlotKeys(options, staying);
+    await apply(widen);
+  };
 }
 
 /** The GTID state a server's oldest binary log starts with; a replica asking it for less in any domain is refused (error 1236). */
@@ -165,12 +212,13 @@ export async function applyWriters(options: WritersOptions): Promise<string> {
   const done: string[] = [];
   try {
     if (joining.length > 0) progress(`joining: ${joining.join(', ')}`);
-    await rollOutSlots(description, masters, joining, everyMaster, (line) => { progress(line); done.push(line); });
+    const widen = await rollOutSlots(options, masters, joining, everyMaster, (line) => { progress(line); done.push(line); });
     const now = await statusesOf(description, masters, options.monitor);
     for (const master of masters) {
       const line = await connectAsPlanned(master, now.get(master.name)!, options, endpoints);
       if (line) { progress(line); done.push(line); }
     }
+    await widen();
     for (const name of joining) {
       const master = masters.find((m) => m.name === name)!;
       await removeHostFiles(hostAccessOf(description), master.backendName, [`${DATA_DIR}/${JOINING_MARKER}`]);

@@ -52,15 +52,15 @@ describe('AwsBackend: one renderer, two placements', () => {
     for (const v of Object.values(aws.resource.aws_ebs_volume) as any[]) expect(v).toMatchObject({ encrypted: true, type: 'gp3', size: 20 });
   });
 
-  test('no secret is in user data or the synthesized JSON: passwords reach SSM SecureString parameters as variables, hosts read them at boot', () => {
+  test('no secret is in user data or the synthesized JSON: passwords reach SSM SecureString parameters as variables, write-only (never in plan or state), hosts read them at boot', () => {
     for (const host of HOSTS) {
       const instance = Object.values(aws.resource.aws_instance).find((i: any) => i.tags.Name === `shop-${host}`) as any;
       expect(instance.user_data).not.toMatch(/password|\$\{/);
       expect(awsFiles(host)[BOOT_SCRIPT_PATH]).toContain("fetch_secret operator '/mariadb-ha/shop/operator'");
     }
     const parameters = Object.values(aws.resource.aws_ssm_parameter) as any[];
-    expect(parameters.map((p) => [p.name, p.type, p.value]).sort()).toEqual(['application', 'monitor', 'operator', 'replication', 'root']
-      .map((s) => [`/mariadb-ha/shop/${s}`, 'SecureString', `\${var.shop_${s}_password}`]));
+    expect(parameters.map((p) => [p.name, p.type, p.value, p.value_wo, p.value_wo_version]).sort()).toEqual(['application', 'monitor', 'operator', 'replication', 'root']
+      .map((s) => [`/mariadb-ha/shop/${s}`, 'SecureString', undefined, `\${var.shop_${s}_password}`, `\${parseint(substr(sha256(var.shop_${s}_password), 0, 12), 16)}`]));
     for (const s of ['application', 'monitor', 'operator', 'replication', 'root']) expect(aws.variable[`shop_${s}_password`].sensitive).toBe(true);
     const policy = JSON.parse((Object.values(aws.resource.aws_iam_role_policy)[0] as any).policy);
     expect(policy.Statement[0]).toEqual({ Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: expect.arrayContaining([expect.stringMatching(/^\$\{aws_ssm_parameter\.shop_\w+-secret_\w+\.arn\}$/)]) });

@@ -3,7 +3,7 @@
 // separate encrypted EBS volume, secrets in SSM SecureString parameters read at boot through the
 // instance profile, and one security group that admits MariaDB between the hosts and from named
 // clients only.
-import { Annotations, Construct, TerraformData } from '../../cdktf';
+import { Annotations, Construct, Fn, TerraformData, Token } from '../../cdktf';
 import { ClusterNetwork, ClusterPlacement, HostConnection, IReplicationBackend } from '../../constructs/backend';
 import { HostKind, TopologyPlan } from '../../model/plan';
 import { Problem } from '../../model/problems';
@@ -258,7 +258,9 @@ export class AwsBackend implements IReplicationBackend {
     return Object.fromEntries(Object.entries(placement.secrets).map(([secret, value]) => [secret, new SsmParameter(scope, `${secret}-secret`, {
       name: this.parameterName(prefix, secret),
       type: 'SecureString',
-      value,
+      // Write-only (Terraform >= 1.11): the password reaches SSM but never the plan or the state.
+      valueWo: value,
+      valueWoVersion: writeOnlyVersion(value),
       description: `MariaDB ${secret} password of ${prefix} (read by its hosts at boot)`,
     })]));
   }
@@ -303,4 +305,13 @@ export class AwsBackend implements IReplicationBackend {
       tags: { Name: `${prefix}-mariadb-hosts` },
     });
   }
+}
+
+/**
+ * The version Terraform compares to send a write-only value again: a number from the password's
+ * SHA-256 (48 bits), so it changes when the password does. State already holds a digest of the
+ * passwords (the rotation's trigger); this adds no other trace of them.
+ */
+function writeOnlyVersion(value: string): number {
+  return Token.asNumber(Fn.parseint(Fn.substr(Fn.sha256(value), 0, 12), 16));
 }
