@@ -28,7 +28,7 @@ describe('Galera server config', () => {
       wsrep_on: 'ON', wsrep_provider: '/usr/lib/galera/libgalera_smm.so', wsrep_cluster_name: 'shop',
       wsrep_cluster_address: 'gcomm://node-1.net,node-2.net,node-3.net', wsrep_node_name: 'node-2', wsrep_node_address: 'node-2.net',
       wsrep_sst_method: 'mariabackup', wsrep_sst_auth: 'mysql:', wsrep_auto_increment_control: 'ON', wsrep_gtid_mode: 'ON', wsrep_gtid_domain_id: '1',
-      wsrep_provider_options: 'pc.recovery=FALSE;evs.suspect_timeout=PT1.5S;evs.keepalive_period=PT0.3S;evs.inactive_check_period=PT0.25S;evs.join_retrans_period=PT0.3S', innodb_autoinc_lock_mode: '2', default_storage_engine: 'InnoDB', binlog_format: 'ROW',
+      wsrep_provider_options: 'pc.recovery=FALSE;evs.suspect_timeout=PT3S;evs.keepalive_period=PT0.3S;evs.inactive_check_period=PT0.25S;evs.join_retrans_period=PT0.3S', innodb_autoinc_lock_mode: '2', default_storage_engine: 'InnoDB', binlog_format: 'ROW',
       log_slave_updates: 'ON', server_id: '1', gtid_domain_id: '3', read_only: 'OFF', sync_binlog: '1', innodb_flush_log_at_trx_commit: '1',
     });
     expect(node2.auto_increment_increment).toBeUndefined();
