@@ -20,7 +20,7 @@ import { APPLICATION_USER, MONITOR_USER } from '../../src/model/accounts';
 import { counterDdl, counterTable, runEndpointLoad, summarize, Workload, WriteOutcome } from '../support/load/endpoint-load';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
 import { run, runChecked } from '../../src/process';
-import { generatedPassword, removeDockerObjects, waitFor } from '../support/live-stack';
+import { generatedPassword, removeDockerObjects, terraformInit, waitFor } from '../support/live-stack';
 import { Moto, parameterValue, recordSets, someImageId, startMoto } from '../support/moto';
 
 jest.setTimeout(20 * 60_000);
@@ -113,7 +113,7 @@ describe('the AWS example', () => {
     // Nothing listens on this port: any call to AWS would fail the plan.
     json = synthesize('http://127.0.0.1:9');
     env = environment('ami-0123456789abcdef0');
-    await terraform(['init', '-input=false'], env);
+    await terraformInit((args) => terraform(args, env));
     expect((await terraform(['validate'], env)).stdout).toContain('Success! The configuration is valid.');
     const started = Date.now();
     const plan = await terraform(['plan', '-input=false', '-lock=false'], env);
@@ -127,7 +127,7 @@ describe('the AWS example', () => {
     json = synthesize(moto.url);
     env = environment(await someImageId(moto.url));
     await startHosts(json);
-    await terraform(['init', '-input=false'], env);
+    await terraformInit((args) => terraform(args, env));
     const result = await terraform(['apply', '-input=false', '-auto-approve'], env);
     expect(result.stdout).toMatch(/db-a is the writer; no master took writes before/);
     zone = JSON.parse((await terraform(['output', '-json', 'shop_cluster'], env)).stdout).endpoint.route53.zoneId;

@@ -7,7 +7,7 @@ import { join } from 'path';
 import { APPLICATION_USER } from '../../src/model/accounts';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
 import { run, runChecked } from '../../src/process';
-import { generatedPassword, removeDockerObjects } from '../support/live-stack';
+import { generatedPassword, removeDockerObjects, terraformInit } from '../support/live-stack';
 import { acquireBuildLock } from '../support/build-lock';
 import { LIVE_SLOTS, slotSubnet } from '../support/live-slots';
 
@@ -83,7 +83,7 @@ describe('the packed package, installed into an app outside the repository', () 
   });
 
   test('it deploys, the installed mariadb-ha reports it healthy, and a switchover by terraform apply runs the installed CLI', async () => {
-    await sh('terraform', ['init', '-input=false', '-no-color'], stackDir);
+    await terraformInit(() => sh('terraform', ['init', '-input=false', '-no-color'], stackDir));
     await sh('terraform', ['apply', '-input=false', '-auto-approve', '-no-color'], stackDir);
     const cli = ['--no-install', 'mariadb-ha'];
     const status = await run('npx', [...cli, 'status', '--cluster', PREFIX, '--stack-dir', stackDir, '--wait', '60'], { cwd: app, env, timeoutMs: 120_000 });

@@ -6,6 +6,7 @@ import { join } from 'path';
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { CLI_OVERRIDE_ENV } from '../../src/constructs/tool-command';
 import { run, runChecked, RunResult } from '../../src/process';
+import { acquireLock } from './build-lock';
 import { DESTROY_CLUSTER_ENV } from '../../src/commands/writers';
 
 const TERRAFORM_TIMEOUT_MS = 5 * 60_000;
@@ -66,7 +67,7 @@ export class LiveStack {
   }
 
   public async deploy(): Promise<RunResult> {
-    await this.terraform(['init', '-input=false']);
+    await terraformInit((args) => this.terraform(args));
     this.lastApply = await this.terraform(['apply', '-input=false', '-auto-approve']);
     return this.lastApply;
   }
@@ -173,5 +174,18 @@ export async function withContainerLogs<T>(names: string[], work: () => Promise<
   } catch (error) {
     const parts = await Promise.all(context.map((c) => c()));
     throw new Error([String(error), ...parts, await containerLogs(names)].join('\n'));
+  }
+}
+
+/**
+ * `terraform init`, one at a time across the test processes: inits sharing the plugin cache race
+ * on its directories ("mkdir ...: file exists", seen in CI with three workers).
+ */
+export async function terraformInit<T>(terraform: (args: string[]) => Promise<T>): Promise<T> {
+  const release = await acquireLock('terraform-init');
+  try {
+    return await terraform(['init', '-input=false']);
+  } finally {
+    release();
   }
 }
