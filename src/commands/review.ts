@@ -8,6 +8,7 @@ import { join } from 'path';
 import type { ClusterDescription, HostDescription } from '../constructs/description';
 import { IncrementRollout, KeySlot, planIncrementRollout } from '../model/increments';
 import { LIVE_SETTINGS } from '../render/server-config';
+import { compareVersions, isVersion, seriesOf, upgradeSteps } from '../model/versions';
 import { ToolError } from '../operator/cluster-ref';
 
 /** A synthesized stack as `cdk.tf.json` holds it (only what the review reads). */
@@ -126,6 +127,8 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
       + ' these values, so replication can skip or repeat transactions and key sequences can collide; keep existing hosts\' values'
       + ' (set `serverId`, `gtidDomainId`, `autoIncrementOffset` on the masters explicitly) unless the host is rebuilt');
   }
+  const versions = versionChanges(kept, before?.activeMaster);
+  risks.push(...versions.risks);
   const rollout = keySlotRollout(before, after);
   if (rollout.problems.length > 0) {
     risks.push('no order of changes keeps the masters\' keys apart while several write: with WriteMode.EVERY_MASTER the apply refuses'
@@ -179,13 +182,38 @@ export function reviewCluster(id: string, before: ClusterDescription | undefined
           : `writes move from **${before.activeMaster}** to **${after.activeMaster}** (terraform apply runs mariadb-ha switchover: one writer at a time, a write window of tens of milliseconds)`]
         : [],
     },
+    { heading: 'Version changes', lines: versions.lines },
     { heading: 'Restarts', lines: [...restarts, ...moved] },
   ].filter((s) => s.lines.length > 0);
   const changed = sections.length > 0;
+  // Shown while versions differ, changed or not: the reviewer sees where the upgrade stands.
+  const left = after && !after.galera
+    ? upgradeSteps(after.hosts.map((h) => ({ name: h.name, master: h.kind === 'master', mariadbVersion: h.mariadbVersion })), after.activeMaster) : [];
+  if (left.length > 0) sections.push({ heading: 'Rolling upgrade: steps left', lines: left.map((step, i) => `step ${i + 1}: ${step}`) });
   const records = after?.endpoint?.route53;
   // Shown on every review: the failover time the settings allow is what a reviewer of DNS failover checks.
   if (records) sections.push({ heading: 'Writer endpoint', lines: [`Route 53 failover (${records.healthCheck} health checks): ${failoverTimingLine(records.recordName, records.detectionSeconds, records.ttlSeconds)}`] });
   return { cluster: id, sections, mermaid: topologyDiagram(before, after), changed };
+}
+
+/** Hosts whose MariaDB version changes: each is re-created on its new image, with its data volume. */
+function versionChanges(kept: Array<{ before: HostDescription; after: HostDescription }>, writer: string | undefined): { lines: string[]; risks: string[] } {
+  const changes = kept.filter(({ before: b, after: a }) => b.mariadbVersion !== a.mariadbVersion);
+  const series = (v: string | undefined) => (v !== undefined && isVersion(v) ? seriesOf(v) : undefined);
+  const downgrades = changes.filter(({ before: b, after: a }) => series(b.mariadbVersion) && series(a.mariadbVersion)
+    && compareVersions(series(a.mariadbVersion)!, series(b.mariadbVersion)!) < 0);
+  const lines = changes.map((c) => `**${c.after.name}** is re-created on MariaDB ${c.after.mariadbVersion ?? 'of the cluster image'} (was ${c.before.mariadbVersion ?? 'undeclared'})`
+    + (downgrades.includes(c) ? ' with its data volume, which its server refuses (see Data at risk)'
+      : ' with its data volume; the new server upgrades the system tables (mariadb-upgrade, not replicated) before it takes connections'));
+  const risks = [
+    ...downgrades.map(({ before: b, after: a }) => `**${a.name}** goes back from MariaDB ${b.mariadbVersion} to ${a.mariadbVersion}: an older server may not read data a newer one ran, so`
+      + ' it refuses to start on it (the apply fails when the health wait times out; declare the version again). To go back, restore a backup taken before the upgrade'),
+    ...changes.filter(({ after: a }) => a.name === writer)
+      .map(({ after: a }) => `**${a.name}** takes the writes and is re-created on another version: writes stop while it restarts; switch the writes to an upgraded master first, in its own apply`),
+    ...(changes.length > 1 ? [`${changes.length} hosts change version in one apply (${changes.map((c) => c.after.name).join(', ')}): Terraform may restart them together,`
+      + ' and a host may read a newer source\'s binary log before it is upgraded; upgrade one host per apply, replicas first'] : []),
+  ];
+  return { lines, risks };
 }
 
 function slotOf(h: HostDescription): KeySlot {

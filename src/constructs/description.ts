@@ -61,6 +61,8 @@ export interface HostDescription {
   readonly delaySeconds: number;
   /** Server settings the host runs with (its config file, without comments); a change restarts it. */
   readonly settings: { [name: string]: string };
+  /** The MariaDB version the host declares, when it declares one; a change re-creates it on that version's image. */
+  readonly mariadbVersion?: string;
 }
 
 /** `ClusterDescription.hostAccess` of a cluster whose hosts the tools reach by `docker exec`. */

@@ -267,6 +267,7 @@ export class MariaDbReplicationCluster extends Construct {
           replicationAddress: this.replicationAddresses[h.name],
           backendName: c.backendName,
           settings: Object.fromEntries(serverSettings(this.plan, h.name, this.tuning).map((s) => [s.name, s.value])),
+          ...(h.mariadbVersion === undefined ? {} : { mariadbVersion: h.mariadbVersion }),
         };
       }),
     };

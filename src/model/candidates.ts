@@ -3,6 +3,7 @@
 import { ResolvedTopology } from './defaults';
 import { Problem } from './problems';
 import { hostNamesRepeat } from './validation';
+import { compareVersions, isVersion, seriesOf } from './versions';
 
 /** Why a host may or may not become the active master. */
 export interface CandidateVerdict {
@@ -17,19 +18,6 @@ export interface CandidateEvaluation {
   readonly candidates: string[];
   readonly verdicts: CandidateVerdict[];
   readonly problems: Problem[];
-}
-
-const VERSION = /^\d+(\.\d+){0,2}$/;
-
-/** Compares dotted versions numerically; missing parts count as 0. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
@@ -53,12 +41,12 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
     });
   }
   for (const h of [...t.masters.map((m) => ({ ...m, path: `masters[${m.index}]` })), ...t.replicas.map((r) => ({ ...r, path: `replicas[${r.index}]` }))]) {
-    if (h.mariadbVersion !== undefined && !VERSION.test(h.mariadbVersion)) {
+    if (h.mariadbVersion !== undefined && !isVersion(h.mariadbVersion)) {
       problems.push({ property: `${h.path}.mariadbVersion`, message: `'${h.mariadbVersion}' is not a version like 10.11.9` });
     }
   }
 
-  const versionOk = (v?: string) => v === undefined || VERSION.test(v);
+  const versionOk = (v?: string) => v === undefined || isVersion(v);
   const verdicts: CandidateVerdict[] = [
     ...t.masters.map((m) => {
       const reasons: string[] = [];
@@ -67,7 +55,7 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
       if (!policy.candidates.includes(m.name)) reasons.push('not in promotion.candidates');
       if (m.site !== t.primarySite && !risky) reasons.push(`in DR site '${m.site}' (primary site is '${t.primarySite}')`);
       if (m !== active && !risky && versionOk(m.mariadbVersion) && versionOk(active?.mariadbVersion)
-        && m.mariadbVersion && active?.mariadbVersion && compareVersions(m.mariadbVersion, active.mariadbVersion) > 0) {
+        && m.mariadbVersion && active?.mariadbVersion && compareVersions(seriesOf(m.mariadbVersion), seriesOf(active.mariadbVersion)) > 0) {
         reasons.push(`runs ${m.mariadbVersion}, newer than the active master's ${active.mariadbVersion}`);
       }
       return { host: m.name, eligible: reasons.length === 0, reasons };
@@ -100,7 +88,7 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
     const excluded = verdicts.filter((v) => v.host !== t.activeMaster && !v.eligible).map((v) => `${v.host} (${v.reasons.join('; ')})`);
     problems.push({
       property: 'promotion',
-      message: `no promotion candidate besides the active master '${t.activeMaster}', so nothing could take over its writes; excluded: ${excluded.join(', ') || 'no other host declared'}`,
+      message: `no promotion candidate besides the active master '${t.activeMaster}', so nothing could take over its writes; excluded: ${excluded.join(', ') || 'no other host declared'}; list a DR or newer master in promotion.allowRisky to let it take over`,
     });
   }
   return { candidates: ordered, verdicts, problems };

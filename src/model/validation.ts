@@ -2,6 +2,7 @@
 import { ResolvedReplica, ResolvedTopology } from './defaults';
 import { Problem } from './problems';
 import { KEY_COLUMN_MAX, KeyColumnType, KeyRange, ReplicaRole, TopologySpec } from './topology';
+import { versionProblems } from './versions';
 
 const HOST_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** Names the constructs give their own resources beside the hosts'. */
@@ -268,6 +269,7 @@ export const TOPOLOGY_RULES: Rule[] = [
   replicasAreValid,
   databaseNameIsValid,
   semiSyncIsValid,
+  versionProblems,
 ];
 
 export function validateTopology(t: ResolvedTopology, spec: TopologySpec): Problem[] {

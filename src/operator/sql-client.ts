@@ -6,7 +6,7 @@ import { createConnection, Connection } from 'mysql2/promise';
 import { execChecked, HostAccess } from '../backends/host-access';
 import { SecretName } from '../model/accounts';
 import { SERVER_SOCKET } from '../render/server-config';
-import { clearSecret, setSecretFromBase64 } from '../render/statements';
+import { clearSecret, setSecretFromBase64, setSecretParameter } from '../render/statements';
 
 export interface Endpoint {
   readonly host: string;
@@ -52,7 +52,8 @@ export async function queryRows<T = Record<string, unknown>>(c: Connection, sql:
 /** Runs statements in order on an open connection, with the given secrets set for them and cleared after. */
 export async function runStatements(c: Connection, statements: string[], secrets: Secrets = {}): Promise<void> {
   const names = Object.keys(secrets) as SecretName[];
-  for (const name of names) await c.query(setSecretFromBase64(name, Buffer.from(secrets[name]!).toString('base64')));
+  // A bound parameter of a prepared statement: an error carries the statement's text, never the value.
+  for (const name of names) await c.execute(setSecretParameter(name), [Buffer.from(secrets[name]!).toString('base64')]);
   try {
     for (const statement of statements) await c.query(statement);
   } finally {

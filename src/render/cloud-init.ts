@@ -1,6 +1,7 @@
 // The cloud-init of an EC2 host: the same rendered server config, bootstrap SQL and entrypoint as a
 // Docker host's, plus what a VM needs around them: MariaDB installed, the data volume formatted
 // and mounted, secrets fetched from SSM at boot (never in user data), and systemd units. Pure.
+import { gunzipSync, gzipSync } from 'zlib';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, HA_DIR, SECRETS_DIR, SERVER_CONFIG_PATH } from './entrypoint';
 import { SERVER_SOCKET } from './server-config';
 
@@ -12,6 +13,8 @@ export const HEALTH_TIMER_NAME = 'mariadb-ha-health.timer';
 export const HEALTH_NAMESPACE = 'MariaDbHa';
 export const HEALTH_METRIC = 'ServerAvailable';
 /** Installs MariaDB 10.11, its backup tool and the AWS CLI on Debian 12 (bookworm). */
+/** EC2 refuses user data over 16 KB (before its own base64); Terraform's provider checks it at validate. */
+export const USER_DATA_LIMIT = 16384;
 export const DEBIAN_12_INSTALL = 'DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server mariadb-backup awscli';
 
 export interface CloudInitFiles {
@@ -36,12 +39,13 @@ export interface CloudInitOptions {
 interface WriteFile {
   readonly path: string;
   readonly permissions: string;
-  readonly encoding: 'b64';
+  readonly encoding: 'gz+b64';
   readonly content: string;
 }
 
+/** Gzipped, then base64: the files fit EC2's user-data limit with room to grow (about a third of their size). */
 function file(path: string, permissions: string, content: string): WriteFile {
-  return { path, permissions, encoding: 'b64', content: Buffer.from(content, 'utf8').toString('base64') };
+  return { path, permissions, encoding: 'gz+b64', content: gzipSync(Buffer.from(content, 'utf8'), { level: 9 }).toString('base64') };
 }
 
 /** Mounts the data volume, fetches the secrets and starts the server; runs on the first boot. */
@@ -156,7 +160,7 @@ WantedBy=timers.target
   };
 }
 
-/** The user data: a cloud-config (JSON is YAML) whose files are base64, so no character of them reaches Terraform or YAML as syntax. */
+/** The user data: a cloud-config (JSON is YAML) whose files are gzip+base64, so no character of them reaches Terraform or YAML as syntax. */
 export function renderCloudInit(o: CloudInitOptions): string {
   const health = healthUnits(o);
   const config = {
@@ -172,12 +176,12 @@ export function renderCloudInit(o: CloudInitOptions): string {
     ],
     runcmd: [['/bin/bash', BOOT_SCRIPT_PATH]],
   };
-  return `#cloud-config\n${JSON.stringify(config, null, 1)}\n`;
+  return `#cloud-config\n${JSON.stringify(config)}\n`;
 }
 
 /** The files of a rendered cloud-config, by path (what cloud-init would write). */
 export function cloudInitFiles(userData: string): { [path: string]: string } {
   const body = userData.replace(/^#cloud-config\n/, '');
   const config = JSON.parse(body) as { write_files: WriteFile[] };
-  return Object.fromEntries(config.write_files.map((f) => [f.path, Buffer.from(f.content, 'base64').toString('utf8')]));
+  return Object.fromEntries(config.write_files.map((f) => [f.path, gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8')]));
 }

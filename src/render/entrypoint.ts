@@ -15,6 +15,10 @@ export const DATA_DIR = '/var/lib/mysql';
 export const SEED_MARKER = '.mariadb-ha-seed';
 /** A writable master copied into a running cluster stays read-only until `mariadb-ha writers` has moved every writer's keys. */
 export const JOINING_MARKER = '.mariadb-ha-joining';
+/** In a replication host's data volume: the MariaDB series (`major.minor`) that last ran on the data. */
+export const SERIES_RECORD = '.mariadb-ha-series';
+/** The entrypoint's exit status when the data was last run by a newer series than the image's server. */
+export const DOWNGRADE_REFUSED_STATUS = 66;
 /**
  * In a Galera node's data volume: start a new cluster from this node (`--wsrep-new-cluster`). The
  * cluster's creation writes it into the first node's new volume, `mariadb-ha recover` into the most
@@ -45,6 +49,26 @@ export interface EntrypointOptions {
 const INSTALL_DB = `mariadb-install-db --defaults-extra-file="$CONF" --user=mysql --datadir="$DATADIR" \\
     --skip-test-db --auth-root-authentication-method=socket >/tmp/mariadb-install-db.log 2>&1 \\
     || { cat /tmp/mariadb-install-db.log >&2; exit 1; }`;
+
+/**
+ * Bash, after the bootstrap: a server of a newer series than the data's upgrades its system tables
+ * (mariadb-upgrade, not binlogged, before any client or replica connects); an older one refuses the
+ * data, which it may not read.
+ */
+const SERIES_CHECK = `data_series=$(cat "$SERIES" 2>/dev/null || true)
+if [ -n "$data_series" ] && [ "$data_series" != "$server_series" ] && [ "$(printf '%s\\n%s\\n' "$data_series" "$server_series" | sort -V | tail -n 1)" = "$data_series" ]; then
+  say "this data was last run by MariaDB $data_series and this server is $server_series: a downgrade is refused (an older server may not read it)."
+  say "Declare mariadbVersion $data_series or newer for this host again; to go back, restore a backup taken before the upgrade."
+  exit ${DOWNGRADE_REFUSED_STATUS}
+fi
+if [ "$data_series" != "$server_series" ]; then
+  say "upgrading the system tables to MariaDB $server_series (data last run by: $data_series)"
+  boot_start
+  mariadb-upgrade --socket="$BOOT_SOCKET" --user=root >/tmp/mariadb-upgrade.log 2>&1 || { cat /tmp/mariadb-upgrade.log >&2; boot_stop; exit 1; }
+  boot_stop
+  echo "$server_series" >"$SERIES"
+fi
+`;
 
 /** A Galera node's first start and bootstrap decisions (bash, before the server starts). */
 function galeraStart(): string {
@@ -162,11 +186,15 @@ DONE="$DATADIR/.mariadb-ha-bootstrapped"
 BUSY="$DATADIR/.mariadb-ha-initialising"
 SEED="$DATADIR/${SEED_MARKER}"
 JOINING="$DATADIR/${JOINING_MARKER}"
+SERIES="$DATADIR/${SERIES_RECORD}"
 BOOT_SOCKET=/run/mysqld/bootstrap.sock
 say() { echo "[mariadb-ha] $*" >&2; }
 
 mkdir -p /run/mysqld
 chown mysql:mysql /run/mysqld "$DATADIR"
+# Data last run by another image may belong to another uid (mysql is 100 on Debian 12, 101 on 13).
+find "$DATADIR" \\( ! -user mysql -o ! -group mysql \\) -exec chown -h mysql:mysql {} +
+server_series=$(mariadbd --version | sed -nE 's/.* Ver ([0-9]+[.][0-9]+).*/\\1/p')
 
 # A server only this script reaches: no networking, no replication while the host sets itself up.
 boot_start() {
@@ -226,9 +254,10 @@ elif [ ! -f "$DONE" ]; then
   boot_stop
   rm -f "$BUSY"
   touch "$DONE"
+  echo "$server_series" >"$SERIES"
   say "bootstrap complete"
 fi
-
+${options.galeraNode ? '' : SERIES_CHECK}
 # The bootstrap was their only reader.
 rm -f ${SECRETS_DIR}/* 2>/dev/null || true
 # Unquoted on purpose: empty, it adds no argument (and no brace expansion, which Terraform would read as its own).

@@ -40,6 +40,9 @@ vrrp_instance writer {
   virtual_router_id ${v.routerId}
   priority ${v.priority}
   advert_int ${v.advertIntervalSeconds}
+  # Adverts from any address but a peer's are dropped: no other container on the network claims the address
+  # (VRRPv3 has no authentication; VRRPv2's is a password sent in clear).
+  check_unicast_src
   unicast_src_ip ${v.self}
   unicast_peer {
 ${v.peers.map((p) => `    ${p}`).join('\n')}

@@ -102,6 +102,8 @@ export function serverSettings(plan: TopologyPlan, hostName: string, tuning: Ser
     ['port', MARIADB_PORT],
     ['socket', SERVER_SOCKET],
     ['skip_name_resolve', 'ON', 'no reverse DNS per connection; accounts match by address'],
+    // Kept high on every host: behind the endpoint all clients share its address, so connections
+    // dropped before login (a client's, a probe's) would soon lock every client out.
     ['max_connect_errors', 1000000, 'TCP health checks open and drop connections'],
     ['server_id', host.serverId, isNode ? 'the same on every node: the server id in the GTIDs of the cluster\'s transactions'
       : 'unique per host: replication drops events carrying its own id'],

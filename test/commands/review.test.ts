@@ -31,9 +31,19 @@ const CHANGES: { [kind: string]: Topology } = {
   'switchover': { ...BEFORE, activeMaster: 'db-b' },
 };
 
+/** The example with a MariaDB version on each host (db-a, db-b, analytics). */
+const versioned = (a: string, b: string, analytics: string, allowRisky: string[] = []): Topology => ({
+  ...BEFORE,
+  masters: [{ name: 'db-a', mariadbVersion: a }, { name: 'db-b', mariadbVersion: b }],
+  replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS, mariadbVersion: analytics }],
+  promotion: { allowRisky },
+});
+
 /** Changes that start from another topology than BEFORE: kind -> [before, after]. */
 const FROM_ELSEWHERE: { [kind: string]: [Topology, Topology] } = {
   'remove-master': [CHANGES['add-master'], BEFORE],
+  'upgrade-standby': [versioned('10.11', '10.11', '11.8'), versioned('10.11', '11.8', '11.8', ['db-b'])],
+  'downgrade-and-upgrade-writer': [versioned('10.11', '11.8', '11.8', ['db-b']), versioned('11.8', '10.11', '11.8')],
 };
 
 const before = synthesized(BEFORE);
@@ -97,6 +107,21 @@ describe('mariadb-ha review', () => {
   test('changing the active master is a switchover, nothing else', () => {
     expect(headings('switchover')).toEqual(['Switchover']);
     expect(text('switchover')).toContain('writes move from **db-a** to **db-b**');
+  });
+
+  test('upgrading the standby: it is re-created on the new version with its data, nothing at risk, and the steps left are the switchover and the old writer', () => {
+    expect(headings('upgrade-standby')).toEqual(['Version changes', 'Rolling upgrade: steps left']);
+    expect(text('upgrade-standby')).toContain('**db-b** is re-created on MariaDB 11.8 (was 10.11) with its data volume');
+    expect(text('upgrade-standby')).toContain('step 1: switch the writes to db-b: set activeMaster to db-b (listed in promotion.allowRisky');
+    expect(text('upgrade-standby')).toContain('step 2: upgrade db-a to 11.8 (the old writer, once it takes no writes)');
+  });
+
+  test('a downgrade, the writer upgraded in place and two hosts at once are each data at risk', () => {
+    const review = text('downgrade-and-upgrade-writer');
+    expect(headings('downgrade-and-upgrade-writer')[0]).toBe('Data at risk');
+    expect(review).toContain('**db-b** goes back from MariaDB 11.8 to 10.11: an older server may not read data a newer one ran');
+    expect(review).toContain('**db-a** takes the writes and is re-created on another version: writes stop while it restarts');
+    expect(review).toContain('2 hosts change version in one apply (db-a, db-b)');
   });
 
   test('the command reads two stack directories and prints the review', async () => {

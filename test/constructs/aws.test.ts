@@ -1,6 +1,7 @@
 // The AWS backend and the Route 53 writer endpoint at synth: one renderer, two placements (the
 // cloud-init of each EC2 host carries the Docker host's files), secrets never in user data, and
 // bad input reported all at once with its construct path and property.
+import { createHash } from 'crypto';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { AwsBackend, AwsBackendProps, MariaDbReplicationCluster, Route53HealthCheckType, Route53WriterEndpoint, Route53WriterEndpointProps } from '../../src';
@@ -30,6 +31,10 @@ function dockerFile(host: string, path: string): string {
 }
 
 describe('AwsBackend: one renderer, two placements', () => {
+  test('the user data (files gzipped) stays well inside EC2\'s 16 KB limit', () => {
+    for (const instance of Object.values(aws.resource.aws_instance) as any[]) expect(instance.user_data.length).toBeLessThan(12_000);
+  });
+
   test.each(HOSTS)('%s runs with the same server config and entrypoint as on Docker, and the same bootstrap but for peer addresses', (host) => {
     const files = awsFiles(host);
     expect(files[SERVER_CONFIG_PATH]).toBe(dockerFile(host, SERVER_CONFIG_PATH));
@@ -129,6 +134,21 @@ describe('AWS bad input', () => {
     expect(() => build({}, { recordName: 'writer db.internal' })).toThrow(/test\/writer\.recordName: 'writer db\.internal' is not a DNS name/);
     expect(() => build({}, { recordName: '-writer.db.internal' })).toThrow(/recordName: '-writer\.db\.internal' is not a DNS name/);
     expect(() => build({ accountCidr: '0.0.0.0/0', allowClientsFromAnywhere: true }, { recordName: 'writer.db.internal.' })).not.toThrow();
+  });
+
+  test('user data over EC2\'s 16 KB is a synth error naming the host, not a validate error printing it all', () => {
+    // Hex of chained hashes: text gzip cannot shrink below the limit.
+    let noise = '';
+    for (let i = 0; noise.length < 40_000; i++) noise += createHash('sha256').update(String(i)).digest('hex');
+    expect(() => build({ installCommand: `echo ${noise}` })).toThrow(/test\/shop: backend\.installCommand: the user data of db-a is \d+ bytes, over EC2's limit of 16384/);
+  });
+
+  test('a version the default install does not provide is refused, not ignored', () => {
+    const stack = new TerraformStack(Testing.app(), 'test');
+    new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
+    const versions = { masters: [{ name: 'db-a', mariadbVersion: '11.8' }, { name: 'db-b', mariadbVersion: '11.8' }], replicas: [{ name: 'analytics', source: 'db-b', mariadbVersion: '11.8' }] };
+    expect(() => new MariaDbReplicationCluster(stack, 'shop', { ...ACTIVE_PASSIVE, ...versions, backend: new AwsBackend(backendProps) }))
+      .toThrow(/test\/shop\.backend\.installCommand: db-a declares MariaDB 11\.8, but the default install is Debian 12's MariaDB 10\.11[\s\S]*analytics declares/);
   });
 
   test('with the opt-in, 0.0.0.0/0 is accepted and synth warns', () => {

@@ -188,6 +188,38 @@ describe('MariaDbReplicationCluster on Docker', () => {
     expect(container.image).toMatch(/^\$\{docker_image\.\w+\.image_id\}$/);
   });
 
+  describe('WHEN hosts declare MariaDB versions (a rolling upgrade under way)', () => {
+    const versions = (a: string, b: string, analytics: string) => ({
+      masters: [{ name: 'db-a', mariadbVersion: a }, { name: 'db-b', mariadbVersion: b }],
+      replicas: [{ name: 'analytics', source: 'db-b', role: ReplicaRole.ANALYTICS, mariadbVersion: analytics }],
+      promotion: { allowRisky: ['db-b'] },
+    });
+    const imageOf = (json: any, host: string) => (Object.values(json.resource.docker_container).find((c: any) => c.name === `shop-${host}`) as any).image;
+
+    test('THEN each host runs its series\' image, on the same data volume, and the description carries the version', () => {
+      const { json } = synthCluster(versions('10.11.14', '11.8', '11.8.3'));
+      expect(['db-a', 'db-b', 'analytics'].map((h) => imageOf(json, h)))
+        .toEqual(['cdktf-mariadb-ha/mariadb:10.11-bookworm', 'cdktf-mariadb-ha/mariadb:11.8-trixie', 'cdktf-mariadb-ha/mariadb:11.8-trixie']);
+      expect(json.output.shop_cluster.value.hosts.map((h: any) => h.mariadbVersion)).toEqual(['10.11.14', '11.8', '11.8.3']);
+    });
+
+    test('THEN a pulled image per series is one docker_image resource each', () => {
+      const images = { '10.11': MariaDbImage.pull('mariadb:10.11'), '11.8': MariaDbImage.pull('mariadb:11.8') };
+      const { json } = synthCluster({ ...versions('10.11', '11.8', '11.8'), backend: new DockerBackend({ images }) });
+      expect(Object.values(json.resource.docker_image).map((i: any) => i.name).sort()).toEqual(['mariadb:10.11', 'mariadb:11.8']);
+      expect(imageOf(json, 'db-b')).toMatch(/^\$\{docker_image\.\w*image-11-8\w*\.image_id\}$/);
+    });
+
+    test('THEN a series with no image is refused, as is a series the user\'s own image may not be', () => {
+      expect(() => synthCluster({ ...versions('10.11', '12.3', '12.3'), backend: new DockerBackend() })).toThrow(new RegExp([
+        "test/shop\\.backend\\.images: db-b declares MariaDB 12\\.3 but no image runs series 12\\.3: give backend\\.images a '12\\.3' entry \\(the project builds 10\\.11 and 11\\.8\\)",
+        'test/shop\\.backend\\.images: analytics declares MariaDB 12\\.3',
+      ].join('[\\s\\S]*')));
+      expect(() => synthCluster({ ...versions('10.11', '11.8', '11.8'), backend: new DockerBackend({ image: MariaDbImage.local('my/mariadb:latest') }) }))
+        .toThrow(/backend\.images: db-a declares MariaDB 10\.11 but no image runs series 10\.11: give backend\.images a '10\.11' entry\n/);
+    });
+  });
+
   test('WHEN publishing beyond loopback is opted into THEN the ports use it and synth warns', () => {
     const stack = dockerStack();
     const cluster = new MariaDbReplicationCluster(stack, 'shop', clusterProps({ writeMode: WriteMode.EVERY_MASTER, backend: new DockerBackend({ publishAddress: '0.0.0.0', publishBeyondLoopback: true }) }));

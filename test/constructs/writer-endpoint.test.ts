@@ -151,7 +151,7 @@ describe('HaproxyWriterEndpoint with a virtual IP', () => {
       expect(c.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
     }
     const keepalived = containers[1].upload.find((u: any) => u.file === '/etc/keepalived/mariadb-ha.conf').content;
-    expect(keepalived).toMatch(/unicast_src_ip 10\.213\.0\.6\n {2}unicast_peer \{\n {4}10\.213\.0\.5\n/);
+    expect(keepalived).toMatch(/check_unicast_src\n {2}unicast_src_ip 10\.213\.0\.6\n {2}unicast_peer \{\n {4}10\.213\.0\.5\n/);
     expect(keepalived).toContain('10.213.0.4/24 dev eth0');
   });
 

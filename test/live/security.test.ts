@@ -5,7 +5,9 @@ import { APPLICATION_USER, MONITOR_USER, OPERATOR_USER } from '../../src/model/a
 import { summarize, trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { HaproxyRuntime, socatIn } from '../../src/routes/haproxy-runtime';
 import { DOCKER_HOST_ACCESS } from '../../src/backends/docker/docker-host-access';
-import { queryRows, withConnection } from '../../src/operator/sql-client';
+import { inspect } from 'util';
+import { SecretName } from '../../src/model/accounts';
+import { queryRows, runStatements, withConnection } from '../../src/operator/sql-client';
 import { run } from '../../src/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
@@ -104,5 +106,22 @@ describe('security on local Docker', () => {
       expect(await refused(h, APPLICATION_USER, application)).toBe(false);
       expect(await refused(h, APPLICATION_USER, ha.passwords.application)).toBe(true);
     }
+  });
+
+  test('a statement failing after a secret is set, or the secret\'s own statement failing, carries no secret in its error', async () => {
+    const secret = generatedPassword();
+    const leaks = (error: unknown) => {
+      const shown = inspect(error, { depth: 6, showHidden: true });
+      return [secret, Buffer.from(secret).toString('base64')].filter((s) => shown.includes(s));
+    };
+    const after = await withConnection(ha.host('db-a'), ha.app, (c) => runStatements(c, ['SELECT * FROM no_such_table'], { [SecretName.REPLICATION]: secret })).then(() => undefined, (e) => e);
+    expect(after?.message).toMatch(/no_such_table/);
+    expect(leaks(after)).toEqual([]);
+    const own = await withConnection(ha.host('db-a'), ha.app, async (c) => {
+      await c.query('KILL CONNECTION CONNECTION_ID()').catch(() => undefined);
+      return runStatements(c, ['SELECT 1'], { [SecretName.REPLICATION]: secret });
+    }).then(() => undefined, (e) => e);
+    expect(own).toBeDefined();
+    expect(leaks(own)).toEqual([]);
   });
 });

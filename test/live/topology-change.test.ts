@@ -11,8 +11,8 @@ import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { WriteRecord } from '../support/load/endpoint-load';
 import { main } from '../../src/commands/cli';
-import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, waitForConvergence } from '../support/cluster-checks';
-import { acked, DRILL_TABLE, hardLoad } from '../support/failover-drill';
+import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from '../support/cluster-checks';
+import { applyUnderHardLoad, DRILL_TABLE, expectNoDuplicateKeys as expectNoDuplicateKeysOn, hardLoad, incrementsOn as incrementsOnHost } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
@@ -26,14 +26,7 @@ const containerId = async (name: string) => (await runChecked('docker', ['inspec
 
 jest.setTimeout(10 * 60_000);
 
-/** Resources a saved plan would change, as `<type>.<name>: <actions>`. */
-async function plannedChanges(): Promise<string[]> {
-  await live.terraform(['plan', '-input=false', '-out=tfplan']);
-  const plan = JSON.parse((await live.terraform(['show', '-json', 'tfplan'])).stdout);
-  return plan.resource_changes
-    .filter((c: any) => !c.change.actions.every((a: string) => a === 'no-op'))
-    .map((c: any) => `${c.address}: ${c.change.actions.join(',')}`);
-}
+const plannedChanges = () => live.plannedChanges();
 
 /**
  * `mariadb-ha review --plan` of the saved plan: the deployed cluster against the planned one, with
@@ -47,10 +40,7 @@ async function reviewOfPlan(kind: string): Promise<string> {
   return markdown;
 }
 
-/** Committed increments on a host: the baseline of the next load's audit. */
-async function incrementsOn(host: string): Promise<number> {
-  return withConnection(ha.host(host), app, async (c) => Number((await queryRows<any>(c, `SELECT COUNT(*) AS n FROM ${COUNTER_TABLE}`))[0].n));
-}
+const incrementsOn = (host: string) => incrementsOnHost(ha, host, COUNTER_TABLE);
 
 async function analyticsChannels() {
   return (await readHostStatus(ha.host('analytics'), monitor)).channels
@@ -80,20 +70,8 @@ async function configuredSlot(name: string): Promise<string> {
   return `${/^auto_increment_increment = (\d+)$/m.exec(config)?.[1]}/${/^auto_increment_offset = (\d+)$/m.exec(config)?.[1]}`;
 }
 
-/** No write failed on a duplicate key, and every acknowledged insert is on every host. */
-async function expectNoDuplicateKeys(inserts: WriteRecord[]): Promise<void> {
-  expect(inserts.filter((r) => r.errno === 1062 || /Duplicate entry/.test(r.error ?? '')).map((r) => r.error)).toEqual([]);
-  const acknowledged = acked(inserts).map((r) => r.token);
-  expect(acknowledged.length).toBeGreaterThan(100);
-  for (const h of hosts) expect(await missingTokens(h, app, DRILL_TABLE, acknowledged)).toEqual([]);
-}
-
-/** Applies a saved plan under the counter and insert workloads through the endpoint, which outlast the apply. */
-async function applyUnderLoad(maxMs = 180_000): Promise<{ counts: WriteRecord[]; inserts: WriteRecord[]; before: number }> {
-  const before = await incrementsOn('db-a');
-  const [counts, inserts] = await live.applyUnderLoad((stopWhen) => hardLoad(ha, COUNTER_TABLE, maxMs, stopWhen), maxMs);
-  return { counts, inserts, before };
-}
+const expectNoDuplicateKeys = (inserts: WriteRecord[]) => expectNoDuplicateKeysOn(ha, inserts);
+const applyUnderLoad = () => applyUnderHardLoad(ha, COUNTER_TABLE);
 
 const withLogs = <T>(work: () => Promise<T>): Promise<T> => withContainerLogs(hosts.map((h) => `${PREFIX}-${h.name}`), work, () => live.applyProgress());
 

@@ -28,6 +28,26 @@ export function hardLoad(ha: HaDeployment, counterTable: string, durationMs: num
 
 export const acked = (records: WriteRecord[]) => records.filter((r) => r.outcome === WriteOutcome.OK);
 
+/** Committed increments on a host (or on the writer, through the endpoint): the baseline of the next load's audit. */
+export function incrementsOn(ha: HaDeployment, host: string | undefined, counterTable: string): Promise<number> {
+  return withConnection(host ? ha.host(host) : ha.endpoint, ha.app, async (c) => Number((await queryRows<any>(c, `SELECT COUNT(*) AS n FROM ${counterTable}`))[0].n));
+}
+
+/** Applies the saved plan `tfplan` under the counter and insert workloads through the endpoint, which outlast the apply. */
+export async function applyUnderHardLoad(ha: HaDeployment, counterTable: string, maxMs = 180_000): Promise<{ counts: WriteRecord[]; inserts: WriteRecord[]; before: number }> {
+  const before = await incrementsOn(ha, undefined, counterTable);
+  const [counts, inserts] = await ha.live.applyUnderLoad((stopWhen) => hardLoad(ha, counterTable, maxMs, stopWhen), maxMs);
+  return { counts, inserts, before };
+}
+
+/** No insert failed on a duplicate key, and every acknowledged insert is on every host. */
+export async function expectNoDuplicateKeys(ha: HaDeployment, inserts: WriteRecord[]): Promise<void> {
+  expect(inserts.filter((r) => r.errno === 1062 || /Duplicate entry/.test(r.error ?? '')).map((r) => r.error)).toEqual([]);
+  const acknowledged = acked(inserts).map((r) => r.token);
+  expect(acknowledged.length).toBeGreaterThan(100);
+  for (const h of ha.hosts) expect(await missingTokens(h, ha.app, DRILL_TABLE, acknowledged)).toEqual([]);
+}
+
 export interface KillResult {
   readonly records: WriteRecord[];
   readonly summary: LoadSummary;

@@ -43,10 +43,8 @@ export async function tool(g: GaleraDeployment, args: string[]): Promise<{ code:
 }
 
 /** Resources a plan would change, as `<address>: <actions>`. */
-export async function plannedChanges(g: GaleraDeployment): Promise<string[]> {
-  await g.live.terraform(['plan', '-input=false', '-out=tfplan']);
-  const plan = JSON.parse((await g.live.terraform(['show', '-json', 'tfplan'])).stdout);
-  return plan.resource_changes.filter((c: any) => !c.change.actions.every((a: string) => a === 'no-op')).map((c: any) => `${c.address}: ${c.change.actions.join(',')}`);
+export function plannedChanges(g: GaleraDeployment): Promise<string[]> {
+  return g.live.plannedChanges();
 }
 
 /** A client's connection ended, with no answer from the server. */

@@ -25,6 +25,10 @@ export interface HaDeploymentOptions extends LiveSlot {
   readonly drMasters?: string[];
   /** Add a backup replica of db-a, this many seconds behind. */
   readonly backupDelaySeconds?: number;
+  /** Each host's `mariadbVersion` (every host or none). */
+  readonly mariadbVersions?: Record<string, string>;
+  /** The Docker backend's `healthyTimeoutSeconds`. */
+  readonly healthyTimeoutSeconds?: number;
 }
 
 export interface HaDeployment {
@@ -48,6 +52,10 @@ export interface HaDeployment {
   addMaster(name: string): void;
   /** Re-synthesizes the stack without a master (`hosts` follows). */
   removeMaster(name: string): void;
+  /** Re-synthesizes the stack with these hosts' versions (the others keep theirs) and `promotion.allowRisky`. */
+  setVersions(versions: Record<string, string>, allowRisky?: string[]): void;
+  /** Re-synthesizes the stack with another declared active master (a switchover to apply). */
+  setActiveMaster(name: string): void;
   /** Runs `work` with the passwords `mariadb-ha` reads from the environment set. */
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
 }
@@ -63,6 +71,10 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
   if (options.backupDelaySeconds) extraReplicas.push({ name: 'backup', source: 'db-a', role: ReplicaRole.BACKUP, delaySeconds: options.backupDelaySeconds });
   const masters = [...(options.masters ?? ['db-a', 'db-b'])];
   let seedNewHosts = true;
+  let activeMaster = 'db-a';
+  const versions: Record<string, string> = { ...options.mariadbVersions };
+  let allowRisky: string[] = [];
+  const versionOf = (name: string) => versions[name];
   const live = new LiveStack({
     dockerPrefix: prefix,
     variables: Object.fromEntries(Object.entries(passwords).map(([k, v]) => [`${prefix}_${k}_password`, v])),
@@ -73,17 +85,19 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
         masters: masters.map((name) => ({
           name, serverId: MASTER_IDS[name], gtidDomainId: MASTER_IDS[name], autoIncrementOffset: masters.indexOf(name) + 1,
           site: options.drMasters?.includes(name) ? 'dr' : undefined,
+          mariadbVersion: versionOf(name),
         })),
-        activeMaster: 'db-a',
+        activeMaster,
         replicas: [
-          { name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds },
-          ...extraReplicas.map((r) => ({ ...r, role: r.role ?? ReplicaRole.READ })),
+          { name: 'analytics', source: analytics.source, role: ReplicaRole.ANALYTICS, delaySeconds: analytics.delaySeconds, mariadbVersion: versionOf('analytics') },
+          ...extraReplicas.map((r) => ({ ...r, role: r.role ?? ReplicaRole.READ, mariadbVersion: versionOf(r.name) })),
         ],
+        promotion: allowRisky.length > 0 ? { allowRisky } : undefined,
         databaseName: options.databaseName ?? 'shop',
         // Without an endpoint nothing would make a master writable: the tests write to db-a directly.
         writeMode: options.withEndpoint === false ? WriteMode.EVERY_MASTER : WriteMode.ONE_WRITER,
         semiSync: options.semiSyncTimeoutMs ? { timeoutMs: options.semiSyncTimeoutMs } : undefined,
-        backend: new DockerBackend({ subnet: slotSubnet(options), hostPortBase, seedNewHosts }),
+        backend: new DockerBackend({ subnet: slotSubnet(options), hostPortBase, seedNewHosts, healthyTimeoutSeconds: options.healthyTimeoutSeconds }),
       });
       if (options.withEndpoint !== false) {
         new HaproxyWriterEndpoint(stack, 'writer', { cluster, hostPort: port, virtualIp: options.withVirtualIp ? {} : undefined, monitor: options.monitor });
@@ -134,6 +148,15 @@ export function haDeployment(options: HaDeploymentOptions): HaDeployment {
     removeMaster: (name) => {
       masters.splice(masters.indexOf(name), 1);
       placeHosts();
+      live.synthesize();
+    },
+    setVersions: (changed, risky = allowRisky) => {
+      Object.assign(versions, changed);
+      allowRisky = risky;
+      live.synthesize();
+    },
+    setActiveMaster: (name) => {
+      activeMaster = name;
       live.synthesize();
     },
     withToolPasswords: async (work) => {

@@ -34,6 +34,7 @@ export const LIVE_SLOTS = {
   galeraAllWriters: { prefix: 'glall', subnetOctet: 96, port: 25700 },
   threeMastersAsync: { prefix: 'tmlive', subnetOctet: 97, port: 25800 },
   threeMastersSemiSync: { prefix: 'tmsslive', subnetOctet: 98, port: 25900 },
+  rollingUpgrade: { prefix: 'uplive', subnetOctet: 99, port: 26400 },
   benchDeploy: { prefix: 'benchdeploy', subnetOctet: 20, port: 25300 },
   benchFailoverAsync: { prefix: 'benchha', subnetOctet: 50, port: 24600 },
   benchFailoverSemiSync: { prefix: 'benchss', subnetOctet: 51, port: 24700 },

@@ -77,6 +77,15 @@ export class LiveStack {
     return JSON.parse(result.stdout) as T;
   }
 
+  /** Saves a plan as `tfplan` and returns the resources it changes, as `<address>: <actions>`. */
+  public async plannedChanges(): Promise<string[]> {
+    await this.terraform(['plan', '-input=false', '-out=tfplan']);
+    const plan = JSON.parse((await this.terraform(['show', '-json', 'tfplan'])).stdout);
+    return plan.resource_changes
+      .filter((c: any) => !c.change.actions.every((a: string) => a === 'no-op'))
+      .map((c: any) => `${c.address}: ${c.change.actions.join(',')}`);
+  }
+
   /**
    * Applies the saved plan `tfplan` under a load: `startLoad` starts it (1.5 s before the apply) with
    * a stop condition that turns true 2 s after the apply ended; `maxLoadMs` bounds it. Fails when

@@ -8,6 +8,7 @@ const { join, relative } = require('path');
 
 const CI_SECONDS = {
   'test/live/galera.test.ts': 290,
+  'test/live/rolling-upgrade.test.ts': 200,
   'test/live/topology-change.test.ts': 234,
   'test/live/three-masters-async.test.ts': 165,
   'test/live/three-masters-semi-sync.test.ts': 165,

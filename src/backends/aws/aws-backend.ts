@@ -8,7 +8,8 @@ import { ClusterNetwork, ClusterPlacement, HostConnection, IReplicationBackend }
 import { HostKind, TopologyPlan } from '../../model/plan';
 import { Problem } from '../../model/problems';
 import { REPLICA_SERVER_ID_BASE } from '../../model/defaults';
-import { DEBIAN_12_INSTALL, HEALTH_METRIC, HEALTH_NAMESPACE, renderCloudInit } from '../../render/cloud-init';
+import { isVersion, seriesOf } from '../../model/versions';
+import { DEBIAN_12_INSTALL, HEALTH_METRIC, HEALTH_NAMESPACE, renderCloudInit, USER_DATA_LIMIT } from '../../render/cloud-init';
 import { MARIADB_PORT } from '../../render/server-config';
 import { hostRevision, replacedWith } from '../host-revision';
 import { toolCommand } from '../../constructs/tool-command';
@@ -122,6 +123,13 @@ export class AwsBackend implements IReplicationBackend {
     const problems: Problem[] = [];
     if (this.placedFor !== undefined) problems.push({ property: 'backend', message: `this AwsBackend already places the cluster at '${this.placedFor}'; give each cluster its own AwsBackend` });
     if (plan?.galera) problems.push({ property: 'backend', message: 'Galera clusters are not placed on AWS yet (creating one needs a one-time bootstrap of its first node); use DockerBackend' });
+    // The default install is Debian 12's MariaDB; a host must not silently run another series than declared.
+    const otherSeries = p.installCommand === undefined
+      ? (plan?.hosts ?? []).filter((h) => h.mariadbVersion !== undefined && isVersion(h.mariadbVersion) && seriesOf(h.mariadbVersion) !== '10.11') : [];
+    problems.push(...otherSeries.map((h) => ({
+      property: 'backend.installCommand',
+      message: `${h.name} declares MariaDB ${h.mariadbVersion}, but the default install is Debian 12's MariaDB 10.11; give an installCommand (and amiId) that installs series ${seriesOf(h.mariadbVersion!)}`,
+    })));
     for (const [name, value] of [['vpcId', p.vpcId], ['subnetId', p.subnetId], ['availabilityZone', p.availabilityZone], ['amiId', p.amiId]] as const) {
       if (typeof value !== 'string' || value.trim() === '') problems.push({ property: `backend.${name}`, message: 'is required' });
     }
@@ -204,6 +212,10 @@ export class AwsBackend implements IReplicationBackend {
         files, secretParameters, installCommand: this.props.installCommand ?? DEBIAN_12_INSTALL,
         cluster: prefix, host: host.name, healthIntervalSeconds: this.healthIntervalSeconds,
       });
+      // Terraform would refuse it only at validate, in a message that prints the whole user data.
+      if (userData.length > USER_DATA_LIMIT) {
+        throw new Error(`${scope.node.path}: backend.installCommand: the user data of ${host.name} is ${userData.length} bytes, over EC2's limit of ${USER_DATA_LIMIT}; shorten installCommand or move it into the AMI`);
+      }
       // As on Docker: what shapes the server rebuilds the host; what changes live (sources, keys) does not.
       const revision = hostRevision(scope, files);
       const volume = new (aws.ebsVolume().EbsVolume)(scope, `${host.name}-data`, {

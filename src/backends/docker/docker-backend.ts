@@ -13,7 +13,8 @@ import { toolCommand } from '../../constructs/tool-command';
 import { BOOTSTRAP_SQL_PATH, DATA_DIR, ENTRYPOINT_PATH, SECRETS_DIR, SERVER_CONFIG_PATH } from '../../render/entrypoint';
 import { GALERA_PORT, MARIADB_PORT, SERVER_SOCKET } from '../../render/server-config';
 import { GALERA_SYNCED, galeraStateQuery } from '../../render/sql';
-import { MariaDbImage } from './image';
+import { MariaDbImage, PROJECT_IMAGES_BY_SERIES } from './image';
+import { isVersion, seriesOf } from '../../model/versions';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from '../subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
 
@@ -45,10 +46,17 @@ export interface DockerBackendProps {
    */
   readonly subnet?: string;
   /**
-   * MariaDB server image.
+   * MariaDB server image of the hosts that declare no `mariadbVersion`.
    * @default MariaDbImage.PROJECT_DEBIAN_10_11
    */
   readonly image?: MariaDbImage;
+  /**
+   * Server image by MariaDB series (`major.minor`, e.g. `11.8`) for hosts that declare a
+   * `mariadbVersion`: changing a host's version re-creates its container from the series' image,
+   * on the same data volume (a rolling upgrade, host by host).
+   * @default - the project's images (10.11 on Debian 12, 11.8 on Debian 13) when `image` is not set
+   */
+  readonly images?: { [series: string]: MariaDbImage };
   /**
    * Host port of the master with server id 1: a master's port is this + server id - 1, a
    * replica's this + 10 + server id - 101 (ports follow identities, so adding or removing a host
@@ -132,7 +140,27 @@ export class DockerBackend implements IReplicationBackend {
       problems.push({ property: 'backend.namePrefix', message: `'${this.props.namePrefix}' is not a valid Docker name prefix (a-z, 0-9, '_', '.', '-')` });
     }
     problems.push(...this.publishProblems());
+    problems.push(...(plan?.hosts ?? []).filter((h) => h.mariadbVersion !== undefined && isVersion(h.mariadbVersion) && !this.imageOf(h))
+      .map((h) => ({
+        property: 'backend.images',
+        message: `${h.name} declares MariaDB ${h.mariadbVersion} but no image runs series ${seriesOf(h.mariadbVersion!)}: give backend.images a '${seriesOf(h.mariadbVersion!)}' entry`
+          + (this.props.image ? '' : ` (the project builds ${Object.keys(PROJECT_IMAGES_BY_SERIES).join(' and ')})`),
+      })));
     return problems;
+  }
+
+  /** The image a host runs: its version's series when it declares one, the cluster's image otherwise. */
+  private imageOf(host: PlannedHost): MariaDbImage | undefined {
+    if (host.mariadbVersion === undefined) return this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11;
+    const series = seriesOf(host.mariadbVersion);
+    // A user's own `image` says nothing of its version, so the project's images stand in only without one.
+    return this.props.images?.[series] ?? (this.props.image ? undefined : PROJECT_IMAGES_BY_SERIES[series]);
+  }
+
+  /** The reference a host's container uses (a pulled image is one resource per series). */
+  private boundImage(scope: Construct, host: PlannedHost): string {
+    const image = this.imageOf(host)!;
+    return host.mariadbVersion === undefined ? image.bind(scope) : image.bind(scope, `image-${seriesOf(host.mariadbVersion).replace('.', '-')}`);
   }
 
   /** Another cluster of the same stack on an overlapping network, host ports or Docker names. */
@@ -198,7 +226,6 @@ export class DockerBackend implements IReplicationBackend {
   public place(scope: Construct, placement: ClusterPlacement): HostConnection[] {
     requireDockerProvider(scope);
     const prefix = this.namePrefix(scope);
-    const image = (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope);
     this.placedFor = scope.node.path;
     const stack = TerraformStack.of(scope);
     PLACED.set(stack, [...(PLACED.get(stack) ?? []), { path: scope.node.path, subnet: this.subnet!, ports: this.portRange(placement.plan), prefix }]);
@@ -217,6 +244,7 @@ export class DockerBackend implements IReplicationBackend {
     const containers = new Map<string, Container>();
     const connections = plan.hosts.map((host) => {
       const files = placement.files.find((f) => f.hostName === host.name)!;
+      const hostImage = this.boundImage(scope, host);
       const slot = placementSlot(plan, host)!;
       const port = this.hostPortBase + slot;
       const networkAddress = this.addressAt(FIRST_HOST_OFFSET + slot);
@@ -232,7 +260,7 @@ export class DockerBackend implements IReplicationBackend {
         // created later (a replaced volume, a node added) joins by state transfer.
         before.push(new TerraformData(scope, 'genesis', {
           dependsOn: [volume],
-          provisioners: [{ type: 'local-exec', command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--new-cluster']) }],
+          provisioners: [{ type: 'local-exec', command: toolCommand(['seed', '--volume', volume.name, '--image', hostImage, '--new-cluster']) }],
         }));
       } else if (isNode) {
         // A joiner needs a running member to receive its state from, and joins alone: two nodes
@@ -246,13 +274,13 @@ export class DockerBackend implements IReplicationBackend {
           triggersReplace: { volume: volume.name },
           provisioners: [{
             type: 'local-exec',
-            command: toolCommand(['seed', '--volume', volume.name, '--image', image, '--donors', seedDonors(plan, host).map((d) => `${prefix}-${d}`).join(',')]),
+            command: toolCommand(['seed', '--volume', volume.name, '--image', hostImage, '--donors', seedDonors(plan, host).map((d) => `${prefix}-${d}`).join(',')]),
           }],
         }));
       }
       const container = new Container(scope, host.name, {
         name: `${prefix}-${host.name}`,
-        image,
+        image: hostImage,
         hostname: host.name,
         entrypoint: ['/bin/bash', ENTRYPOINT_PATH],
         networksAdvanced: [{ name: network.name, aliases: [host.name], ipv4Address: networkAddress }],
@@ -280,7 +308,7 @@ export class DockerBackend implements IReplicationBackend {
       containers.set(host.name, container);
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
-    if (galera?.arbitrator) this.placeArbitrator(scope, prefix, image, network, galera, [...containers.values()]);
+    if (galera?.arbitrator) this.placeArbitrator(scope, prefix, (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope), network, galera, [...containers.values()]);
     return connections;
   }
 
