@@ -44,7 +44,7 @@ export async function fence(server: Endpoint, login: Login, lockWaitSeconds: num
   await runOn(server, login, [...statements.setReadOnly(true, lockWaitSeconds), statements.KILL_APPLICATION_SESSIONS]);
 }
 
-/** Runs statements on a server in one session, the given secrets set for them. */
-export async function runOn(server: Endpoint, login: Login, sql: string[], secrets: Secrets = {}): Promise<void> {
-  await withConnection(server, login, (c) => runStatements(c, sql, secrets));
+/** Runs statements on a server in one session, the given secrets set for them; bounded by `timeoutMs` when given. */
+export async function runOn(server: Endpoint, login: Login, sql: string[], secrets: Secrets = {}, timeoutMs?: number): Promise<void> {
+  await withConnection(server, login, (c) => runStatements(c, sql, secrets), timeoutMs);
 }

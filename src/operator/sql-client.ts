@@ -34,13 +34,29 @@ export function connect(endpoint: Endpoint, login: Login, connectTimeoutMs = CON
   });
 }
 
-/** Opens a connection, runs `work`, and always closes it. */
-export async function withConnection<T>(endpoint: Endpoint, login: Login, work: (c: Connection) => Promise<T>): Promise<T> {
+/**
+ * Opens a connection, runs `work`, and always closes it. With `timeoutMs`, a server that stops
+ * answering (frozen, cut off: its kernel keeps the connection open) fails the work then, and the
+ * connection is dropped rather than closed politely, which would wait for it too.
+ */
+export async function withConnection<T>(endpoint: Endpoint, login: Login, work: (c: Connection) => Promise<T>, timeoutMs?: number): Promise<T> {
   const connection = await connect(endpoint, login);
+  let timer: NodeJS.Timeout | undefined;
+  let silent = false;
+  const deadline = new Promise<never>((_, reject) => {
+    if (timeoutMs === undefined) return;
+    timer = setTimeout(() => {
+      silent = true;
+      connection.destroy();
+      reject(new Error(`${endpoint.host}:${endpoint.port} did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
   try {
-    return await work(connection);
+    return await Promise.race([work(connection), deadline]);
   } finally {
-    await connection.end().catch(() => connection.destroy());
+    clearTimeout(timer);
+    if (silent) connection.destroy();
+    else await connection.end().catch(() => connection.destroy());
   }
 }
 

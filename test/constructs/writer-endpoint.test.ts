@@ -137,6 +137,24 @@ describe('HaproxyWriterEndpoint', () => {
   });
 });
 
+describe('every container of a cluster and its endpoint is hardened', () => {
+  const { json } = synthEndpoint();
+  const containers = Object.values(json.resource.docker_container) as any[];
+
+  test('Docker\'s default capabilities dropped, no-new-privileges, and only what each process needs added back', () => {
+    expect(Object.fromEntries(containers.map((c) => [c.name, c.capabilities.add]))).toEqual({
+      'shop-db-a': ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'],
+      'shop-db-b': ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'],
+      'shop-analytics': ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'],
+      'shop-writer': ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_KILL'],
+      'shop-monitor': ['CAP_DAC_OVERRIDE'],
+    });
+    for (const c of containers) {
+      expect({ name: c.name, drop: c.capabilities.drop, securityOpts: c.security_opts }).toEqual({ name: c.name, drop: ['ALL'], securityOpts: ['no-new-privileges:true'] });
+    }
+  });
+});
+
 describe('HaproxyWriterEndpoint with a virtual IP', () => {
   const { json } = synthEndpoint('db-a', {});
   const containers = (Object.values(json.resource.docker_container) as any[]).filter((c) => c.name.startsWith('shop-writer')).sort((a, b) => a.name.localeCompare(b.name));
@@ -148,7 +166,7 @@ describe('HaproxyWriterEndpoint with a virtual IP', () => {
     ]);
     for (const c of containers) {
       expect(c.command.join(' ')).toMatch(/keepalived --dont-fork .* & mkdir .* && exec haproxy -W -db/);
-      expect(c.capabilities.add).toEqual(['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW']);
+      expect(c.capabilities).toEqual({ drop: ['ALL'], add: expect.arrayContaining(['CAP_NET_ADMIN', 'CAP_NET_BROADCAST', 'CAP_NET_RAW']) });
     }
     const keepalived = containers[1].upload.find((u: any) => u.file === '/etc/keepalived/mariadb-ha.conf').content;
     expect(keepalived).toMatch(/check_unicast_src\n {2}unicast_src_ip 10\.213\.0\.6\n {2}unicast_peer \{\n {4}10\.213\.0\.5\n/);

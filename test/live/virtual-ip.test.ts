@@ -5,6 +5,7 @@ import { trackedWritesTableDdl } from '../support/load/endpoint-load';
 import { main } from '../../src/commands/cli';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
 import { run } from '../../src/process';
+import { PROJECT_HAPROXY_IMAGE } from '../../src/backends/docker/endpoint-containers';
 import { endpointServing } from '../../src/routes/haproxy-route';
 import { waitForConvergence } from '../support/cluster-checks';
 import { DRILL_TABLE, drillLoad } from '../support/failover-drill';
@@ -40,6 +41,25 @@ describe('writer endpoint with a virtual IP on local Docker', () => {
 
   test('one instance holds the address, and writes through it reach the active master', async () => {
     expect([await holdsVip('writer-1'), await holdsVip('writer-2')]).toEqual([true, false]);
+    const [row] = await withConnection(ha.endpoint, ha.app, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
+    expect(Number(row.id)).toBe(1);
+  });
+
+  test('a container on the network that is not a peer cannot take the address, even with the highest priority', async () => {
+    // The instances' own config, made a rogue's: another source address, priority 255, no source check.
+    const config = (await run('docker', ['exec', `${PREFIX}-writer-1`, 'cat', '/etc/keepalived/mariadb-ha.conf'], { timeoutMs: 20_000 })).stdout;
+    const rogueAddress = slotAddress(LIVE_SLOTS.virtualIp, 50);
+    const rogue = config.replace(/unicast_src_ip \S+/, `unicast_src_ip ${rogueAddress}`).replace(/priority \d+/, 'priority 255')
+      .replace(/check_unicast_src\n/, '').replace(/vrrp_script[\s\S]*?\n}\n/, '').replace(/ {2}track_script \{[\s\S]*?\}\n/, '')
+      .replace(/unicast_peer \{[\s\S]*?\}/, `unicast_peer {\n    ${slotAddress(LIVE_SLOTS.virtualIp, 5)}\n    ${slotAddress(LIVE_SLOTS.virtualIp, 6)}\n  }`);
+    const claiming = run('docker', ['run', '-i', '--rm', '--name', `${PREFIX}-rogue`, '--network', `${PREFIX}-net`, '--ip', rogueAddress,
+      '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--cap-add', 'NET_BROADCAST', PROJECT_HAPROXY_IMAGE,
+      'sh', '-c', 'cat >/tmp/rogue.conf && exec timeout 12 keepalived --dont-fork --log-console --use-file /tmp/rogue.conf'], { timeoutMs: 40_000, input: rogue });
+    await new Promise((r) => setTimeout(r, 9_000));
+    const kept = await holdsVip('writer-1');
+    const rogueLog = await claiming;
+    expect(rogueLog.stdout + rogueLog.stderr).toContain('Entering MASTER STATE');
+    expect(kept).toBe(true);
     const [row] = await withConnection(ha.endpoint, ha.app, (c) => queryRows<any>(c, 'SELECT @@server_id AS id'));
     expect(Number(row.id)).toBe(1);
   });

@@ -17,6 +17,7 @@ import { MariaDbImage, PROJECT_IMAGES_BY_SERIES } from './image';
 import { isVersion, seriesOf } from '../../model/versions';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from '../subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
+import { hardened, SERVER_CAPABILITIES } from './hardening';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
 /** Docker's own default bridge network: a network overlapping it is refused when it is created. */
@@ -283,6 +284,7 @@ export class DockerBackend implements IReplicationBackend {
         image: hostImage,
         hostname: host.name,
         entrypoint: ['/bin/bash', ENTRYPOINT_PATH],
+        ...hardened(SERVER_CAPABILITIES),
         networksAdvanced: [{ name: network.name, aliases: [host.name], ipv4Address: networkAddress }],
         ports: [{ internal: MARIADB_PORT, external: port, ip: publishAddress, protocol: 'tcp' }],
         volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
@@ -320,6 +322,8 @@ export class DockerBackend implements IReplicationBackend {
       image,
       hostname: name,
       entrypoint: ['garbd'],
+      // garbd only talks to its peers.
+      ...hardened([]),
       command: [
         '--address', `gcomm://${galera.nodes.map((n) => `${n}:${GALERA_PORT}`).join(',')}`,
         '--group', galera.clusterName,

@@ -12,6 +12,7 @@ import { MARIADB_PORT } from '../../render/server-config';
 import { LOOPBACK } from './docker-backend';
 import { monitorBundle } from './monitor-bundle';
 import { replacedWith, sha256 } from '../host-revision';
+import { ENDPOINT_CAPABILITIES, hardened, MONITOR_CAPABILITIES, VIRTUAL_IP_CAPABILITIES } from './hardening';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client, Node for the monitor). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
@@ -54,7 +55,7 @@ export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): 
     command: o.keepalived
       ? ['/bin/sh', '-c', `keepalived --dont-fork --log-console --use-file ${KEEPALIVED_CONFIG_PATH} & ${haproxy}`]
       : ['/bin/sh', '-c', haproxy],
-    capabilities: o.keepalived ? { add: ['NET_ADMIN', 'NET_BROADCAST', 'NET_RAW'] } : undefined,
+    ...hardened(o.keepalived ? [...ENDPOINT_CAPABILITIES, ...VIRTUAL_IP_CAPABILITIES] : ENDPOINT_CAPABILITIES),
     networksAdvanced: [{ name: o.networkName, aliases: [o.name], ipv4Address: o.ip }],
     ports: [
       { internal: MARIADB_PORT, external: o.clientPort, ip: LOOPBACK, protocol: 'tcp' },
@@ -116,6 +117,7 @@ export function monitorContainer(scope: Construct, o: MonitorContainerOptions): 
     image: o.image,
     hostname: o.name,
     command: ['node', MONITOR_BUNDLE_PATH, 'monitor', '--config', MONITOR_CONFIG_PATH],
+    ...hardened(MONITOR_CAPABILITIES),
     networksAdvanced: [{ name: o.networkName, aliases: [o.name], ipv4Address: o.ip }],
     volumes: [
       { volumeName: state.name, containerPath: MONITOR_STATE_DIR },

@@ -35,6 +35,9 @@ export interface MonitorRuntime {
   readonly stopped?: () => boolean;
 }
 
+/** How long one batch of the monitor's statements may take: fencing waits 5 s for locks at most; a healthy server answers the rest at once. */
+const MONITOR_STATEMENTS_TIMEOUT_MS = 10_000;
+
 export class FailoverMonitor {
   private readonly description: ClusterDescription;
   private readonly probes: HostProbe[];
@@ -127,8 +130,9 @@ export class FailoverMonitor {
     return { host: h.address, port: h.port };
   }
 
+  /** Bounded: a host frozen mid-statement must not hold the one actor (and every failover) forever. */
   private runSql(host: string, statements: string[], secrets?: Secrets): Promise<void> {
-    return runOn(this.address(host), { user: OPERATOR_USER, password: this.rt.operatorPassword() }, statements, secrets);
+    return runOn(this.address(host), { user: OPERATOR_USER, password: this.rt.operatorPassword() }, statements, secrets, MONITOR_STATEMENTS_TIMEOUT_MS);
   }
 
   /** Runs `work` under the lock; skips it when another actor holds it. */
