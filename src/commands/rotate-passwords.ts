@@ -51,7 +51,9 @@ export async function changedAccounts(description: ClusterDescription, passwords
  * replication connections, the new replication password on them. Secrets travel on stdin.
  */
 function rotation(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: string[] | undefined): { statements: string[]; secrets: Secrets } {
-  const account = (user: string) => `${sqlString(user)}@${sqlString(description.accountHost)}`;
+  // A cluster created before the operator account was narrowed still has it network-wide: both forms, whichever exists.
+  const hostsOf = (user: string) => (user === OPERATOR_USER && description.operatorAccountHosts ? [...description.operatorAccountHosts, description.accountHost] : [description.accountHost]);
+  const alter = (user: string, secret: SecretName) => hostsOf(user).map((host) => withSecret(`ALTER USER ${hostsOf(user).length > 1 ? 'IF EXISTS ' : ''}${sqlString(user)}@${sqlString(host)} IDENTIFIED BY `, secret));
   const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
   const statements = [
     // Per host, like the bootstrap: each host sets its own accounts, nothing replicates. A Galera
@@ -59,7 +61,7 @@ function rotation(description: ClusterDescription, host: ClusterDescription['hos
     ...(host.kind === HostKind.GALERA_NODE ? [] : ['SET SESSION sql_log_bin = 0']),
     ...(used.includes(SecretName.ROOT)
       ? [withSecret("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(", SecretName.ROOT, ')')] : []),
-    ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).map(([s, user]) => withSecret(`ALTER USER ${account(user)} IDENTIFIED BY `, s)),
+    ...NETWORK_ACCOUNTS.filter(([s]) => accounts.includes(s)).flatMap(([s, user]) => alter(user, s)),
     // CHANGE MASTER also clears a skip a stop may leave (see clearSkipCounter).
     ...(channels ?? []).flatMap((name) => [stopChannel(name), changeMasterPassword(name), startChannel(name)]),
     ...used.map((s) => clearSecret(s)),

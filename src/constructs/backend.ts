@@ -29,6 +29,12 @@ export interface ClusterSecrets {
 export interface ClusterNetwork {
   /** MariaDB account host pattern for the client network, e.g. `10.213.0.0/255.255.255.0`. */
   readonly clientNetworkHost: string;
+  /**
+   * MariaDB account hosts of the operator account (fences, promotes, closes sessions): where the
+   * failover monitor and the tools connect from.
+   * @default - [clientNetworkHost]
+   */
+  readonly operatorAccountHosts?: string[];
   /** Address each host is reached at by the other hosts. */
   readonly hostAddresses: { [hostName: string]: string };
   /**

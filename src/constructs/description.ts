@@ -17,6 +17,8 @@ export interface ClusterDescription {
   readonly databaseName: string;
   /** MariaDB account host the network accounts are created for, e.g. `10.213.0.0/255.255.255.0`. */
   readonly accountHost: string;
+  /** Account hosts of the operator account, when narrower than `accountHost` (the monitor's and the tools' addresses). */
+  readonly operatorAccountHosts?: string[];
   /** How tools reach a host's shell: `docker` (docker exec into its container) or `none`. */
   readonly hostAccess: string;
   readonly semiSync: boolean;

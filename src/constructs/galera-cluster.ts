@@ -53,6 +53,7 @@ export class MariaDbGaleraCluster extends Construct {
   /** Sets changed passwords on every running host before anything uses them. */
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
+  private readonly operatorAccountHosts?: string[];
   private readonly tuning?: ServerTuning;
   private readonly addresses: { [hostName: string]: string };
   private readonly replicationAddresses: { [hostName: string]: string };
@@ -78,10 +79,11 @@ export class MariaDbGaleraCluster extends Construct {
     this.secrets = resolveCredentials(this, this.variablePrefix, props.credentials);
     const network = props.backend.network(this.plan);
     this.accountHost = network.clientNetworkHost;
+    this.operatorAccountHosts = network.operatorAccountHosts;
     this.addresses = network.hostAddresses;
     const addressOf = (name: string) => network.hostAddresses[name];
     this.replicationAddresses = network.replicationAddresses ?? network.hostAddresses;
-    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => this.replicationAddresses[name] };
+    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, operatorHosts: network.operatorAccountHosts, addressOf: (name: string) => this.replicationAddresses[name] };
     const files: HostFiles[] = this.plan.hosts.map((h) => {
       const entrypoint = renderEntrypoint({ galeraNode: h.kind === HostKind.GALERA_NODE });
       const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
@@ -154,6 +156,7 @@ export class MariaDbGaleraCluster extends Construct {
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,
+      ...(this.operatorAccountHosts ? { operatorAccountHosts: this.operatorAccountHosts } : {}),
       hostAccess: HOST_ACCESS_DOCKER,
       semiSync: false,
       endpoint: this.endpointDescription,

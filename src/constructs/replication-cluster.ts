@@ -79,6 +79,7 @@ export class MariaDbReplicationCluster extends Construct {
    */
   public readonly passwordRotation: ITerraformDependable;
   private readonly accountHost: string;
+  private readonly operatorAccountHosts?: string[];
   private readonly replicationAddresses: { [hostName: string]: string };
   private readonly hostAccess: string;
   private readonly tuning?: ServerTuning;
@@ -109,11 +110,12 @@ export class MariaDbReplicationCluster extends Construct {
     this.secrets = resolveCredentials(this, prefix, props.credentials);
     const network = props.backend.network(this.plan);
     this.accountHost = network.clientNetworkHost;
+    this.operatorAccountHosts = network.operatorAccountHosts;
     this.tuning = props.tuning;
     const entrypoint = renderEntrypoint();
     this.replicationAddresses = network.replicationAddresses ?? network.hostAddresses;
     this.hostAccess = network.hostShell === false ? HOST_ACCESS_NONE : HOST_ACCESS_DOCKER;
-    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, addressOf: (name: string) => this.replicationAddresses[name] };
+    const bootstrapContext = { clientNetworkHost: network.clientNetworkHost, operatorHosts: network.operatorAccountHosts, addressOf: (name: string) => this.replicationAddresses[name] };
     const files: HostFiles[] = this.plan.hosts.map((h) => {
       const serverConfig = renderServerConfig(this.plan, h.name, props.tuning);
       const bootstrapSql = renderBootstrapSql(this.plan, h.name, bootstrapContext);
@@ -249,6 +251,7 @@ export class MariaDbReplicationCluster extends Construct {
       candidates: this.plan.candidates,
       databaseName: this.plan.databaseName,
       accountHost: this.accountHost,
+      ...(this.operatorAccountHosts ? { operatorAccountHosts: this.operatorAccountHosts } : {}),
       hostAccess: this.hostAccess,
       semiSync: this.plan.semiSyncTimeoutMs !== undefined,
       endpoint: this.endpointDescription,

@@ -16,6 +16,8 @@ export enum AccountReach {
   LOCAL = 'local',
   /** From the cluster's own client network (the Docker network, or the VPC). */
   CLIENT_NETWORK = 'client-network',
+  /** Only from where the failover monitor and the tools run (the backend says where). */
+  OPERATORS = 'operators',
 }
 
 export interface AccountPlan {
@@ -83,7 +85,8 @@ export function planAccounts(plan: TopologyPlan): AccountPlan[] {
     },
     {
       user: OPERATOR_USER,
-      reach: AccountReach.CLIENT_NETWORK,
+      // It fences, promotes and kills sessions: a client elsewhere on the network must not log in as it.
+      reach: AccountReach.OPERATORS,
       secret: SecretName.OPERATOR,
       // READ_ONLY ADMIN fences a master and promotes its successor (read_only), CONNECTION ADMIN
       // closes the application's sessions (KILL USER), REPLICATION SLAVE ADMIN stops and re-points

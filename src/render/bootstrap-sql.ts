@@ -9,6 +9,11 @@ import { changeMaster } from './statements';
 export interface BootstrapContext {
   /** MariaDB account host for the client network, e.g. `10.213.0.0/255.255.255.0`. */
   readonly clientNetworkHost: string;
+  /**
+   * MariaDB account hosts the operator account accepts: where the monitor and the tools run.
+   * @default - [clientNetworkHost]
+   */
+  readonly operatorHosts?: string[];
   /** Address a replica uses to reach a source host (a DNS name or an IP). */
   readonly addressOf: (hostName: string) => string;
   /**
@@ -18,16 +23,19 @@ export interface BootstrapContext {
   readonly connectRetrySeconds?: number;
 }
 
-function account(user: string, reach: AccountReach, ctx: BootstrapContext): string {
-  return `${sqlString(user)}@${sqlString(reach === AccountReach.LOCAL ? 'localhost' : ctx.clientNetworkHost)}`;
+/** The account's `'user'@'host'` names: one per host it may log in from. */
+function accounts(user: string, reach: AccountReach, ctx: BootstrapContext): string[] {
+  const hosts = reach === AccountReach.LOCAL ? ['localhost'] : reach === AccountReach.OPERATORS ? ctx.operatorHosts ?? [ctx.clientNetworkHost] : [ctx.clientNetworkHost];
+  return hosts.map((host) => `${sqlString(user)}@${sqlString(host)}`);
 }
 
 function createAccount(a: AccountPlan, ctx: BootstrapContext): string[] {
-  const who = account(a.user, a.reach, ctx);
   return [
     `-- ${a.user}: ${a.purpose}`,
-    a.secret ? withSecret(`CREATE OR REPLACE USER ${who} IDENTIFIED BY `, a.secret) : `CREATE OR REPLACE USER ${who} IDENTIFIED VIA unix_socket;`,
-    ...a.grants.map((g) => `GRANT ${g} TO ${who};`),
+    ...accounts(a.user, a.reach, ctx).flatMap((who) => [
+      a.secret ? withSecret(`CREATE OR REPLACE USER ${who} IDENTIFIED BY `, a.secret) : `CREATE OR REPLACE USER ${who} IDENTIFIED VIA unix_socket;`,
+      ...a.grants.map((g) => `GRANT ${g} TO ${who};`),
+    ]),
   ];
 }
 

@@ -52,9 +52,15 @@ describe('MariaDbReplicationCluster on Docker', () => {
       }
       const sql = upload(json, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
       const secretSlots = [...sql.matchAll(/(IDENTIFIED BY |MASTER_PASSWORD=|USING PASSWORD\()(.{0,30})/g)].map((m) => m[2]);
-      expect(secretSlots).toHaveLength(6);
+      expect(secretSlots).toHaveLength(7);
       secretSlots.forEach((slot) => expect(slot).toMatch(/^', QUOTE\(@secret_\w+\)/));
       expect(JSON.stringify(json.variable)).not.toMatch(/"default"/);
+    });
+
+    test('THEN the operator account (fences, promotes, closes sessions) logs in only from the monitor and the tools (the gateway of published ports)', () => {
+      const sql = upload(json, 'shop-db-a', '/etc/mysql/ha/bootstrap.sql');
+      expect([...sql.matchAll(/^GRANT [^\n]* TO 'ha_operator'@'([^']+)';$/gm)].map((m) => m[1])).toEqual(['10.213.0.1', '10.213.0.9']);
+      expect(json.output.shop_cluster.value.operatorAccountHosts).toEqual(['10.213.0.1', '10.213.0.9']);
     });
 
     test('THEN the application account is granted its own database only, with GRANT wildcards escaped', () => {

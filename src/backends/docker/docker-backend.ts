@@ -198,6 +198,8 @@ export class DockerBackend implements IReplicationBackend {
     // Hosts reach each other by name through the network's DNS (each container has its host name as alias).
     return {
       clientNetworkHost: accountHostFor(this.subnet!),
+      // The monitor's container, and the tools, which reach the hosts through published ports (from the gateway).
+      operatorAccountHosts: [this.subnet!.gateway, this.addressAt(MONITOR_OFFSET)],
       hostAddresses: Object.fromEntries(plan.hosts.map((h) => [h.name, h.name])),
       // By address: the name of a removed container is looked up upstream, which cannot answer here.
       replicationAddresses: Object.fromEntries(plan.hosts.map((h) => [h.name, this.addressAt(FIRST_HOST_OFFSET + placementSlot(plan, h)!)])),
