@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { planTopologyOrThrow, TopologyPlan } from '../../src/model';
 import { renderBootstrapSql } from '../../src/render/bootstrap-sql';
 import { renderEntrypoint } from '../../src/render/entrypoint';
@@ -103,6 +104,20 @@ describe('renderEntrypoint', () => {
 
   test('passes secrets to SQL as base64 so no value can break its quoting', () => {
     expect(script).toContain("FROM_BASE64('$(base64 -w0 <\"$secret\")')");
+  });
+  test('a server of another series than the data\'s upgrades its system tables before it takes connections, and an older one refuses the data', () => {
+    const check = script.indexOf('data_series=$(cat "$SERIES"');
+    expect(check).toBeGreaterThan(script.indexOf('say "bootstrap complete"'));
+    expect(check).toBeLessThan(script.indexOf('exec mariadbd'));
+    expect(script).toMatch(/a downgrade is refused[^\n]*\n[^\n]*\n {2}exit 66\n/);
+    expect(script).toContain('boot_start\n  mariadb-upgrade --socket="$BOOT_SOCKET" --user=root');
+    // Data last run by another image may belong to another uid.
+    expect(script).toContain('find "$DATADIR" \\( ! -user mysql -o ! -group mysql \\) -exec chown -h mysql:mysql {} +');
+    expect(renderEntrypoint({ galeraNode: true })).not.toContain('data_series');
+  });
+
+  test('is valid bash', () => {
+    expect(spawnSync('bash', ['-n'], { input: script }).status).toBe(0);
   });
 });
 
