@@ -52,8 +52,10 @@ export async function changedAccounts(description: ClusterDescription, passwords
  */
 function rotation(description: ClusterDescription, host: ClusterDescription['hosts'][number], passwords: Passwords, accounts: SecretName[], channels: string[] | undefined): { statements: string[]; secrets: Secrets } {
   // A cluster created before the operator account was narrowed still has it network-wide: both forms, whichever exists.
-  const hostsOf = (user: string) => (user === OPERATOR_USER && description.operatorAccountHosts ? [...description.operatorAccountHosts, description.accountHost] : [description.accountHost]);
-  const alter = (user: string, secret: SecretName) => hostsOf(user).map((host) => withSecret(`ALTER USER ${hostsOf(user).length > 1 ? 'IF EXISTS ' : ''}${sqlString(user)}@${sqlString(host)} IDENTIFIED BY `, secret));
+  const alter = (user: string, secret: SecretName) => {
+    const hosts = user === OPERATOR_USER && description.operatorAccountHosts ? [...description.operatorAccountHosts, description.accountHost] : [description.accountHost];
+    return hosts.map((host) => withSecret(`ALTER USER ${hosts.length > 1 ? 'IF EXISTS ' : ''}${sqlString(user)}@${sqlString(host)} IDENTIFIED BY `, secret));
+  };
   const used = [...new Set([...accounts, ...(channels ? [SecretName.REPLICATION] : []), ...(!channels && passwords.root !== undefined ? [SecretName.ROOT] : [])])];
   const statements = [
     // Per host, like the bootstrap: each host sets its own accounts, nothing replicates. A Galera

@@ -3,7 +3,7 @@
 import { ResolvedTopology } from './defaults';
 import { Problem } from './problems';
 import { hostNamesRepeat } from './validation';
-import { compareVersions, isVersion, seriesOf } from './versions';
+import { compareVersions, declaredVersions, isVersion, seriesOf } from './versions';
 
 /** Why a host may or may not become the active master. */
 export interface CandidateVerdict {
@@ -40,7 +40,7 @@ export function evaluateCandidates(t: ResolvedTopology): CandidateEvaluation {
       }
     });
   }
-  for (const h of [...t.masters.map((m) => ({ ...m, path: `masters[${m.index}]` })), ...t.replicas.map((r) => ({ ...r, path: `replicas[${r.index}]` }))]) {
+  for (const h of declaredVersions(t)) {
     if (h.mariadbVersion !== undefined && !isVersion(h.mariadbVersion)) {
       problems.push({ property: `${h.path}.mariadbVersion`, message: `'${h.mariadbVersion}' is not a version like 10.11.9` });
     }

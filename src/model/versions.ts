@@ -27,13 +27,21 @@ export function seriesOf(v: string): string {
   return `${major}.${minor ?? '0'}`;
 }
 
+/** Every host's declared version with the property path it was declared at. */
+export function declaredVersions(t: ResolvedTopology): Array<{ name: string; path: string; mariadbVersion?: string }> {
+  return [
+    ...t.masters.map((m) => ({ name: m.name, path: `masters[${m.index}]`, mariadbVersion: m.mariadbVersion })),
+    ...t.replicas.map((r) => ({ name: r.name, path: `replicas[${r.index}]`, mariadbVersion: r.mariadbVersion })),
+  ];
+}
+
 /**
  * Versions the topology cannot run with: some hosts declaring a version and others not (a skew
  * nobody reviewed), and a replica of an older series than its source (an older server may not read
  * a newer one's binary log). Malformed versions are reported by the candidate rules.
  */
 export function versionProblems(t: ResolvedTopology): Problem[] {
-  const hosts = [...t.masters.map((m) => ({ ...m, path: `masters[${m.index}]` })), ...t.replicas.map((r) => ({ ...r, path: `replicas[${r.index}]` }))];
+  const hosts = declaredVersions(t);
   const declared = hosts.filter((h) => h.mariadbVersion !== undefined);
   const problems: Problem[] = [];
   if (declared.length > 0 && declared.length < hosts.length) {

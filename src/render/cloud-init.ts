@@ -12,9 +12,9 @@ export const HEALTH_TIMER_NAME = 'mariadb-ha-health.timer';
 /** CloudWatch namespace and metric of the hosts' health: 1 while the server answers on its socket. */
 export const HEALTH_NAMESPACE = 'MariaDbHa';
 export const HEALTH_METRIC = 'ServerAvailable';
-/** Installs MariaDB 10.11, its backup tool and the AWS CLI on Debian 12 (bookworm). */
 /** EC2 refuses user data over 16 KB (before its own base64); Terraform's provider checks it at validate. */
 export const USER_DATA_LIMIT = 16384;
+/** Installs MariaDB 10.11, its backup tool and the AWS CLI on Debian 12 (bookworm). */
 export const DEBIAN_12_INSTALL = 'DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server mariadb-backup awscli';
 
 export interface CloudInitFiles {

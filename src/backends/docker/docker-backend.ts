@@ -152,10 +152,15 @@ export class DockerBackend implements IReplicationBackend {
 
   /** The image a host runs: its version's series when it declares one, the cluster's image otherwise. */
   private imageOf(host: PlannedHost): MariaDbImage | undefined {
-    if (host.mariadbVersion === undefined) return this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11;
+    if (host.mariadbVersion === undefined) return this.clusterImage;
     const series = seriesOf(host.mariadbVersion);
     // A user's own `image` says nothing of its version, so the project's images stand in only without one.
     return this.props.images?.[series] ?? (this.props.image ? undefined : PROJECT_IMAGES_BY_SERIES[series]);
+  }
+
+  /** The image of hosts that declare no version, and of the Galera arbitrator. */
+  private get clusterImage(): MariaDbImage {
+    return this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11;
   }
 
   /** The reference a host's container uses (a pulled image is one resource per series). */
@@ -312,7 +317,7 @@ export class DockerBackend implements IReplicationBackend {
       containers.set(host.name, container);
       return { hostName: host.name, address: publishAddress, port, backendName: container.name, networkAddress };
     });
-    if (galera?.arbitrator) this.placeArbitrator(scope, prefix, (this.props.image ?? MariaDbImage.PROJECT_DEBIAN_10_11).bind(scope), network, galera, [...containers.values()]);
+    if (galera?.arbitrator) this.placeArbitrator(scope, prefix, this.clusterImage.bind(scope), network, galera, [...containers.values()]);
     return connections;
   }
 
