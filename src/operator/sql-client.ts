@@ -36,8 +36,8 @@ export function connect(endpoint: Endpoint, login: Login, connectTimeoutMs = CON
 
 /**
  * Opens a connection, runs `work`, and always closes it. With `timeoutMs`, a server that stops
- * answering (frozen, cut off: its kernel keeps the connection open) fails the work then, and the
- * connection is dropped rather than closed politely, which would wait for it too.
+ * answering (frozen, cut off: its kernel keeps the connection open) fails the work, or its close,
+ * then, and the connection is dropped rather than closed politely, which would wait for it too.
  */
 export async function withConnection<T>(endpoint: Endpoint, login: Login, work: (c: Connection) => Promise<T>, timeoutMs?: number): Promise<T> {
   const connection = await connect(endpoint, login);
@@ -51,12 +51,13 @@ export async function withConnection<T>(endpoint: Endpoint, login: Login, work: 
       reject(new Error(`${endpoint.host}:${endpoint.port} did not answer within ${timeoutMs} ms`));
     }, timeoutMs);
   });
+  const close = async () => (silent ? connection.destroy() : connection.end().catch(() => connection.destroy()));
   try {
     return await Promise.race([work(connection), deadline]);
   } finally {
+    // Within the deadline too: a server frozen right after the work never answers the polite QUIT.
+    await Promise.race([close(), deadline]).catch(() => undefined);
     clearTimeout(timer);
-    if (silent) connection.destroy();
-    else await connection.end().catch(() => connection.destroy());
   }
 }
 
