@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth aws deploy failover seeding writers galera
+#   bash bench/run.sh synth      # one of: synth cli aws deploy failover seeding writers galera
 #   bash bench/run.sh suite      # the last jest run's timing table; `suite fast` times test:fast
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,6 +12,7 @@ npx --no-install tsc -p tsconfig.json
 case "${1:-all}" in
   synth) node dist/bench/synth.js ;;
   suite) node dist/bench/suite.js "${2:-}" ;;
+  cli) node dist/bench/cli-start.js ;;
   aws) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/aws-plan.js ;;
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;
@@ -20,6 +21,7 @@ case "${1:-all}" in
   galera) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/galera.js ;;
   all)
     node dist/bench/synth.js
+    node dist/bench/cli-start.js
     scripts/toolchain.sh && source .local/toolchain.env
     node dist/bench/aws-plan.js
     node dist/bench/deploy.js

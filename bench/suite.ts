@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { fmt, median } from './stats';
 
-interface FileTiming { file: string; project: string; seconds: number; passed: number; failed: number }
+interface TestTiming { title: string; seconds: number; status: string }
+interface FileTiming { file: string; project: string; seconds: number; passed: number; failed: number; tests?: TestTiming[] }
 interface Timings { wallSeconds: number; files: FileTiming[] }
 
 const root = join(__dirname, '..', '..');
@@ -28,9 +29,19 @@ function printTable(t: Timings): void {
   for (const [project, fs] of byProject) {
     console.log(`${project.padEnd(10)} ${String(fs.length).padStart(6)} ${fmt(sum(fs, 'seconds')).padStart(9)} ${String(sum(fs, 'passed')).padStart(8)} ${String(sum(fs, 'failed')).padStart(8)}`);
   }
-  console.log('the 10 slowest files (seconds):');
+  // Outside the tests: loading the file, and its beforeAll/afterAll (a live file's deploy and destroy).
+  const outside = (f: FileTiming) => (f.tests ? `${fmt(f.seconds - f.tests.reduce((n, x) => n + x.seconds, 0)).padStart(9)}` : '');
+  console.log('the 10 slowest files (seconds; then the part outside its tests: load, deploy, destroy):');
   for (const f of [...t.files].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) {
-    console.log(`${fmt(f.seconds).padStart(8)}  ${f.project.padEnd(8)} ${f.file}`);
+    console.log(`${fmt(f.seconds).padStart(8)}  ${outside(f)}  ${f.project.padEnd(8)} ${f.file}`);
+  }
+  const tests = t.files.flatMap((f) => (f.tests ?? []).map((x) => ({ ...x, file: f.file })));
+  if (tests.length === 0) return;
+  const live = t.files.filter((f) => f.project === 'live' && f.tests);
+  console.log(`live files: ${fmt(sum(live, 'seconds'))} s, of which outside their tests ${fmt(live.reduce((n, f) => n + f.seconds - f.tests!.reduce((m, x) => m + x.seconds, 0), 0))} s`);
+  console.log('the 10 slowest tests (seconds):');
+  for (const x of tests.sort((a, b) => b.seconds - a.seconds).slice(0, 10)) {
+    console.log(`${fmt(x.seconds).padStart(8)}  ${x.file.replace(/^test\//, '')}: ${x.title.slice(0, 110)}`);
   }
 }
 

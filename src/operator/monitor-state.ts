@@ -13,6 +13,12 @@ export interface MonitorLock {
   release(writer?: string): Promise<void>;
 }
 
+/** How often a held lock is touched: a lock untouched for MONITOR_LOCK_STALE_SECONDS was left by an actor that died. */
+const LOCK_HEARTBEAT_MS = 10_000;
+
+/** Seconds since the lock was taken or last touched, in the shell; empty when it is free. */
+const LOCK_AGE = `$( [ -d ${MONITOR_LOCK_DIR} ] && echo $(( $(date +%s) - $(stat -c %Y ${MONITOR_LOCK_DIR}) )) )`;
+
 export class MonitorState {
   constructor(private readonly access: HostAccess, private readonly host: string) {}
 
@@ -22,14 +28,25 @@ export class MonitorState {
 
   /** Takes the lock when it is free (or left stale by an actor that died); false when another holds it. */
   public async tryLock(owner: string): Promise<boolean> {
-    const staleMinutes = Math.ceil(MONITOR_LOCK_STALE_SECONDS / 60);
     const taken = await this.sh([
       `mkdir -p ${MONITOR_STATE_DIR}`,
-      // A lock older than the stale bound was left by an actor that died.
-      `[ -n "$(find ${MONITOR_LOCK_DIR} -maxdepth 0 -mmin +${staleMinutes} 2>/dev/null)" ] && rm -rf ${MONITOR_LOCK_DIR}`,
+      // Holders touch the lock while they hold it: one untouched for the stale bound was left by an actor that died.
+      `age=${LOCK_AGE}; [ -n "$age" ] && [ "$age" -gt ${MONITOR_LOCK_STALE_SECONDS} ] && rm -rf ${MONITOR_LOCK_DIR}`,
       `if mkdir ${MONITOR_LOCK_DIR} 2>/dev/null; then echo ${shellQuote(owner)} > ${MONITOR_LOCK_DIR}/owner; echo taken; fi`,
     ].join('; '));
     return taken.trim() === 'taken';
+  }
+
+  /** The lock, taken when free, touched while held so no one takes it for stale; undefined when another holds it. */
+  public async tryHold(owner: string): Promise<MonitorLock | undefined> {
+    if (!(await this.tryLock(owner))) return undefined;
+    const heartbeat = setInterval(() => { this.sh(`touch ${MONITOR_LOCK_DIR}`).catch(() => undefined); }, LOCK_HEARTBEAT_MS);
+    return {
+      release: async (writer?: string) => {
+        clearInterval(heartbeat);
+        await this.unlock(writer);
+      },
+    };
   }
 
   /** Who holds the lock, if anyone. */
@@ -51,17 +68,21 @@ export class MonitorState {
     await this.sh(`mkdir -p ${MONITOR_STATE_DIR} && echo ${shellQuote(writer)} > ${MONITOR_WRITER_FILE}`);
   }
 
-  /** The lock's holder, the recorded writer and the detached masters, read at once (the monitor's every tick). */
-  public async snapshot(): Promise<{ holder?: string; writer?: string; detached: string[] }> {
+  /**
+   * The lock's holder (with the seconds since it was last touched), the recorded writer and the
+   * detached masters, read at once (the monitor's every tick).
+   */
+  public async snapshot(): Promise<{ holder?: string; lockAgeSeconds?: number; writer?: string; detached: string[] }> {
     const out = await this.sh([
       // Taken but its owner not written yet still counts as held.
-      `[ -d ${MONITOR_LOCK_DIR} ] && echo "holder=$(cat ${MONITOR_LOCK_DIR}/owner 2>/dev/null || echo unknown)"`,
+      `[ -d ${MONITOR_LOCK_DIR} ] && echo "holder=$(cat ${MONITOR_LOCK_DIR}/owner 2>/dev/null || echo unknown)" && echo "age=${LOCK_AGE}"`,
       `echo "writer=$(cat ${MONITOR_WRITER_FILE} 2>/dev/null)"`,
       `for f in ${DETACHED_PREFIX}*; do [ -e "$f" ] && echo "detached=\${f#${DETACHED_PREFIX}}"; done; true`,
     ].join('; '));
     const lines = out.split('\n');
     const value = (key: string) => lines.find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1) || undefined;
-    return { holder: value('holder'), writer: value('writer'), detached: lines.filter((l) => l.startsWith('detached=')).map((l) => l.slice(9)) };
+    const age = value('age');
+    return { holder: value('holder'), lockAgeSeconds: age === undefined ? undefined : Number(age), writer: value('writer'), detached: lines.filter((l) => l.startsWith('detached=')).map((l) => l.slice(9)) };
   }
 
   /** Masters lost as the writer and detached: never promoted, never followed, until `rejoin`. */
@@ -84,13 +105,14 @@ export class MonitorState {
    */
   public async lock(owner: string, timeoutMs: number): Promise<MonitorLock> {
     const deadline = Date.now() + timeoutMs;
-    while (!(await this.tryLock(owner))) {
+    for (;;) {
+      const held = await this.tryHold(owner);
+      if (held) return held;
       if (Date.now() > deadline) {
         const holder = (await this.holder()) ?? 'unknown';
         throw new Error(`the writer is being moved by another actor (${holder} holds ${MONITOR_LOCK_DIR} in ${this.host}); retry when it is done`);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    return { release: (writer?: string) => this.unlock(writer) };
   }
 }

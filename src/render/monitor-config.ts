@@ -11,7 +11,7 @@ export const MONITOR_SECRETS_DIR = `${MONITOR_DIR}/secrets`;
 export const MONITOR_STATE_DIR = '/var/lib/mariadb-ha';
 export const MONITOR_WRITER_FILE = `${MONITOR_STATE_DIR}/writer`;
 export const MONITOR_LOCK_DIR = `${MONITOR_STATE_DIR}/lock`;
-/** A lock older than this was left by an actor that died; the next actor may take it. */
+/** A lock untouched for this long was left by an actor that died (holders touch it every 10 s); the next actor may take it. */
 export const MONITOR_LOCK_STALE_SECONDS = 60;
 /** Where the monitor finds each endpoint instance's runtime API (a shared volume per instance). */
 export const MONITOR_RUNTIME_DIR = '/run/mariadb-ha/endpoints';

@@ -176,6 +176,25 @@ export async function containerLogs(names: string[]): Promise<string> {
   return parts.join('\n');
 }
 
+/**
+ * Since `since`: the endpoint's sessions that did not end normally (HAProxy's termination state is
+ * not `--`) and its other log lines (server state changes), and the servers' aborted connections:
+ * what to look at when a write through the endpoint lost its connection.
+ */
+export async function connectionIncidents(endpoint: string, servers: string[], since: Date): Promise<string[]> {
+  const logs = async (name: string) => {
+    const out = await run('docker', ['logs', '--since', since.toISOString(), name], { timeoutMs: 20_000 });
+    return `${out.stdout}${out.stderr}`.split('\n').filter((l) => l.trim() !== '');
+  };
+  const endedBadly = (line: string) => {
+    const f = line.trim().split(/\s+/);
+    return !(/^[\d.]+:\d+$/.test(f[0]) && f[3]?.includes('/') && f[6] === '--');
+  };
+  const sessions = (await logs(endpoint)).filter(endedBadly).map((l) => `${endpoint}: ${l}`);
+  const aborted = (await Promise.all(servers.map(async (s) => (await logs(s)).filter((l) => /Aborted connection|killed|Got an error/i.test(l)).map((l) => `${s}: ${l}`)))).flat();
+  return [...sessions, ...aborted];
+}
+
 /** Runs `work`; a failure carries `context` (apply progress, endpoint events) and the named containers' logs. */
 export async function withContainerLogs<T>(names: string[], work: () => Promise<T>, ...context: Array<() => string | Promise<string>>): Promise<T> {
   try {

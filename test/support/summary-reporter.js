@@ -1,5 +1,6 @@
-// Writes jest's own pass/fail counts to .local/jest-summary.json for .ci/run's last line, and each
-// test file's time to .local/jest-timings.json for the suite's timing table (bench/suite.ts).
+// Writes jest's own pass/fail counts to .local/jest-summary.json for .ci/run's last line, the
+// failures in brief to .local/jest-failures.txt for the lines above it, and each test file's time
+// (and each test's) to .local/jest-timings.json for the suite's timing table (bench/suite.ts).
 const { mkdirSync, writeFileSync } = require('fs');
 const { join, relative } = require('path');
 
@@ -20,7 +21,16 @@ class SummaryReporter {
       seconds: (r.perfStats.end - r.perfStats.start) / 1000,
       passed: r.numPassingTests,
       failed: r.numFailingTests + (r.testExecError ? 1 : 0),
+      tests: r.testResults.map((t) => ({ title: t.fullName, seconds: (t.duration ?? 0) / 1000, status: t.status })),
     }));
+    // The failures in brief, for the end of CI's output (the part a reader sees first).
+    const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
+    const failures = results.testResults.flatMap((r) => [
+      ...(r.testExecError ? [`${relative(this.rootDir, r.testFilePath)}: ${plain(r.testExecError.message).split('\n')[0]}`] : []),
+      ...r.testResults.filter((t) => t.status === 'failed').map((t) =>
+        `${relative(this.rootDir, r.testFilePath)} › ${t.fullName}\n${plain(t.failureMessages.join('\n')).split('\n').filter((l) => l.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(l)).slice(0, 12).map((l) => `    ${l.slice(0, 300)}`).join('\n')}`),
+    ]);
+    writeFileSync(join(dir, 'jest-failures.txt'), failures.join('\n'));
     writeFileSync(join(dir, 'jest-timings.json'), JSON.stringify({ wallSeconds: (Date.now() - this.started) / 1000, files }, null, 2));
   }
 }

@@ -92,9 +92,11 @@ const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number 
     try {
       await drillOn(name, victim, candidate, lose, giveBack, loadMs);
     } finally {
-      // Whatever failed, the next drill finds the old writer running (it may still need a rejoin).
-      await run('docker', ['unpause', container(victim)], { timeoutMs: 30_000 });
-      await run('docker', ['start', container(victim)], { timeoutMs: 60_000 });
+      // Whatever failed, the next drill finds every master running (the old writer may still need a rejoin).
+      for (const master of MASTERS) {
+        await run('docker', ['unpause', container(master)], { timeoutMs: 30_000 });
+        await run('docker', ['start', container(master)], { timeoutMs: 60_000 });
+      }
     }
   }
 

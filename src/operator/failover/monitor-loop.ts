@@ -12,6 +12,7 @@ import { MonitorState } from '../monitor-state';
 import { runOn } from '../server-ops';
 import { connect, Login, queryRows, Secrets } from '../sql-client';
 import { GALERA_BOOTSTRAP_LOCK, GALERA_WAITING_PORT } from '../../render/entrypoint';
+import { MONITOR_LOCK_STALE_SECONDS } from '../../render/monitor-config';
 import { Action, ActionKind, decide, decideGalera, Decision, EMPTY_MEMORY, MonitorMemory } from './decide';
 import { failOver, FailoverContext } from './failover';
 import { HostView, Observation, Reach } from './observation';
@@ -19,6 +20,9 @@ import { HostProbe, waitingPosition } from './probe';
 
 /** How long a waiting Galera node may take to notice it was chosen (it looks twice a second). */
 const BOOTSTRAP_NOTICE_MS = 30_000;
+
+/** A look (or an action) running this long is reported: each of its steps is bounded well below. */
+const STUCK_SECONDS = 30;
 
 /** The lock owner the monitor writes. */
 export const MONITOR_OWNER = 'monitor';
@@ -48,6 +52,8 @@ export class FailoverMonitor {
   /** Looks come faster while a master is suspect. */
   private suspect = false;
   private wake?: () => void;
+  /** What the current look is doing, and since when: a look stuck somewhere says where. */
+  private doing = { what: 'idle', since: 0, reported: false };
 
   constructor(private readonly rt: MonitorRuntime) {
     this.description = rt.config.description;
@@ -81,7 +87,8 @@ export class FailoverMonitor {
     return {
       at: Date.now(),
       hosts,
-      lockedBy: shared.holder && shared.holder !== MONITOR_OWNER ? shared.holder : undefined,
+      // A lock nobody touched for the stale bound was left by an actor that died: acting takes it over.
+      lockedBy: shared.holder && shared.holder !== MONITOR_OWNER && !((shared.lockAgeSeconds ?? 0) > MONITOR_LOCK_STALE_SECONDS) ? shared.holder : undefined,
       recordedWriter: shared.writer,
       detached: shared.detached,
     };
@@ -94,25 +101,45 @@ export class FailoverMonitor {
     // A lock this monitor held when it last stopped is its own, left by a crash.
     if ((await this.rt.state.holder()) === MONITOR_OWNER) await this.rt.state.unlock();
     let known: string | undefined;
+    const watchdog = setInterval(() => this.reportStuck(), 5_000);
     while (!this.rt.stopped?.()) {
       await this.tick(galera, known).then((writer) => { known = writer; }, (e) => this.rt.log(`this look failed, the next one tries again: ${(e as Error).message}`));
+      this.step('idle');
       await this.sleep(this.suspect ? Math.max(50, options.probeIntervalMs / 10) : options.probeIntervalMs);
     }
+    clearInterval(watchdog);
     for (const p of this.probes) p.close();
+  }
+
+  private step(what: string): void {
+    this.doing = { what, since: Date.now(), reported: false };
+  }
+
+  /** Every bound inside a look is seconds; one taking much longer is a defect to see in the log. */
+  private reportStuck(): void {
+    const seconds = Math.round((Date.now() - this.doing.since) / 1000);
+    if (this.doing.what === 'idle' || this.doing.reported || seconds < STUCK_SECONDS) return;
+    this.doing.reported = true;
+    this.rt.log(`still ${this.doing.what} after ${seconds} s`);
   }
 
   /** One look and what follows from it; returns the writer it saw recorded. */
   private async tick(galera: boolean, known: string | undefined): Promise<string | undefined> {
     const { options } = this.rt.config;
+    this.step('looking at every host');
     const obs = await this.observe();
     const decision: Decision = galera ? decideGalera(this.description, options, obs, this.memory) : decide(this.description, options, obs, this.memory);
     this.memory = decision.memory;
     if (decision.waiting !== this.lastWaiting) {
-      if (decision.waiting) this.rt.log(decision.waiting);
+      // The end of a wait is logged too: a silent log then means a silent monitor, not a held lock.
+      this.rt.log(decision.waiting ?? `no longer waiting: ${this.lastWaiting}`);
       this.lastWaiting = decision.waiting;
     }
     if (!galera && obs.recordedWriter !== known) this.rt.log(`the writer is ${obs.recordedWriter ?? 'not known'}`);
-    for (const action of decision.actions) await this.act(action).catch((e) => this.rt.log(`${action.kind} ${action.host}: ${(e as Error).message}`));
+    for (const action of decision.actions) {
+      this.step(`acting: ${action.kind} ${action.host}`);
+      await this.act(action).catch((e) => this.rt.log(`${action.kind} ${action.host}: ${(e as Error).message}`));
+    }
     this.suspect = decision.suspect ?? false;
     return obs.recordedWriter;
   }
@@ -137,12 +164,13 @@ export class FailoverMonitor {
 
   /** Runs `work` under the lock; skips it when another actor holds it. */
   private async locked(work: () => Promise<string | undefined>): Promise<void> {
-    if (!(await this.rt.state.tryLock(MONITOR_OWNER))) return;
+    const lock = await this.rt.state.tryHold(MONITOR_OWNER);
+    if (!lock) return;
     let writer: string | undefined;
     try {
       writer = await work();
     } finally {
-      await this.rt.state.unlock(writer);
+      await lock.release(writer);
     }
   }
 
