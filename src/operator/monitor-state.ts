@@ -19,6 +19,24 @@ const LOCK_HEARTBEAT_MS = 10_000;
 /** Seconds since the lock was taken or last touched, in the shell; empty when it is free. */
 const LOCK_AGE = `$( [ -d ${MONITOR_LOCK_DIR} ] && echo $(( $(date +%s) - $(stat -c %Y ${MONITOR_LOCK_DIR}) )) )`;
 
+/** What a look at the shared state read: the lock's holder and its age, the recorded writer, the detached masters. */
+export interface StateSnapshot {
+  readonly holder?: string;
+  /** Seconds since the holder took or last touched the lock. */
+  readonly lockAgeSeconds?: number;
+  readonly writer?: string;
+  readonly detached: string[];
+}
+
+/**
+ * The actor the monitor must wait for: another holder of a lock it still touches. A lock nobody
+ * touched for the stale bound was left by an actor that died, and acting takes it over.
+ */
+export function otherLiveHolder(snapshot: StateSnapshot, self: string): string | undefined {
+  const stale = (snapshot.lockAgeSeconds ?? 0) > MONITOR_LOCK_STALE_SECONDS;
+  return snapshot.holder && snapshot.holder !== self && !stale ? snapshot.holder : undefined;
+}
+
 export class MonitorState {
   constructor(private readonly access: HostAccess, private readonly host: string) {}
 
@@ -40,7 +58,9 @@ export class MonitorState {
   /** The lock, taken when free, touched while held so no one takes it for stale; undefined when another holds it. */
   public async tryHold(owner: string): Promise<MonitorLock | undefined> {
     if (!(await this.tryLock(owner))) return undefined;
-    const heartbeat = setInterval(() => { this.sh(`touch ${MONITOR_LOCK_DIR}`).catch(() => undefined); }, LOCK_HEARTBEAT_MS);
+    // `touch -c`: a beat landing after the release must not create the lock's path again.
+    const heartbeat = setInterval(() => { this.sh(`touch -c ${MONITOR_LOCK_DIR}`).catch(() => undefined); }, LOCK_HEARTBEAT_MS);
+    heartbeat.unref();
     return {
       release: async (writer?: string) => {
         clearInterval(heartbeat);
@@ -72,7 +92,7 @@ export class MonitorState {
    * The lock's holder (with the seconds since it was last touched), the recorded writer and the
    * detached masters, read at once (the monitor's every tick).
    */
-  public async snapshot(): Promise<{ holder?: string; lockAgeSeconds?: number; writer?: string; detached: string[] }> {
+  public async snapshot(): Promise<StateSnapshot> {
     const out = await this.sh([
       // Taken but its owner not written yet still counts as held.
       `[ -d ${MONITOR_LOCK_DIR} ] && echo "holder=$(cat ${MONITOR_LOCK_DIR}/owner 2>/dev/null || echo unknown)" && echo "age=${LOCK_AGE}"`,

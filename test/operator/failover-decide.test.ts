@@ -309,6 +309,14 @@ describe('the Galera monitor\'s decisions', () => {
       expect(back).toMatchObject({ actions: [], waiting: expect.stringContaining('waiting for node-1') });
     });
 
+    test('members reported by name, as Docker\'s nodes report them (wsrep_node_address is the host\'s name there), count alike', () => {
+      const byName = (name: string, members: string[]): HostView => ({ ...node(name, GaleraState.SYNCED), members });
+      const seen = tick(0, [gone('node-1'), byName('node-2', ['node-1', 'node-2', 'node-3']), byName('node-3', ['node-1', 'node-2', 'node-3']), replica], EMPTY_MEMORY);
+      expect(seen.memory.lastPrimary).toEqual(['node-1', 'node-2', 'node-3']);
+      expect(tick(1000, [gone('node-1'), waiting('node-2', 570), waiting('node-3', 568), replica], seen.memory))
+        .toMatchObject({ actions: [], waiting: expect.stringContaining('waiting for node-1') });
+    });
+
     test('a monitor that never saw the primary component waits for every node', () => {
       expect(tick(0, [gone('node-1'), waiting('node-2', 570), waiting('node-3', 568), replica], EMPTY_MEMORY))
         .toMatchObject({ actions: [], waiting: expect.stringContaining('every node') });

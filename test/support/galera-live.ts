@@ -80,5 +80,5 @@ async function endpointEvents(g: GaleraDeployment): Promise<string> {
 }
 
 export const withLogs = <T>(g: GaleraDeployment, work: () => Promise<T>): Promise<T> =>
-  withContainerLogs(g.hosts.map((h) => g.container(h.name)), work, () => g.live.applyProgress(), () => endpointEvents(g));
+  withContainerLogs([...g.hosts.map((h) => g.container(h.name)), g.container('monitor')], work, () => g.live.applyProgress(), () => endpointEvents(g));
 

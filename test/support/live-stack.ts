@@ -195,13 +195,16 @@ export async function connectionIncidents(endpoint: string, servers: string[], s
   return [...sessions, ...aborted];
 }
 
+/** The line between a failure's own message and its context (logs); CI's brief of the failures stops there. */
+export const FAILURE_CONTEXT = '--- what follows is context: logs, apply progress ---';
+
 /** Runs `work`; a failure carries `context` (apply progress, endpoint events) and the named containers' logs. */
 export async function withContainerLogs<T>(names: string[], work: () => Promise<T>, ...context: Array<() => string | Promise<string>>): Promise<T> {
   try {
     return await work();
   } catch (error) {
     const parts = await Promise.all(context.map((c) => c()));
-    throw new Error([String(error), ...parts, await containerLogs(names)].join('\n'));
+    throw new Error([String(error), FAILURE_CONTEXT, ...parts, await containerLogs(names)].join('\n'));
   }
 }
 

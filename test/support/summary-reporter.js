@@ -4,6 +4,14 @@
 const { mkdirSync, writeFileSync } = require('fs');
 const { join, relative } = require('path');
 
+/** A failure's first lines: its message, up to the context a live test appends (see FAILURE_CONTEXT), no stack frames of jest's own. */
+function brief(message) {
+  const lines = message.split('\n');
+  const context = lines.findIndex((l) => /^--- what follows is context/.test(l.trim()));
+  return (context >= 0 ? lines.slice(0, context) : lines)
+    .filter((l) => l.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(l)).slice(0, 12);
+}
+
 class SummaryReporter {
   constructor(globalConfig) {
     this.rootDir = globalConfig.rootDir;
@@ -28,7 +36,7 @@ class SummaryReporter {
     const failures = results.testResults.flatMap((r) => [
       ...(r.testExecError ? [`${relative(this.rootDir, r.testFilePath)}: ${plain(r.testExecError.message).split('\n')[0]}`] : []),
       ...r.testResults.filter((t) => t.status === 'failed').map((t) =>
-        `${relative(this.rootDir, r.testFilePath)} › ${t.fullName}\n${plain(t.failureMessages.join('\n')).split('\n').filter((l) => l.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(l)).slice(0, 12).map((l) => `    ${l.slice(0, 300)}`).join('\n')}`),
+        `${relative(this.rootDir, r.testFilePath)} › ${t.fullName}\n${brief(plain(t.failureMessages.join('\n'))).map((l) => `    ${l.slice(0, 300)}`).join('\n')}`),
     ]);
     writeFileSync(join(dir, 'jest-failures.txt'), failures.join('\n'));
     writeFileSync(join(dir, 'jest-timings.json'), JSON.stringify({ wallSeconds: (Date.now() - this.started) / 1000, files }, null, 2));

@@ -243,7 +243,8 @@ export function decideGalera(d: ClusterDescription, options: Required<FailoverMo
     else if (seen.includes(n)) outSince[n] = previous.unreachableSince[n] ?? obs.at;
   }
   const primary = nodes.filter(inCluster);
-  const byAddress = (address: string) => d.hosts.find((h) => h.replicationAddress === address)?.name;
+  // Members are reported by their wsrep_node_address: the host's name on Docker (the network's DNS), its address elsewhere.
+  const byAddress = (address: string) => d.hosts.find((h) => h.replicationAddress === address || h.name === address)?.name;
   const reported = primary.flatMap((n) => hostIn(obs, n)!.members ?? []).map(byAddress).filter((n): n is string => n !== undefined);
   const lastPrimary = primary.length ? [...new Set([...primary, ...reported])].sort((a, b) => nodes.indexOf(a) - nodes.indexOf(b)) : memory.lastPrimary;
   const next: MonitorMemory = { ...memory, unreachableSince: outSince, seenSynced: seen, lastPrimary };

@@ -8,11 +8,10 @@ import { HostKind } from '../../model/plan';
 import * as sql from '../../render/statements';
 import type { WriterRoute } from '../../routes/writer-route';
 import { channelTo } from '../channels';
-import { MonitorState } from '../monitor-state';
+import { MonitorState, otherLiveHolder } from '../monitor-state';
 import { runOn } from '../server-ops';
 import { connect, Login, queryRows, Secrets } from '../sql-client';
 import { GALERA_BOOTSTRAP_LOCK, GALERA_WAITING_PORT } from '../../render/entrypoint';
-import { MONITOR_LOCK_STALE_SECONDS } from '../../render/monitor-config';
 import { Action, ActionKind, decide, decideGalera, Decision, EMPTY_MEMORY, MonitorMemory } from './decide';
 import { failOver, FailoverContext } from './failover';
 import { HostView, Observation, Reach } from './observation';
@@ -87,8 +86,7 @@ export class FailoverMonitor {
     return {
       at: Date.now(),
       hosts,
-      // A lock nobody touched for the stale bound was left by an actor that died: acting takes it over.
-      lockedBy: shared.holder && shared.holder !== MONITOR_OWNER && !((shared.lockAgeSeconds ?? 0) > MONITOR_LOCK_STALE_SECONDS) ? shared.holder : undefined,
+      lockedBy: otherLiveHolder(shared, MONITOR_OWNER),
       recordedWriter: shared.writer,
       detached: shared.detached,
     };
