@@ -11,6 +11,8 @@ export const MONITOR_SECRETS_DIR = `${MONITOR_DIR}/secrets`;
 export const MONITOR_STATE_DIR = '/var/lib/mariadb-ha';
 export const MONITOR_WRITER_FILE = `${MONITOR_STATE_DIR}/writer`;
 export const MONITOR_LOCK_DIR = `${MONITOR_STATE_DIR}/lock`;
+/** Why the monitor's watchdog ended the last run (its event loop stopped), for the next run to log. */
+export const MONITOR_STALL_RECORD = `${MONITOR_STATE_DIR}/last-stall`;
 /** A lock untouched for this long was left by an actor that died (holders touch it every 10 s); the next actor may take it. */
 export const MONITOR_LOCK_STALE_SECONDS = 60;
 /** Where the monitor finds each endpoint instance's runtime API (a shared volume per instance). */
