@@ -77,6 +77,8 @@ export async function monitorCommand(options: MonitorCommandOptions = {}): Promi
     route,
     log: monitorLog,
     stopped: options.stopped,
+    // Its container restarts it; a test's in-process monitor only logs.
+    stuck: options.stopped ? undefined : () => process.exit(75),
   });
   if (!options.stopped) {
     // The real process (a test's in-process monitor is never killed).

@@ -20,8 +20,10 @@ import { HostProbe, waitingPosition } from './probe';
 /** How long a waiting Galera node may take to notice it was chosen (it looks twice a second). */
 const BOOTSTRAP_NOTICE_MS = 30_000;
 
-/** A look (or an action) running this long is reported: each of its steps is bounded well below. */
-const STUCK_SECONDS = 30;
+/** A look (or an action) running this long is reported, naming what it still waits for: each of its steps is bounded well below. */
+const STUCK_SECONDS = 15;
+/** A look or action still running after this long is a defect: the monitor ends, and its container restarts it (a failover's longest wait is the catch-up, 60 s by default). */
+const STUCK_EXIT_SECONDS = 150;
 
 /** The lock owner the monitor writes. */
 export const MONITOR_OWNER = 'monitor';
@@ -36,6 +38,8 @@ export interface MonitorRuntime {
   readonly log: (line: string) => void;
   /** Stops the loop (tests, benchmarks); it runs until the process ends otherwise. */
   readonly stopped?: () => boolean;
+  /** Called when a look or action has run for STUCK_EXIT_SECONDS: the process may end itself to be restarted. */
+  readonly stuck?: (what: string) => void;
 }
 
 /** How long one batch of the monitor's statements may take: fencing waits 5 s for locks at most; a healthy server answers the rest at once. */
@@ -53,6 +57,8 @@ export class FailoverMonitor {
   private wake?: () => void;
   /** What the current look is doing, and since when: a look stuck somewhere says where. */
   private doing = { what: 'idle', since: 0, reported: false };
+  /** The parts of the current look not answered yet (hosts, the shared state). */
+  private readonly pending = new Set<string>();
 
   constructor(private readonly rt: MonitorRuntime) {
     this.description = rt.config.description;
@@ -78,8 +84,12 @@ export class FailoverMonitor {
    * in `lost` are not asked (a frozen one would hold every look of a failover for a probe's timeout).
    */
   public async observe(lost: string[] = []): Promise<Observation> {
-    const look = (p: HostProbe): Promise<HostView> => (lost.includes(p.name) ? Promise.resolve({ name: p.name, reach: Reach.SILENT, channels: [], error: 'lost' }) : p.look());
-    const [looked, shared] = await Promise.all([Promise.all(this.probes.map(look)), this.rt.state.snapshot()]);
+    const tracked = <T>(part: string, work: Promise<T>): Promise<T> => {
+      this.pending.add(part);
+      return work.finally(() => this.pending.delete(part));
+    };
+    const look = (p: HostProbe): Promise<HostView> => (lost.includes(p.name) ? Promise.resolve({ name: p.name, reach: Reach.SILENT, channels: [], error: 'lost' }) : tracked(p.name, p.look()));
+    const [looked, shared] = await Promise.all([Promise.all(this.probes.map(look)), tracked('the shared state', this.rt.state.snapshot())]);
     // A Galera node that does not answer may wait for a cluster, showing its position on another port.
     const hosts = await Promise.all(looked.map(async (view) => (view.reach !== Reach.ANSWERS && this.galeraNodes.includes(view.name) && !lost.includes(view.name)
       ? { ...view, waitingAt: await waitingPosition(this.waitingEndpoint(view.name), this.login(), this.probeTimeoutMs) } : view)));
@@ -116,9 +126,16 @@ export class FailoverMonitor {
   /** Every bound inside a look is seconds; one taking much longer is a defect to see in the log. */
   private reportStuck(): void {
     const seconds = Math.round((Date.now() - this.doing.since) / 1000);
-    if (this.doing.what === 'idle' || this.doing.reported || seconds < STUCK_SECONDS) return;
+    if (this.doing.what === 'idle' || seconds < STUCK_SECONDS) return;
+    const what = `${this.doing.what}${this.pending.size ? ` (no answer yet from ${[...this.pending].join(', ')})` : ''}`;
+    if (seconds >= STUCK_EXIT_SECONDS) {
+      this.rt.log(`still ${what} after ${seconds} s: ending, to be restarted`);
+      this.rt.stuck?.(what);
+      return;
+    }
+    if (this.doing.reported) return;
     this.doing.reported = true;
-    this.rt.log(`still ${this.doing.what} after ${seconds} s`);
+    this.rt.log(`still ${what} after ${seconds} s`);
   }
 
   /** One look and what follows from it; returns the writer it saw recorded. */
