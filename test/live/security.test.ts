@@ -12,7 +12,7 @@ import { run } from '../../src/process';
 import { waitForHealthyReplication } from '../support/cluster-checks';
 import { drillLoad, DRILL_TABLE } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { connectionIncidents, generatedPassword, withContainerLogs } from '../support/live-stack';
+import { connectionIncidents, containerLogLines, generatedPassword, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.security.prefix;
@@ -23,10 +23,8 @@ jest.setTimeout(10 * 60_000);
 
 const checkFailures = async () => (await HaproxyRuntime.of(`${PREFIX}-writer`, socatIn(DOCKER_HOST_ACCESS, `${PREFIX}-writer`)).servers('writer')).map((s) => `${s.name}:${s.checkFailures}`);
 /** The endpoint's failed checks since `since` that did not just time out (a starved CPU does that): a refused login shows here. */
-const failedChecksNotTimeouts = async (since: Date) => {
-  const logs = await run('docker', ['logs', '--since', since.toISOString(), `${PREFIX}-writer`], { timeoutMs: 20_000 });
-  return `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /Health check for server \S+ failed/.test(l) && !/External check timeout/.test(l));
-};
+const failedChecksNotTimeouts = async (since: Date) => (await containerLogLines(`${PREFIX}-writer`, since))
+  .filter((l) => /Health check for server \S+ failed/.test(l) && !/External check timeout/.test(l));
 const refused = (h: { host: string; port: number }, user: string, password: string) =>
   withConnection(h, { user, password }, async () => false).catch((e) => e.errno === 1045);
 

@@ -3,12 +3,11 @@
 // failure attaches (each node's, the endpoint's server events).
 import { main } from '../../src/commands/cli';
 import { queryRows, withConnection } from '../../src/operator/sql-client';
-import { run } from '../../src/process';
 import { GaleraNodeState, readGaleraState } from '../../src/operator/replication-status';
 import { runEndpointLoad, WriteRecord, Workload } from './load/endpoint-load';
 import { tableDigests, waitForConvergence } from './cluster-checks';
 import { GaleraDeployment } from './galera-deployment';
-import { waitFor, withContainerLogs } from './live-stack';
+import { containerLogLines, waitFor, withContainerLogs } from './live-stack';
 
 export const COUNTER = 'increments';
 export const ORDERS = 'orders';
@@ -73,9 +72,8 @@ export function insertsOn(g: GaleraDeployment, node: string, durationMs: number)
 
 /** What the endpoint's HAProxy said about its servers (up, down, and why), for failure messages. */
 async function endpointEvents(g: GaleraDeployment): Promise<string> {
-  const logs = await run('docker', ['logs', g.container('writer')], { timeoutMs: 20_000 });
   // Server state changes, and connections that did not end normally (tcplog termination state other than '--' or 'CD').
-  const events = `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => /is (DOWN|UP)|Health check/.test(l) || /\s(?!--|CD)[A-Za-z-]{2}\s+\d+\/\d+\/\d+\/\d+\/\d+\s/.test(l));
+  const events = (await containerLogLines(g.container('writer'))).filter((l) => /is (DOWN|UP)|Health check/.test(l) || /\s(?!--|CD)[A-Za-z-]{2}\s+\d+\/\d+\/\d+\/\d+\/\d+\s/.test(l));
   return `--- ${g.container('writer')} (server events) ---\n${events.slice(-40).join('\n')}`;
 }
 

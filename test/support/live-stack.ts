@@ -176,16 +176,19 @@ export async function containerLogs(names: string[]): Promise<string> {
   return parts.join('\n');
 }
 
+/** A container's log lines (its output and its errors), all or since `since`, without blank ones. */
+export async function containerLogLines(name: string, since?: Date): Promise<string[]> {
+  const out = await run('docker', ['logs', ...(since ? ['--since', since.toISOString()] : []), name], { timeoutMs: 20_000 });
+  return `${out.stdout}${out.stderr}`.split('\n').filter((l) => l.trim() !== '');
+}
+
 /**
  * Since `since`: the endpoint's sessions that did not end normally (HAProxy's termination state is
  * not `--`) and its other log lines (server state changes), and the servers' aborted connections:
  * what to look at when a write through the endpoint lost its connection.
  */
 export async function connectionIncidents(endpoint: string, servers: string[], since: Date): Promise<string[]> {
-  const logs = async (name: string) => {
-    const out = await run('docker', ['logs', '--since', since.toISOString(), name], { timeoutMs: 20_000 });
-    return `${out.stdout}${out.stderr}`.split('\n').filter((l) => l.trim() !== '');
-  };
+  const logs = (name: string) => containerLogLines(name, since);
   const endedBadly = (line: string) => {
     const f = line.trim().split(/\s+/);
     return !(/^[\d.]+:\d+$/.test(f[0]) && f[3]?.includes('/') && f[6] === '--');

@@ -17,7 +17,7 @@ import { main } from '../../src/commands/cli';
 import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from './cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, waitRelayApplied } from './failover-drill';
 import { haDeployment } from './ha-deployment';
-import { waitFor, withContainerLogs } from './live-stack';
+import { containerLogLines, waitFor, withContainerLogs } from './live-stack';
 import { LiveSlot } from './live-slots';
 
 const COUNTER_TABLE = 'increments';
@@ -169,8 +169,7 @@ const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number 
         await run('docker', ['pause', container(victim)], { timeoutMs: 30_000 });
         // The moment the monitor starts: it has decided and stops receiving from the lost writer.
         // Only the log since the pause, every 100 ms: reading all of it every 20 ms kept a core busy.
-        const since = () => run('docker', ['logs', '--since', pausedAt.toISOString(), container('monitor')], { timeoutMs: 20_000 });
-        await waitFor('the monitor to start failing over', 30_000, async () => (/failover: .* is lost/.test((await since()).stdout) ? true : undefined), 100);
+        await waitFor('the monitor to start failing over', 30_000, async () => ((await containerLogLines(container('monitor'), pausedAt)).some((l) => /failover: .* is lost/.test(l)) ? true : undefined), 100);
         await run('docker', ['unpause', container(victim)], { timeoutMs: 30_000 });
       },
       async () => undefined,
