@@ -3,6 +3,7 @@
 #   bash bench/run.sh            # all
 #   bash bench/run.sh synth      # one of: synth cli aws deploy failover seeding writers galera
 #   bash bench/run.sh suite      # the last jest run's timing table; `suite fast` times test:fast
+#   bash bench/run.sh cpu -- CMD # how busy the cores are while CMD runs (e.g. cpu -- npm test)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,6 +14,7 @@ case "${1:-all}" in
   synth) node dist/bench/synth.js ;;
   suite) node dist/bench/suite.js "${2:-}" ;;
   cli) node dist/bench/cli-start.js ;;
+  cpu) shift; [ "${1:-}" = "--" ] && shift; node dist/bench/cpu-busy.js -- "$@" ;;
   aws) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/aws-plan.js ;;
   deploy) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/deploy.js ;;
   failover) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/failover.js ;;

@@ -119,7 +119,8 @@ fi
  */
 export const LAST_POSITION = `last_position() {
   if grep -qE '^seqno:[[:space:]]+-1' "$DATADIR/grastate.dat"; then
-    mariadbd --defaults-extra-file="$CONF" --user=mysql --wsrep-recover --log-error=/tmp/wsrep-recover.log >/dev/null 2>&1 || true
+    # No networking: the recovery run listens like a server, and a peer would take it for a running one and join it.
+    mariadbd --defaults-extra-file="$CONF" --user=mysql --wsrep-recover --skip-networking --socket=/tmp/wsrep-recover.sock --log-error=/tmp/wsrep-recover.log >/dev/null 2>&1 || true
     sed -n 's/.*WSREP: Recovered position: *//p' /tmp/wsrep-recover.log | tail -n 1
   else
     echo "$(sed -n 's/^uuid:[[:space:]]*//p' "$DATADIR/grastate.dat"):$(sed -n 's/^seqno:[[:space:]]*//p' "$DATADIR/grastate.dat")"
@@ -147,7 +148,7 @@ peer_runs() {
   self=$(sed -n 's/^wsrep_node_address = //p' "$CONF")
   for peer in $(sed -n 's|^wsrep_cluster_address = gcomm://||p' "$CONF" | tr ',' ' '); do
     [ "$peer" = "$self" ] && continue
-    timeout 1 bash -c "exec 3<>/dev/tcp/$peer/${MARIADB_PORT}" 2>/dev/null && return 0
+    timeout 1 bash -c "exec 3<>/dev/tcp/$peer/${MARIADB_PORT}" 2>/dev/null && { running_peer=$peer; return 0; }
   done
   return 1
 }
@@ -164,7 +165,7 @@ wait_for_cluster() {
   trap 'boot_stop; exit 143' TERM INT
   while :; do
     kill -0 "$boot_pid" 2>/dev/null || { say "the waiting server exited"; exit 1; }
-    if peer_runs; then say "a peer runs: joining it"; break; fi
+    if peer_runs; then say "a peer runs ($running_peer): joining it"; break; fi
     holder=$(mariadb --socket="$BOOT_SOCKET" --batch --skip-column-names \\
       -e "SELECT USER FROM information_schema.PROCESSLIST WHERE ID = IS_USED_LOCK('${GALERA_BOOTSTRAP_LOCK}')" 2>/dev/null || true)
     if [ "$holder" = "${OPERATOR_USER}" ]; then say "chosen by the monitor as the most advanced node"; continue_history "$1"; break; fi

@@ -15,6 +15,9 @@ import { galeraDeployment } from '../support/galera-deployment';
 import { COUNTER, counterLoad, expectAllEqual, incrementsOn, insertsOn, oneCluster, ORDERS, plannedChanges, tool, withLogs } from '../support/galera-live';
 import { waitFor } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
+import { PROJECT_MARIADB_11_8_IMAGE, PROJECT_MARIADB_IMAGE } from '../../src/backends/docker/image';
+import { DATA_DIR, LAST_POSITION } from '../../src/render/entrypoint';
+import { GALERA_PROVIDER } from '../../src/render/server-config';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -168,4 +171,30 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
     await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, before);
     expect(await plannedChanges(g)).toEqual([]);
   }));
+});
+
+describe('a Galera node reading its position after a crash', () => {
+  // The recovery run is a server: listening on the client port, it looked like a running peer to the
+  // other nodes, which joined it and waited 30 s for a primary component that was not there (seen in CI).
+  test.each([PROJECT_MARIADB_IMAGE, PROJECT_MARIADB_11_8_IMAGE])('never listens on the client port, and finds the position (%s)', async (image) => {
+    const name = `galera-position-${process.pid}`;
+    const script = [
+      'set -eu',
+      `DATADIR=${DATA_DIR}; CONF=/tmp/node.cnf`,
+      `printf '[mysqld]\\nwsrep_on = ON\\nwsrep_provider = ${GALERA_PROVIDER}\\nwsrep_cluster_address = gcomm://\\nbinlog_format = ROW\\n' >"$CONF"`,
+      'mariadb-install-db --user=mysql --datadir="$DATADIR" >/dev/null 2>&1',
+      "printf 'uuid:    00000000-0000-0000-0000-000000000000\\nseqno:   -1\\nsafe_to_bootstrap: 0\\n' >\"$DATADIR/grastate.dat\"",
+      LAST_POSITION,
+      'last_position >/tmp/position & reading=$!',
+      // 3306 is 0CEA; state 0A is LISTEN.
+      'listened=no; while kill -0 $reading 2>/dev/null; do grep -q ":0CEA 00000000:0000 0A" /proc/net/tcp /proc/net/tcp6 && listened=yes; done',
+      'echo "listened=$listened position=$(cat /tmp/position)"',
+    ].join('\n');
+    try {
+      const out = await runChecked('docker', ['run', '--rm', '-i', '--name', name, '--network', 'none', '--entrypoint', 'bash', image, '-s'], { input: script, timeoutMs: 120_000 });
+      expect(out.stdout.trim()).toMatch(/^listened=no position=0{8}-0{4}-0{4}-0{4}-0{12}:-1/);
+    } finally {
+      await run('docker', ['rm', '-f', name], { timeoutMs: 30_000 });
+    }
+  });
 });

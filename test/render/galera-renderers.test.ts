@@ -92,7 +92,7 @@ describe('Galera entrypoint', () => {
   });
 
   test('a crashed node starts at the position InnoDB recovered, so it rejoins by incremental transfer', () => {
-    expect(script).toContain('--wsrep-recover --log-error=/tmp/wsrep-recover.log');
+    expect(script).toContain('--wsrep-recover --skip-networking --socket=/tmp/wsrep-recover.sock --log-error=/tmp/wsrep-recover.log');
     expect(script).toContain('start_position="--wsrep-start-position=$position"');
   });
 

@@ -201,13 +201,22 @@ export async function connectionIncidents(endpoint: string, servers: string[], s
 /** The line between a failure's own message and its context (logs); CI's brief of the failures stops there. */
 export const FAILURE_CONTEXT = '--- what follows is context: logs, apply progress ---';
 
-/** Runs `work`; a failure carries `context` (apply progress, endpoint events) and the named containers' logs. */
+/** How many of the failover monitor's last lines a failure shows above its context (CI's brief keeps them). */
+const MONITOR_LINES_IN_BRIEF = 8;
+
+/**
+ * Runs `work`; a failure carries `context` (apply progress, endpoint events) and the named
+ * containers' logs, and above them the monitor's last lines (what it did or waited for is most
+ * often why a live test failed, and CI's brief shows only what comes before the context).
+ */
 export async function withContainerLogs<T>(names: string[], work: () => Promise<T>, ...context: Array<() => string | Promise<string>>): Promise<T> {
   try {
     return await work();
   } catch (error) {
+    const monitors = await Promise.all(names.filter((n) => n.endsWith('-monitor')).map(async (n) =>
+      [`${n}, its last lines:`, ...(await containerLogLines(n)).slice(-MONITOR_LINES_IN_BRIEF).map((l) => `  ${l}`)]));
     const parts = await Promise.all(context.map((c) => c()));
-    throw new Error([String(error), FAILURE_CONTEXT, ...parts, await containerLogs(names)].join('\n'));
+    throw new Error([String(error), ...monitors.flat(), FAILURE_CONTEXT, ...parts, await containerLogs(names)].join('\n'));
   }
 }
 

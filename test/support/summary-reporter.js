@@ -9,7 +9,7 @@ function brief(message) {
   const lines = message.split('\n');
   const context = lines.findIndex((l) => /^--- what follows is context/.test(l.trim()));
   return (context >= 0 ? lines.slice(0, context) : lines)
-    .filter((l) => l.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(l)).slice(0, 12);
+    .filter((l) => l.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(l));
 }
 
 class SummaryReporter {
@@ -33,11 +33,12 @@ class SummaryReporter {
     }));
     // The failures in brief, for the end of CI's output (the part a reader sees first).
     const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
+    // The first failure at length (a later one is often its cascade), the others in a few lines.
     const failures = results.testResults.flatMap((r) => [
       ...(r.testExecError ? [`${relative(this.rootDir, r.testFilePath)}: ${plain(r.testExecError.message).split('\n')[0]}`] : []),
-      ...r.testResults.filter((t) => t.status === 'failed').map((t) =>
-        `${relative(this.rootDir, r.testFilePath)} › ${t.fullName}\n${brief(plain(t.failureMessages.join('\n'))).map((l) => `    ${l.slice(0, 300)}`).join('\n')}`),
-    ]);
+      ...r.testResults.filter((t) => t.status === 'failed').map((t) => ({ file: relative(this.rootDir, r.testFilePath), t })),
+    ]).map((f, i) => (typeof f === 'string' ? f
+      : `${f.file} › ${f.t.fullName}\n${brief(plain(f.t.failureMessages.join('\n'))).slice(0, i === 0 ? 24 : 4).map((l) => `    ${l.slice(0, 300)}`).join('\n')}`));
     writeFileSync(join(dir, 'jest-failures.txt'), failures.join('\n'));
     writeFileSync(join(dir, 'jest-timings.json'), JSON.stringify({ wallSeconds: (Date.now() - this.started) / 1000, files }, null, 2));
   }
