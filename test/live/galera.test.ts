@@ -13,7 +13,7 @@ import { expectNoLostUpdate, missingTokens, waitForConvergence } from '../suppor
 import { acked } from '../support/failover-drill';
 import { galeraDeployment } from '../support/galera-deployment';
 import { COUNTER, counterLoad, expectAllEqual, incrementsOn, insertsOn, oneCluster, ORDERS, plannedChanges, tool, withLogs } from '../support/galera-live';
-import { waitFor } from '../support/live-stack';
+import { containerLogLines, waitFor } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 import { PROJECT_MARIADB_11_8_IMAGE, PROJECT_MARIADB_IMAGE } from '../../src/backends/docker/image';
 import { DATA_DIR, LAST_POSITION } from '../../src/render/entrypoint';
@@ -41,7 +41,7 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
 
   test('three nodes form one cluster: the first bootstrapped it, the others joined by state transfer; re-applying changes nothing', () => withLogs(g, async () => {
     history = await oneCluster(g, g.nodes, 3);
-    const logs = await Promise.all(g.nodes.map(async (n) => (await run('docker', ['logs', g.container(n)], { timeoutMs: 20_000 })).stderr));
+    const logs = await Promise.all(g.nodes.map(async (n) => (await containerLogLines(g.container(n))).join('\n')));
     expect(logs.map((l) => ({ started: /for a new Galera cluster/.test(l), joined: /joining the Galera cluster/.test(l) })))
       .toEqual([{ started: true, joined: false }, { started: false, joined: true }, { started: false, joined: true }]);
     const analytics = await readHostStatus(g.host('analytics'), g.monitor);
@@ -100,7 +100,7 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
     await runChecked('docker', ['restart', '--time', '60', g.container(first)], { timeoutMs: 120_000 });
     const counts = await counting;
     expect(await oneCluster(g, g.nodes, 3)).toBe(history);
-    const log = (await run('docker', ['logs', g.container(first)], { timeoutMs: 20_000 })).stderr;
+    const log = (await containerLogLines(g.container(first))).join('\n');
     expect(log.match(/for a new Galera cluster/g)).toHaveLength(1);
     await expectAllEqual(g, second, [COUNTER, `${COUNTER}_counter`]);
     await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, before);
@@ -120,7 +120,7 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
     const startedAt = Date.now();
     expect(await oneCluster(g, g.nodes, 3, 180_000)).toBe(history);
     console.log(`every node killed and started: one cluster of 3 synced nodes ${((Date.now() - startedAt) / 1000).toFixed(1)} s after the last start`);
-    const monitorLog = (await run('docker', ['logs', g.container('monitor')], { timeoutMs: 20_000 })).stdout;
+    const monitorLog = (await containerLogLines(g.container('monitor'))).join('\n');
     expect(monitorLog).toMatch(new RegExp(`every node was lost: restarting the cluster from (${second}|${third}), the most advanced node`));
     await expectAllEqual(g, second, [ORDERS, COUNTER, `${COUNTER}_counter`]);
     const { audit } = await expectNoLostUpdate(g.hosts, g.app, COUNTER, counts, incrementsBefore);
@@ -134,11 +134,12 @@ describe('a Galera cluster on local Docker, one writer node at a time', () => {
     const before = await incrementsOn(g, second);
     const counting = counterLoad(g, 6_000);
     await sleep(3_000);
+    const killedAt = new Date();
     await runChecked('docker', ['kill', ...g.nodes.map((n) => g.container(n))], { timeoutMs: 30_000 });
     const counts = await counting;
     await runChecked('docker', ['start', g.container(second), g.container(third)], { timeoutMs: 60_000 });
     await waitFor('the monitor to wait for the missing node', 120_000, async () =>
-      /waiting for node-1 to come back/.test((await run('docker', ['logs', '--since', '2m', g.container('monitor')], { timeoutMs: 20_000 })).stdout) ? true : undefined, 1_000);
+      (await containerLogLines(g.container('monitor'), killedAt)).some((l) => /waiting for node-1 to come back/.test(l)) ? true : undefined, 1_000);
     expect(await tool(g, ['status'])).toEqual({ code: 1, output: expect.stringContaining(`'mariadb-ha recover --cluster ${g.live.dockerPrefix}'`) });
     const recovered = await tool(g, ['recover']);
     expect(recovered).toEqual({ code: 0, output: expect.stringMatching(/restarted the cluster from node-\d, the most advanced node \(\d+\.\d s\)/) });
