@@ -1,8 +1,8 @@
 // Docker's health check of a long-running container. Each check is an exec: about 0.1 s of CPU
 // across dockerd, containerd and runc (measured: ten containers checked every 2 s kept a quarter of
-// a 2-core machine busy; every 5 s, 8 %). A deploy waits up to 3 s longer per container for its
-// first good check: the provider speaks Docker API 1.41, which has no faster interval for the
-// start only (`start_interval` needs 1.44).
+// a 2-core machine busy). Every 5 s halves that against every 2 s, and a deploy waits at most 3 s
+// longer per container for its first good check (the provider speaks Docker API 1.41, which has
+// no faster interval for the start only).
 import { ContainerHealthcheck } from '@cdktf/provider-docker/lib/container';
 
 /** Durations as the provider normalizes them, or every plan would show a change. */
