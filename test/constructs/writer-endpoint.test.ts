@@ -41,7 +41,7 @@ describe('HaproxyWriterEndpoint', () => {
   });
 
   test('changing the active master cannot restart HAProxy: its config upload is ignored, real config changes replace it', () => {
-    expect(haproxy.lifecycle.ignore_changes).toEqual(['upload', 'healthcheck']);
+    expect(haproxy.lifecycle.ignore_changes).toEqual(['upload']);
     expect(haproxy.lifecycle.replace_triggered_by).toEqual([expect.stringMatching(/^terraform_data\.writer_config-revision_\w+$/)]);
     expect(haproxy.upload[0].content).toMatch(/^\$\{local\.writer_config-by-active-master_\w+\[var\.shop_active_master\]\}$/);
   });

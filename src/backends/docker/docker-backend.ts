@@ -18,7 +18,6 @@ import { isVersion, seriesOf } from '../../model/versions';
 import { accountHostFor, addressAt, Ipv4Subnet, isIpv4, isLoopback, parseSubnet, subnetContains, subnetsOverlap } from '../subnet';
 import { DOCKER_PROVIDER_CONSTRAINT, requireDockerProvider } from './provider';
 import { hardened, SERVER_CAPABILITIES } from './hardening';
-import { containerHealthcheck, KEEP_CREATED_HEALTHCHECK } from './health';
 
 export const DEFAULT_SUBNET = '10.213.0.0/24';
 /** Docker's own default bridge network: a network overlapping it is refused when it is created. */
@@ -297,8 +296,14 @@ export class DockerBackend implements IReplicationBackend {
         ports: [{ internal: MARIADB_PORT, external: port, ip: publishAddress, protocol: 'tcp' }],
         volumes: [{ volumeName: volume.name, containerPath: DATA_DIR }],
         upload: this.uploads(files, placement),
-        // A Galera node is healthy once it is a synced member of the primary component.
-        healthcheck: containerHealthcheck(isNode ? ['CMD-SHELL', galeraSyncedCheck()] : ['CMD', 'mariadb-admin', `--socket=${SERVER_SOCKET}`, '--silent', 'ping'], '2m0s', '5s'),
+        healthcheck: {
+          // A Galera node is healthy once it is a synced member of the primary component.
+          test: isNode ? ['CMD-SHELL', galeraSyncedCheck()] : ['CMD', 'mariadb-admin', `--socket=${SERVER_SOCKET}`, '--silent', 'ping'],
+          interval: '2s',
+          timeout: '5s',
+          retries: 3,
+          startPeriod: '2m0s', // the provider normalizes durations; '120s' would show a diff on every plan
+        },
         wait: true,
         waitTimeout: this.props.healthyTimeoutSeconds ?? 180,
         restart: 'unless-stopped',
@@ -306,7 +311,7 @@ export class DockerBackend implements IReplicationBackend {
         // InnoDB gets time for a clean shutdown before Docker kills the server.
         stopTimeout: 60,
         destroyGraceSeconds: 60,
-        lifecycle: { ignoreChanges: ['upload', KEEP_CREATED_HEALTHCHECK], replaceTriggeredBy: revision ? [replacedWith(revision)] : undefined },
+        lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: revision ? [replacedWith(revision)] : undefined },
         dependsOn: before.length > 0 ? before : undefined,
       });
       containers.set(host.name, container);

@@ -13,7 +13,6 @@ import { LOOPBACK } from './docker-backend';
 import { monitorBundle } from './monitor-bundle';
 import { replacedWith, sha256 } from '../host-revision';
 import { ENDPOINT_CAPABILITIES, hardened, MONITOR_CAPABILITIES, VIRTUAL_IP_CAPABILITIES } from './hardening';
-import { containerHealthcheck, KEEP_CREATED_HEALTHCHECK } from './health';
 
 /** The image scripts/build-images.sh builds offline (HAProxy 2.6, keepalived, MariaDB client, Node for the monitor). */
 export const PROJECT_HAPROXY_IMAGE = 'cdktf-mariadb-ha/haproxy:2.6-bookworm';
@@ -70,13 +69,19 @@ export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): 
       { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: o.monitorSecret, permissions: '0400' },
       ...(o.keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: o.keepalived, permissions: '0644' }] : []),
     ],
-    healthcheck: containerHealthcheck(['CMD-SHELL', `echo 'show info' | socat -t 2 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET} | grep -q '^Name: HAProxy'`], '30s', '3s'),
+    healthcheck: {
+      test: ['CMD-SHELL', `echo 'show info' | socat -t 2 - UNIX-CONNECT:${HAPROXY_RUNTIME_SOCKET} | grep -q '^Name: HAProxy'`],
+      interval: '2s',
+      timeout: '3s',
+      retries: 3,
+      startPeriod: '30s',
+    },
     wait: true,
     waitTimeout: 60,
     restart: 'unless-stopped',
     mustRun: true,
     // A string reference: cdktf 0.21 renders a construct reference here with a comment Terraform rejects.
-    lifecycle: { ignoreChanges: ['upload', KEEP_CREATED_HEALTHCHECK], replaceTriggeredBy: [replacedWith(o.revision)] },
+    lifecycle: { ignoreChanges: ['upload'], replaceTriggeredBy: [replacedWith(o.revision)] },
   });
 }
 
