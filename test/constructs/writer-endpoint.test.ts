@@ -29,6 +29,14 @@ describe('HaproxyWriterEndpoint', () => {
     expect(config).toMatch(/\n {2}user haproxy\n {2}group haproxy\n/);
   });
 
+  test('HAProxy checks through the check agents it starts beside itself, under Docker\'s init', () => {
+    const agents = haproxy.upload.find((u: any) => u.file === '/etc/haproxy/mariadb-ha/check-agents.sh');
+    expect(agents).toMatchObject({ permissions: '0755' });
+    expect(agents.content.split('\n').filter((l: string) => l.startsWith('agent '))).toEqual(['agent db-a 1 10.213.0.10 &', 'agent db-b 2 10.213.0.11 &']);
+    expect(haproxy.command[2]).toContain('{ /etc/haproxy/mariadb-ha/check-agents.sh & } && exec haproxy -W -db -f /etc/haproxy/mariadb-ha/haproxy.cfg');
+    expect(haproxy.init).toBe(true);
+  });
+
   test('a removed master leaves before a switchover of the same apply, so removing the writer is refused, not raced', () => {
     const membership = Object.entries(json.resource.terraform_data).find(([k]) => /membership/.test(k))![1] as any;
     expect(membership.depends_on).toContainEqual(expect.stringMatching(/^terraform_data\.writer_switchover_\w+$/));

@@ -24,7 +24,7 @@ jest.setTimeout(10 * 60_000);
 const checkFailures = async () => (await HaproxyRuntime.of(`${PREFIX}-writer`, socatIn(DOCKER_HOST_ACCESS, `${PREFIX}-writer`)).servers('writer')).map((s) => `${s.name}:${s.checkFailures}`);
 /** The endpoint's failed checks since `since` that did not just time out (a starved CPU does that): a refused login shows here. */
 const failedChecksNotTimeouts = async (since: Date) => (await containerLogLines(`${PREFIX}-writer`, since))
-  .filter((l) => /Health check for server \S+ failed/.test(l) && !/External check timeout/.test(l));
+  .filter((l) => /Health check for server \S+ failed/.test(l) && !/reason: Layer\d timeout/.test(l));
 const refused = (h: { host: string; port: number }, user: string, password: string) =>
   withConnection(h, { user, password }, async () => false).catch((e) => e.errno === 1045);
 

@@ -11,6 +11,7 @@ import { acked, DRILL_TABLE, drillLoad } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
 import { PROJECT_MARIADB_IMAGE as MARIADB_IMAGE } from '../../src/backends/docker/image';
 import { LIVE_SLOTS, slotAddress } from '../support/live-slots';
+import { containerLogLines } from '../support/live-stack';
 
 const PREFIX = LIVE_SLOTS.writerEndpoint.prefix;
 const TABLE = DRILL_TABLE;
@@ -51,9 +52,11 @@ describe('writer endpoint on local Docker', () => {
   test('nothing on the network can steer the endpoint: its only port is MariaDB\'s, its runtime API a root/haproxy-only socket', async () => {
     const writer = `${PREFIX}-writer`;
     const listening = await run('docker', ['exec', writer, 'ss', '-Htln'], { timeoutMs: 20_000 });
-    // Docker's embedded DNS listens on 127.0.0.11 in every container; nothing else may but MariaDB's port.
+    // Docker's embedded DNS listens on 127.0.0.11 in every container; the check agents on the
+    // container's own loopback, one per candidate; nothing else may but MariaDB's port.
     const sockets = listening.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[3]).filter((a) => !a.startsWith('127.0.0.11:'));
-    expect([...new Set(sockets.map((a) => a.split(':').pop()))]).toEqual(['3306']);
+    expect([...new Set(sockets.filter((a) => !a.startsWith('127.0.0.1:')).map((a) => a.split(':').pop()))]).toEqual(['3306']);
+    expect(sockets.filter((a) => a.startsWith('127.0.0.1:')).sort()).toEqual(['127.0.0.1:9101', '127.0.0.1:9102']);
     // From another container on the cluster network: the old admin port and HAProxy's usual ones refuse.
     const address = endpoint.host;
     const probe = await run('docker', ['run', '--rm', '--network', `${PREFIX}-net`, '--entrypoint', 'sh', MARIADB_IMAGE, '-c',
@@ -63,6 +66,24 @@ describe('writer endpoint on local Docker', () => {
     const asNobody = await run('docker', ['exec', '-u', 'nobody', writer, 'sh', '-c', "echo 'disable server writer/db-a' | socat -t 1 - UNIX-CONNECT:/run/haproxy/admin.sock"], { timeoutMs: 20_000 });
     expect(asNobody.stderr).toMatch(/Permission denied/);
     expect(await endpointServing(description, monitor)).toBe('db-a');
+  });
+
+  test('HAProxy never starts a process: its check agents run the checks, and nothing else is logged for them', async () => {
+    // A child of HAProxy's worker holds copies of its sockets; a connection closed meanwhile hands its
+    // close to the next one given the same number (new connections lost through the endpoint).
+    const workerChildren = await run('docker', ['exec', `${PREFIX}-writer`, 'sh', '-c', `
+      ppid() { awk '/^PPid/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+      comm() { cat "/proc/$1/comm" 2>/dev/null; }
+      for p in $(ls /proc | grep '^[0-9]*$'); do [ "$(comm $p)" = haproxy ] && [ "$(comm $(ppid $p))" = haproxy ] && worker=$p; done
+      seen=0; i=0
+      while [ $i -lt 40 ]; do
+        for p in $(ls /proc | grep '^[0-9]*$'); do [ "$(ppid $p)" = "$worker" ] && seen=$((seen + 1)); done
+        i=$((i + 1)); sleep 0.1
+      done
+      echo "worker=$worker children=$seen"`], { timeoutMs: 60_000 });
+    expect(workerChildren.stdout.trim()).toMatch(/^worker=\d+ children=0$/);
+    // The agents' processes end under Docker's init, not under HAProxy's master, which would log each one.
+    expect((await containerLogLines(`${PREFIX}-writer`)).filter((l) => /Process \d+ exited/.test(l))).toEqual([]);
   });
 
   test('switching by variable plans only the endpoint switch: nothing is destroyed or restarted', async () => {

@@ -109,7 +109,10 @@ describe('Galera endpoint', () => {
   test('one node at a time: the first node serves, the others are backups, one stick entry pins the writer', () => {
     const config = renderGaleraHaproxyConfig(galera(), { addresses, checkUser: 'monitor' });
     expect(config).toContain('  stick-table type integer size 1 nopurge\n  stick on int(1)\n');
-    expect(config).toContain('  server node-1 10.213.0.10:3306 id 1 check\n  server node-2 10.213.0.11:3306 id 2 check backup\n  server node-3 10.213.0.12:3306 id 3 check backup\n');
+    expect(config).toContain([
+      '  server node-1 10.213.0.10:3306 id 1 check addr 127.0.0.1 port 9101',
+      '  server node-2 10.213.0.11:3306 id 2 check addr 127.0.0.1 port 9102 backup',
+      '  server node-3 10.213.0.12:3306 id 3 check addr 127.0.0.1 port 9103 backup\n'].join('\n'));
     expect(config).not.toContain('lua');
   });
 

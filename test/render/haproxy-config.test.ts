@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { planTopologyOrThrow } from '../../src/model';
-import { endpointServers, GATE_MAX_HOLD_MS, renderHaproxyConfig, renderWriterCheck, renderWriterGate } from '../../src/render/haproxy-config';
+import { endpointServers, GATE_MAX_HOLD_MS, renderCheckAgents, renderHaproxyConfig, renderWriterCheck, renderWriterGate } from '../../src/render/haproxy-config';
 
 const plan = planTopologyOrThrow({ masters: [{ name: 'db-a' }, { name: 'db-b' }, { name: 'db-c' }], promotion: { candidates: ['db-a', 'db-c', 'db-b'] } }, 'test');
 const addresses = { 'db-a': '10.0.0.10', 'db-b': '10.0.0.11', 'db-c': '10.0.0.12' };
@@ -12,20 +12,38 @@ const serverLines = (cfg: string) => cfg.split('\n').filter((l) => l.trim().star
 describe('renderHaproxyConfig', () => {
   test('the active master first, the other candidates as backups in priority order, ids fixed per host', () => {
     expect(serverLines(renderHaproxyConfig(plan, { activeMaster: 'db-b', addresses, checkUser: 'monitor' }))).toEqual([
-      '  server db-b 10.0.0.11:3306 id 2 check',
-      '  server db-a 10.0.0.10:3306 id 1 check backup',
-      '  server db-c 10.0.0.12:3306 id 3 check backup',
+      '  server db-b 10.0.0.11:3306 id 2 check addr 127.0.0.1 port 9102',
+      '  server db-a 10.0.0.10:3306 id 1 check addr 127.0.0.1 port 9101 backup',
+      '  server db-c 10.0.0.12:3306 id 3 check addr 127.0.0.1 port 9103 backup',
     ]);
     expect(endpointServers(plan, 'db-c')).toEqual(['db-c', 'db-a', 'db-b']);
   });
 
-  test('one writer at a time, a lost writer\'s sessions closed, checks that run the writer check', () => {
+  test('one writer at a time, a lost writer\'s sessions closed, checks that ask each server\'s check agent', () => {
     const cfg = renderHaproxyConfig(plan, { activeMaster: 'db-a', addresses, checkUser: 'monitor', healthCheck: { intervalMs: 300, fall: 3, rise: 2 } });
     expect(cfg).toContain('stick-table type integer size 1 nopurge');
     expect(cfg).toContain('stick on int(1)');
     expect(cfg).toMatch(/default-server inter 300ms .* fall 3 rise 2 on-marked-down shutdown-sessions observe layer4 error-limit 2 on-error mark-down/);
-    expect(cfg).toContain('external-check command /etc/haproxy/mariadb-ha/writer-check.sh');
+    expect(cfg).toContain('  option tcp-check\n  tcp-check connect\n  tcp-check expect string healthy\n');
+    // HAProxy never forks a check: its forks hand a closed connection's events to the next one.
+    expect(cfg).not.toMatch(/external-check|insecure-fork-wanted/);
     expect(cfg).toContain('stats socket /run/haproxy/admin.sock mode 600 user haproxy group haproxy level admin');
+  });
+});
+
+describe('renderCheckAgents', () => {
+  const agents = renderCheckAgents(plan, addresses);
+
+  test('is valid POSIX shell, with one agent per candidate on its server id\'s loopback port', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agents-'));
+    writeFileSync(join(dir, 'agents.sh'), agents);
+    expect(() => execFileSync('sh', ['-n', join(dir, 'agents.sh')])).not.toThrow();
+    expect(agents.split('\n').filter((l) => l.startsWith('agent '))).toEqual(['agent db-a 1 10.0.0.10 &', 'agent db-c 3 10.0.0.12 &', 'agent db-b 2 10.0.0.11 &']);
+    expect(agents).toContain('TCP-LISTEN:$((9100 + $2)),bind=127.0.0.1,reuseaddr,fork');
+  });
+
+  test('runs the check as HAProxy\'s user, as HAProxy would, and answers what the config expects', () => {
+    expect(agents).toContain('SYSTEM:"HAPROXY_SERVER_NAME=$1 HAPROXY_SERVER_ID=$2 /etc/haproxy/mariadb-ha/writer-check.sh - - $3 3306 </dev/null >/dev/null 2>&1 && echo healthy || echo failed \\$?",su=haproxy');
   });
 });
 

@@ -6,7 +6,7 @@ import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { dirname } from 'path';
 import { AssetType, Construct, Lazy, TerraformAsset, TerraformData } from '../../cdktf';
 import { KEEPALIVED_CONFIG_PATH } from '../../render/keepalived-config';
-import { ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, WRITER_CHECK_PATH, WRITER_GATE_PATH } from '../../render/haproxy-config';
+import { CHECK_AGENTS_PATH, ENDPOINT_STATE_DIR, HAPROXY_CONFIG_PATH, HAPROXY_RUNTIME_SOCKET, HAPROXY_SECRETS_DIR, WRITER_CHECK_PATH, WRITER_GATE_PATH } from '../../render/haproxy-config';
 import { MONITOR_BUNDLE_PATH, MONITOR_CONFIG_PATH, MONITOR_SECRETS_DIR, MONITOR_STATE_DIR, monitorRuntimeSocket } from '../../render/monitor-config';
 import { MARIADB_PORT } from '../../render/server-config';
 import { LOOPBACK } from './docker-backend';
@@ -28,6 +28,8 @@ export interface HaproxyContainerOptions {
   /** The HAProxy config (text or a Terraform reference). */
   readonly config: string;
   readonly checkScript: string;
+  /** The check agents that run `checkScript` for HAProxy (see renderCheckAgents). */
+  readonly checkAgents: string;
   /** The writer gate's Lua, for an endpoint whose switchover holds new connections. */
   readonly gateScript?: string;
   /** The health check's password (a reference to a sensitive value). */
@@ -41,16 +43,19 @@ export interface HaproxyContainerOptions {
 }
 
 export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): Container {
-  // HAProxy drops to its own user: give it the socket directory, the checks' state and the check's secret.
+  // HAProxy and the checks run as HAProxy's user: give it the socket directory, the checks' state and the check's secret.
   const haproxy = [
     `mkdir -p ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR}`,
     `chown haproxy:haproxy ${dirname(HAPROXY_RUNTIME_SOCKET)} ${ENDPOINT_STATE_DIR} ${HAPROXY_SECRETS_DIR}/monitor`,
+    `{ ${CHECK_AGENTS_PATH} & }`,
     `exec haproxy -W -db -f ${HAPROXY_CONFIG_PATH}`,
   ].join(' && ');
   return new Container(scope, o.id, {
     name: o.name,
     image: o.image,
     hostname: o.name,
+    // Docker's init is process 1 and reaps what the check agents leave, which HAProxy's master would log one by one.
+    init: true,
     // With a virtual IP, keepalived runs beside HAProxy and gives the address up if HAProxy dies.
     command: o.keepalived
       ? ['/bin/sh', '-c', `keepalived --dont-fork --log-console --use-file ${KEEPALIVED_CONFIG_PATH} & ${haproxy}`]
@@ -65,6 +70,7 @@ export function haproxyContainer(scope: Construct, o: HaproxyContainerOptions): 
       { file: HAPROXY_CONFIG_PATH, content: o.config, permissions: '0644' },
       // HAProxy's own user runs the check.
       { file: WRITER_CHECK_PATH, content: o.checkScript, permissions: '0755' },
+      { file: CHECK_AGENTS_PATH, content: o.checkAgents, permissions: '0755' },
       ...(o.gateScript ? [{ file: WRITER_GATE_PATH, content: o.gateScript, permissions: '0644' }] : []),
       { file: `${HAPROXY_SECRETS_DIR}/monitor`, content: o.monitorSecret, permissions: '0400' },
       ...(o.keepalived ? [{ file: KEEPALIVED_CONFIG_PATH, content: o.keepalived, permissions: '0644' }] : []),

@@ -10,7 +10,7 @@ import { MONITOR_USER } from '../../model/accounts';
 import { GaleraWriteMode, SstMethod } from '../../model/galera-topology';
 import { HostKind } from '../../model/plan';
 import { throwIfProblems } from '../../model/problems';
-import { HAPROXY_CONFIG_PATH, renderGaleraCheck, renderGaleraHaproxyConfig, WRITER_BACKEND, WriterHealthCheck } from '../../render/haproxy-config';
+import { HAPROXY_CONFIG_PATH, renderCheckAgents, renderGaleraCheck, renderGaleraHaproxyConfig, WRITER_BACKEND, WriterHealthCheck } from '../../render/haproxy-config';
 import { FailoverMonitorOptions } from '../../render/monitor-config';
 import { renderMonitorConfig } from '../../constructs/monitor-config';
 import { MARIADB_PORT } from '../../render/server-config';
@@ -85,6 +85,7 @@ export class GaleraWriterEndpoint extends Construct {
     const config = renderGaleraHaproxyConfig(plan, { addresses, healthCheck: props.healthCheck, checkUser: MONITOR_USER });
     const g = plan.galera!;
     const checkScript = renderGaleraCheck(MONITOR_USER, g.writeMode === GaleraWriteMode.ONE_NODE, g.sstMethod === SstMethod.MARIABACKUP, props.healthCheck);
+    const checkAgents = renderCheckAgents(plan, addresses);
     const name = `${prefix}-writer`;
     this.container = haproxyContainer(this, {
       id: 'haproxy',
@@ -95,8 +96,9 @@ export class GaleraWriterEndpoint extends Construct {
       clientPort: hostPort,
       config,
       checkScript,
+      checkAgents,
       monitorSecret: cluster.secrets.monitor,
-      revision: new TerraformData(this, 'config-revision', { input: { config: sha256(config + checkScript) } }),
+      revision: new TerraformData(this, 'config-revision', { input: { config: sha256(config + checkScript + checkAgents) } }),
     });
     if (props.monitor?.galeraRecovery !== false || plan.hosts.some((h) => h.kind === HostKind.REPLICA)) {
       this.monitorContainer = monitorContainer(this, {

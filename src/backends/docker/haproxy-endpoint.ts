@@ -8,7 +8,7 @@ import { IReplicationClusterLike } from '../../constructs/cluster-like';
 import { throwIfProblems, Problem } from '../../model/problems';
 import { MONITOR_USER } from '../../model/accounts';
 import {
-  HAPROXY_CONFIG_PATH, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck, WRITER_BACKEND, WriterHealthCheck,
+  HAPROXY_CONFIG_PATH, renderCheckAgents, renderHaproxyConfig, renderWriterCheck, renderWriterGate, resolveHealthCheck, WRITER_BACKEND, WriterHealthCheck,
 } from '../../render/haproxy-config';
 import { MARIADB_PORT } from '../../render/server-config';
 import { FailoverMonitorOptions, resolveMonitorOptions } from '../../render/monitor-config';
@@ -135,6 +135,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const configs = Object.fromEntries(plan.candidates.map((c) => [c, render(c)]));
     const checkScript = renderWriterCheck(MONITOR_USER, props.healthCheck);
     const gateScript = renderWriterGate();
+    const checkAgents = renderCheckAgents(plan, addresses);
 
     this.activeMasterVariable = activeMasterVariable(this, cluster.variablePrefix, plan, 'The master the writer endpoint sends writes to');
     const active = this.activeMasterVariable.stringValue;
@@ -148,7 +149,7 @@ export class HaproxyWriterEndpoint extends Construct {
     const revision = new TerraformData(this, 'config-revision', {
       input: {
         // Not the monitor password: a rotation updates it inside the running endpoint.
-        config: sha256(configs[canonical] + checkScript + gateScript),
+        config: sha256(configs[canonical] + checkScript + checkAgents + gateScript),
       },
     });
 
@@ -179,6 +180,7 @@ export class HaproxyWriterEndpoint extends Construct {
         networkName: backend.networkName!,
         config: activeConfig,
         checkScript,
+        checkAgents,
         gateScript,
         monitorSecret: cluster.secrets.monitor,
         keepalived,
