@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints their figures: synth (no Docker needed) and deploy (local Docker).
 #   bash bench/run.sh            # all
-#   bash bench/run.sh synth      # one of: synth cli aws deploy failover seeding writers galera
+#   bash bench/run.sh synth      # one of: synth cli aws deploy failover seeding writers galera checks
 #   bash bench/run.sh suite      # the last jest run's timing table; `suite fast` times test:fast
 #   bash bench/run.sh cpu -- CMD # how busy the cores are while CMD runs (e.g. cpu -- npm test)
 set -euo pipefail
@@ -21,6 +21,7 @@ case "${1:-all}" in
   seeding) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/seeding.js ;;
   writers) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/writers.js ;;
   galera) scripts/toolchain.sh && source .local/toolchain.env && node dist/bench/galera.js ;;
+  checks) scripts/toolchain.sh && node dist/bench/endpoint-checks.js ;;
   all)
     node dist/bench/synth.js
     node dist/bench/cli-start.js
@@ -31,6 +32,7 @@ case "${1:-all}" in
     node dist/bench/seeding.js
     node dist/bench/writers.js
     node dist/bench/galera.js
+    node dist/bench/endpoint-checks.js
     ;;
-  *) echo "usage: $0 [synth|suite [fast]|aws|deploy|failover|seeding|writers|galera|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [synth|suite [fast]|aws|deploy|failover|seeding|writers|galera|checks|all]" >&2; exit 2 ;;
 esac

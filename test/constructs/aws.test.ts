@@ -81,6 +81,15 @@ describe('AwsBackend: one renderer, two placements', () => {
       { from: 3306, to: 3306, self: false, groups: ['${aws_security_group.app.id}'], cidrs: [] },
     ]);
   });
+
+  test('hosts reach only their peers\' MariaDB, HTTPS (AWS APIs, mirrors) and HTTP (mirrors): no other port or protocol', () => {
+    const group = aws.resource.aws_security_group.shop_hosts_E0E71BD2;
+    expect(group.egress.map((r: any) => ({ protocol: r.protocol, from: r.from_port, to: r.to_port, self: r.self, cidrs: r.cidr_blocks }))).toEqual([
+      { protocol: 'tcp', from: 3306, to: 3306, self: true, cidrs: [] },
+      { protocol: 'tcp', from: 443, to: 443, self: false, cidrs: ['0.0.0.0/0'] },
+      { protocol: 'tcp', from: 80, to: 80, self: false, cidrs: ['0.0.0.0/0'] },
+    ]);
+  });
 });
 
 describe('Route53WriterEndpoint', () => {

@@ -42,6 +42,7 @@ export const LIVE_SLOTS = {
   benchWriters: { prefix: 'benchwr', subnetOctet: 53, port: 26100 },
   benchGalera: { prefix: 'benchgl', subnetOctet: 54, port: 26200 },
   benchSingleServer: { prefix: 'benchsg', subnetOctet: 55, port: 26300 },
+  benchEndpointChecks: { prefix: 'benchchk', subnetOctet: 56, port: 26600 },
 } as const satisfies Record<string, LiveSlot>;
 
 export type LiveSlotName = keyof typeof LIVE_SLOTS;

@@ -24,6 +24,8 @@ export const DEFAULT_VOLUME_GIB = 20;
 export const ROOT_VOLUME_GIB = 16;
 export const DEFAULT_HEALTH_INTERVAL_SECONDS = 10;
 export const DEFAULT_BOOT_TIMEOUT_SECONDS = 900;
+const HTTPS_PORT = 443;
+const HTTP_PORT = 80;
 
 export interface AwsBackendProps {
   /** The VPC the hosts run in. */
@@ -298,8 +300,8 @@ export class AwsBackend implements IReplicationBackend {
   }
 
   private securityGroup(scope: Construct, prefix: string) {
-    const rule = (description: string, extra: { selfAttribute?: boolean; securityGroups?: string[]; cidrBlocks?: string[] }) => ({
-      description, fromPort: MARIADB_PORT, toPort: MARIADB_PORT, protocol: 'tcp',
+    const rule = (description: string, extra: { selfAttribute?: boolean; securityGroups?: string[]; cidrBlocks?: string[] }, port = MARIADB_PORT) => ({
+      description, fromPort: port, toPort: port, protocol: 'tcp',
       cidrBlocks: [], ipv6CidrBlocks: [], prefixListIds: [], securityGroups: [], selfAttribute: false, ...extra,
     });
     const ingress = [
@@ -312,8 +314,13 @@ export class AwsBackend implements IReplicationBackend {
       description: `MariaDB hosts of ${prefix}`,
       vpcId: this.props.vpcId,
       ingress,
-      // Package installs, SSM and CloudWatch.
-      egress: [{ description: 'HTTPS and package mirrors', fromPort: 0, toPort: 0, protocol: '-1', cidrBlocks: ['0.0.0.0/0'], ipv6CidrBlocks: [], prefixListIds: [], securityGroups: [], selfAttribute: false }],
+      // What a host reaches: its peers' MariaDB, AWS's APIs (SSM, CloudWatch) over HTTPS, package
+      // mirrors over HTTP(S). The VPC's DNS, time service and instance metadata pass security groups by.
+      egress: [
+        rule('MariaDB replication between the cluster hosts', { selfAttribute: true }),
+        rule('AWS APIs (SSM, CloudWatch) and package mirrors over HTTPS', { cidrBlocks: ['0.0.0.0/0'] }, HTTPS_PORT),
+        rule('Package mirrors over HTTP (signed packages)', { cidrBlocks: ['0.0.0.0/0'] }, HTTP_PORT),
+      ],
       tags: { Name: `${prefix}-mariadb-hosts` },
     });
   }
