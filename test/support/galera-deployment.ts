@@ -38,6 +38,8 @@ export interface GaleraDeployment {
   withToolPasswords<T>(work: () => Promise<T>): Promise<T>;
   /** Re-synthesizes the stack with other server tuning (a settings change to apply). */
   changeTuning(tuning: ServerTuning): void;
+  /** Re-synthesizes the stack with another write mode (an endpoint change to apply). */
+  changeWriteMode(writeMode: GaleraWriteMode): void;
 }
 
 export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeployment {
@@ -46,6 +48,7 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
   const nodes = Array.from({ length: options.nodes ?? 3 }, (_, i) => `node-${i + 1}`);
   const withReplica = options.withReplica !== false;
   let tuning: ServerTuning | undefined;
+  let writeMode = options.writeMode;
   const passwords = { root: generatedPassword(), replication: generatedPassword(), monitor: generatedPassword(), operator: generatedPassword(), application: generatedPassword() };
   const live = new LiveStack({
     dockerPrefix: prefix,
@@ -55,7 +58,7 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
       const cluster = new MariaDbGaleraCluster(stack, prefix, {
         nodes: nodes.map((name) => ({ name })),
         arbitrator: options.arbitrator ? { name: 'arbiter' } : undefined,
-        writeMode: options.writeMode,
+        writeMode,
         replicas: withReplica ? [{ name: 'analytics', source: 'node-1', role: ReplicaRole.ANALYTICS }] : [],
         databaseName: 'shop',
         tuning,
@@ -82,6 +85,10 @@ export function galeraDeployment(options: GaleraDeploymentOptions): GaleraDeploy
     container: (name) => `${prefix}-${name}`,
     changeTuning: (next) => {
       tuning = next;
+      live.synthesize();
+    },
+    changeWriteMode: (next) => {
+      writeMode = next;
       live.synthesize();
     },
     withToolPasswords: async (work) => {

@@ -46,9 +46,6 @@ export function plannedChanges(g: GaleraDeployment): Promise<string[]> {
   return g.live.plannedChanges();
 }
 
-/** A client's connection ended, with no answer from the server. */
-export const CONNECTION_ENDED = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
-
 /** Committed increments on a node: the baseline of the next load's audit. */
 export async function incrementsOn(g: GaleraDeployment, node: string): Promise<number> {
   return withConnection(g.host(node), g.app, async (c) => Number((await queryRows<any>(c, `SELECT COUNT(*) AS n FROM ${COUNTER}`))[0].n));

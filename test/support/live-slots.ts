@@ -31,7 +31,6 @@ export const LIVE_SLOTS = {
   topologyChange: { prefix: 'tclive', subnetOctet: 93, port: 25200 },
   writersGrowth: { prefix: 'wglive', subnetOctet: 94, port: 25400 },
   galeraOneWriter: { prefix: 'gllive', subnetOctet: 95, port: 25600 },
-  galeraAllWriters: { prefix: 'glall', subnetOctet: 96, port: 25700 },
   threeMastersAsync: { prefix: 'tmlive', subnetOctet: 97, port: 25800 },
   threeMastersSemiSync: { prefix: 'tmsslive', subnetOctet: 98, port: 25900 },
   rollingUpgrade: { prefix: 'uplive', subnetOctet: 99, port: 26400 },
