@@ -24,6 +24,7 @@ const SLOT = LIVE_SLOTS.benchEndpointChecks;
 const ROUNDS = Number(process.env.CHECK_ROUNDS ?? 3);
 const ROUND_MS = Number(process.env.CHECK_ROUND_MS ?? 40_000);
 const CLIENTS = 4;
+const IDLE_MS = 15_000;
 const SERVER = slotAddress(SLOT, 10);
 const ENDPOINTS = {
   agents: { host: slotAddress(SLOT, 5), port: 3306 },
@@ -77,7 +78,23 @@ async function once(endpoint: { host: string; port: number }): Promise<void> {
   }
 }
 
-/** Connections opened and lost through each endpoint, both loaded at once. */
+/** CPU seconds an endpoint container (HAProxy, its checks and agents) has used: cgroup v1 or v2. */
+async function cpuSeconds(variant: Container): Promise<number> {
+  const read = await run('docker', ['exec', `${SLOT.prefix}-${variant}`, 'sh', '-c', `
+    if [ -r /sys/fs/cgroup/cpuacct/cpuacct.usage ]; then echo ns $(cat /sys/fs/cgroup/cpuacct/cpuacct.usage)
+    else echo us $(sed -n 's/^usage_usec //p' /sys/fs/cgroup/cpu.stat); fi`], { timeoutMs: 20_000 });
+  const [unit, value] = read.stdout.trim().split(' ');
+  return Number(value) / (unit === 'ns' ? 1e9 : 1e6);
+}
+
+/** Each endpoint container's CPU, as a share of one core, while no client connects: what its checks cost. */
+async function idleCpu(): Promise<Record<Container, number>> {
+  const before = { agents: await cpuSeconds('agents'), forked: await cpuSeconds('forked') };
+  await new Promise((r) => setTimeout(r, IDLE_MS));
+  return { agents: ((await cpuSeconds('agents')) - before.agents) / (IDLE_MS / 1000), forked: ((await cpuSeconds('forked')) - before.forked) / (IDLE_MS / 1000) };
+}
+
+/** Connections opened and lost through each endpoint, all loaded at once. */
 async function round(): Promise<Record<Variant, { connections: number; lost: number }>> {
   const until = Date.now() + ROUND_MS;
   const counts = { agents: { connections: 0, lost: 0 }, forked: { connections: 0, lost: 0 }, published: { connections: 0, lost: 0 } };
@@ -106,9 +123,14 @@ async function main(): Promise<void> {
     const rounds: Array<Awaited<ReturnType<typeof round>>> = [];
     for (let i = 0; i < ROUNDS; i++) rounds.push(await round());
     console.log(`endpoint checks benchmark: ${ROUNDS} rounds of ${ROUND_MS / 1000} s, ${CLIENTS} clients per endpoint (connect, 3 statements, close), checks every 100 ms`);
-    rounds.forEach((r, i) => console.log(`  round ${i + 1}: ${(Object.keys(r) as Variant[]).map((v) => `${v} lost ${r[v].lost} of ${r[v].connections}`).join(', ')}`));
+    const variants = Object.keys(ENDPOINTS) as Variant[];
+    rounds.forEach((r, i) => console.log(`  round ${i + 1}: ${variants.map((v) => `${v} lost ${r[v].lost} of ${r[v].connections}`).join(', ')}`));
     const per10k = (v: Variant) => median(rounds.map((r) => (10_000 * r[v].lost) / r[v].connections));
     console.log(`median lost per 10,000 new connections: check agents ${fmt(per10k('agents'))} (through the published port ${fmt(per10k('published'))}), check forked by HAProxy ${fmt(per10k('forked'))}`);
+    const idle: Array<Record<Container, number>> = [];
+    for (let i = 0; i < ROUNDS; i++) idle.push(await idleCpu());
+    const share = (v: Container) => fmt(100 * median(idle.map((c) => c[v])));
+    console.log(`median CPU of an endpoint container with no client, ${IDLE_MS / 1000} s each (its checks' cost), share of one core: check agents ${share('agents')}%, check forked by HAProxy ${share('forked')}%`);
   } finally {
     await removeDockerObjects(SLOT.prefix);
     rmSync(dir, { recursive: true, force: true });
