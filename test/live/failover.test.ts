@@ -11,7 +11,7 @@ import { endpointServing } from '../../src/routes/haproxy-route';
 import { expectAllHostsEqual, expectNoLostUpdate, missingTokens, tableDigests, waitForConvergence, waitForHealthyReplication } from '../support/cluster-checks';
 import { acked, DRILL_TABLE, drillLoad, hardLoad as hardLoadOf, waitRelayApplied } from '../support/failover-drill';
 import { haDeployment } from '../support/ha-deployment';
-import { waitFor, withContainerLogs } from '../support/live-stack';
+import { freezeContainer, waitFor, withContainerLogs } from '../support/live-stack';
 import { LIVE_SLOTS } from '../support/live-slots';
 
 const PREFIX = LIVE_SLOTS.failover.prefix;
@@ -87,7 +87,7 @@ describe('failover by the monitor on local Docker', () => {
     const before = await incrementsNow();
     const loading = hardLoad(6_000);
     await sleep(1_500);
-    await run('docker', ['pause', container('db-a')], { timeoutMs: 20_000 });
+    await freezeContainer(container('db-a'));
     await sleep(1_500);
     await run('docker', ['unpause', container('db-a')], { timeoutMs: 20_000 });
     const [counts, inserts] = await loading;
@@ -200,7 +200,7 @@ describe('failover by the monitor on local Docker', () => {
     const before = await incrementsNow();
     const loading = hardLoad(20_000);
     await sleep(3_000);
-    await run('docker', ['pause', container('db-a')], { timeoutMs: 20_000 });
+    await freezeContainer(container('db-a'));
     const promotedAt = await waitFor('db-b to become the writer', 30_000, async () => {
       const s = await readHostStatus(ha.host('db-b'), monitor);
       return s.readOnly === false ? Date.now() : undefined;

@@ -152,6 +152,22 @@ export async function removeDockerObjects(prefix: string): Promise<void> {
 }
 
 /** Polls `check` until it returns a value or the deadline passes (then throws with the last reason). */
+/**
+ * Freezes a container (`docker pause`) and returns once Docker reports it paused. A pause Docker
+ * refuses or leaves undone is tried again, then fails with Docker's answer: a drill whose victim
+ * kept running would wait for a failover that has no reason to happen.
+ */
+export async function freezeContainer(name: string, attempts = 3): Promise<void> {
+  let answer = '';
+  for (let i = 0; i < attempts; i++) {
+    const paused = await run('docker', ['pause', name], { timeoutMs: 30_000 });
+    const state = await run('docker', ['inspect', '-f', '{{.State.Paused}}', name], { timeoutMs: 20_000 });
+    if (state.stdout.trim() === 'true') return;
+    answer = `pause exited ${paused.timedOut ? 'by timeout' : paused.code}: ${paused.stderr.trim()}; paused: ${state.stdout.trim()}`;
+  }
+  throw new Error(`${name} did not freeze after ${attempts} attempts (${answer})`);
+}
+
 export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

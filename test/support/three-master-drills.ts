@@ -17,7 +17,7 @@ import { main } from '../../src/commands/cli';
 import { expectAllHostsEqual, expectNoLostUpdate, waitForConvergence } from './cluster-checks';
 import { acked, DRILL_TABLE, hardLoad, waitRelayApplied } from './failover-drill';
 import { haDeployment } from './ha-deployment';
-import { containerLogLines, waitFor, withContainerLogs } from './live-stack';
+import { containerLogLines, freezeContainer, waitFor, withContainerLogs } from './live-stack';
 import { LiveSlot } from './live-slots';
 
 const COUNTER_TABLE = 'increments';
@@ -153,7 +153,7 @@ const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number 
 
   test('the writer frozen longer than the detection budget, then resumed: fenced, its sessions gone', () => withLogs(() => drill(
     'pause 8 s',
-    async (victim) => { await run('docker', ['pause', container(victim)], { timeoutMs: 30_000 }); },
+    async (victim) => { await freezeContainer(container(victim)); },
     async (victim) => {
       await sleep(2_000);
       await run('docker', ['unpause', container(victim)], { timeoutMs: 30_000 });
@@ -166,7 +166,7 @@ const drills = (mode: string, settings: LiveSlot & { semiSyncTimeoutMs?: number 
       'pause, resumed during the failover',
       async (victim) => {
         const pausedAt = new Date();
-        await run('docker', ['pause', container(victim)], { timeoutMs: 30_000 });
+        await freezeContainer(container(victim));
         // The moment the monitor starts: it has decided and stops receiving from the lost writer.
         // Only the log since the pause, every 100 ms: reading all of it every 20 ms kept a core busy.
         await waitFor('the monitor to start failing over', 30_000, async () => ((await containerLogLines(container('monitor'), pausedAt)).some((l) => /failover: .* is lost/.test(l)) ? true : undefined), 100);
