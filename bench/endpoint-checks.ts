@@ -15,7 +15,7 @@ import {
 } from '../src/render/haproxy-config';
 import { PROJECT_HAPROXY_IMAGE } from '../src/backends/docker/endpoint-containers';
 import { PROJECT_MARIADB_IMAGE } from '../src/backends/docker/image';
-import { run } from '../src/process';
+import { run, runChecked } from '../src/process';
 import { removeDockerObjects, waitFor } from '../test/support/live-stack';
 import { LIVE_SLOTS, slotAddress, slotSubnet } from '../test/support/live-slots';
 import { fmt, median } from './stats';
@@ -47,10 +47,7 @@ function configs(): Record<Container, string> {
   return { agents, forked };
 }
 
-async function docker(args: string[]): Promise<void> {
-  const result = await run('docker', args, { timeoutMs: 120_000 });
-  if (result.code !== 0) throw new Error(`docker ${args.slice(0, 2).join(' ')}: ${result.stderr.trim()}`);
-}
+const docker = (args: string[]) => runChecked('docker', args, { timeoutMs: 120_000 });
 
 async function start(dir: string): Promise<void> {
   const prefix = SLOT.prefix;

@@ -126,9 +126,18 @@ ${gate ? `  # MariaDB clients wait for the server's greeting, so a held connecti
 `;
 }
 
-/** Where HAProxy checks the server with this id: its check agent, on the container's loopback. */
-function checkAgentAddress(serverId: number): string {
-  return `check addr 127.0.0.1 port ${CHECK_AGENT_PORT_BASE + serverId}`;
+/**
+ * The servers an endpoint checks, with the id HAProxy knows each by (fixed per host whatever the
+ * server order, so runtime state and stick entries keep meaning): a Galera cluster's nodes, or the candidates.
+ */
+function checkedServers(plan: TopologyPlan): Array<{ name: string; id: number }> {
+  if (plan.galera) return plan.galera.nodes.map((name, i) => ({ name, id: haproxyServerId(i) }));
+  return plan.candidates.map((name) => ({ name, id: haproxyServerId(plan.hosts.findIndex((h) => h.name === name)) }));
+}
+
+/** A server of the endpoint, checked at its check agent on the container's loopback. */
+function serverLine(server: { name: string; id: number }, address: string, backup: boolean): string {
+  return `  server ${server.name} ${address}:${MARIADB_PORT} id ${server.id} check addr 127.0.0.1 port ${CHECK_AGENT_PORT_BASE + server.id}${backup ? ' backup' : ''}`;
 }
 
 /**
@@ -157,10 +166,8 @@ const PINNED_WRITER = `  stick-table type integer size 1 nopurge
 
 export function renderHaproxyConfig(plan: TopologyPlan, r: EndpointRender): string {
   const check = resolveHealthCheck(r.healthCheck);
-  // Server ids stay with the host whatever the order, so runtime state and stick entries keep meaning.
-  const serverId = (name: string) => haproxyServerId(plan.hosts.findIndex((h) => h.name === name));
-  const servers = endpointServers(plan, r.activeMaster).map((name, i) =>
-    `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${serverId(name)} ${checkAgentAddress(serverId(name))}${i === 0 ? '' : ' backup'}`);
+  const checked = checkedServers(plan);
+  const servers = endpointServers(plan, r.activeMaster).map((name, i) => serverLine(checked.find((c) => c.name === name)!, r.addresses[name], i > 0));
   return `${commonSections(`writer endpoint; active master ${r.activeMaster}`, true)}
 backend ${WRITER_BACKEND}
   # One writer at a time: every connection shares one stick entry. When the pinned writer fails,
@@ -181,8 +188,7 @@ export function renderGaleraHaproxyConfig(plan: TopologyPlan, r: Omit<EndpointRe
   const g = plan.galera!;
   const check = resolveHealthCheck(r.healthCheck);
   const oneNode = g.writeMode === GaleraWriteMode.ONE_NODE;
-  const servers = g.nodes.map((name, i) =>
-    `  server ${name} ${r.addresses[name]}:${MARIADB_PORT} id ${haproxyServerId(i)} ${checkAgentAddress(haproxyServerId(i))}${oneNode && i > 0 ? ' backup' : ''}`);
+  const servers = checkedServers(plan).map((node, i) => serverLine(node, r.addresses[node.name], oneNode && i > 0));
   return `${commonSections(`Galera endpoint of ${g.clusterName}; writes to ${oneNode ? 'one node at a time' : 'every synced node'}`, false)}
 backend ${WRITER_BACKEND}
 ${oneNode ? `  # One node at a time avoids certification conflicts between nodes: every connection shares one
@@ -226,9 +232,10 @@ const TAKEN_OUT = `runtime "show stat" | awk -F, -v me="$name" \\
 
 /**
  * The writer check a server's check agent runs for HAProxy. Healthy means the server takes a
- * login, answers, and is writable; an open port is not enough. It also fences a lost writer: when the server the endpoint is pinned to
- * fails `fall` checks in a row, it is marked fenced (it never passes again until a switchover
- * removes the mark) and the stick entry is cleared so the next connection pins the successor.
+ * login, answers, and is writable; an open port is not enough. It also fences a lost writer: when
+ * the server the endpoint is pinned to fails `fall` checks in a row, it is marked fenced (it never
+ * passes again until a switchover removes the mark) and the stick entry is cleared so the next
+ * connection pins the successor.
  */
 export function renderWriterCheck(checkUser: string, healthCheck?: WriterHealthCheck): string {
   const check = resolveHealthCheck(healthCheck);
@@ -264,10 +271,10 @@ rm -f "$STATE/$name.fenced"
 }
 
 /**
- * The check of a Galera node its check agent runs for HAProxy: healthy means it takes a login and is a synced member
- * of the primary component that does not reject queries. With one node at a time, the node the
- * endpoint is pinned to clears the stick entry when it is lost, so the next synced node is pinned
- * (and keeps the writes when the lost one returns).
+ * The check of a Galera node its check agent runs for HAProxy: healthy means it takes a login and
+ * is a synced member of the primary component that does not reject queries. With one node at a
+ * time, the node the endpoint is pinned to clears the stick entry when it is lost, so the next
+ * synced node is pinned (and keeps the writes when the lost one returns).
  * @see https://mariadb.com/kb/en/galera-cluster-status-variables/#wsrep_local_state
  */
 export function renderGaleraCheck(checkUser: string, oneNode: boolean, availableWhenDonor: boolean, healthCheck?: WriterHealthCheck): string {
@@ -297,12 +304,6 @@ ${availableWhenDonor
 [ "$state" = "${GALERA_SYNCED}" ] || exit 1`}
 rm -f "$STATE/$name.failures"
 `;
-}
-
-/** The servers an endpoint checks, with the id HAProxy knows each by: a Galera cluster's nodes, or the candidates. */
-function checkedServers(plan: TopologyPlan): Array<{ name: string; id: number }> {
-  if (plan.galera) return plan.galera.nodes.map((name, i) => ({ name, id: haproxyServerId(i) }));
-  return plan.candidates.map((name) => ({ name, id: haproxyServerId(plan.hosts.findIndex((h) => h.name === name)) }));
 }
 
 /**
